@@ -1,0 +1,130 @@
+// Starts and stops a private redis-server (temp dir, free port, AOF on, noeviction) for demo, tests and CLI.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  dir: string;
+  process: ChildProcess;
+  /** Restarts the server on the same port and dir (AOF makes the data survive). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PrivateRedisOptions {
+  /** Server `hz`: how often Redis expires keys and runs timers (BullMQ delayed jobs rely on it). */
+  hz?: number;
+  databases?: number;
+  log?: (line: string) => void;
+}
+
+const startAttemptsMax = 5;
+const readyWaitMsMax = 10_000;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not read a free port'));
+        return;
+      }
+      const port = address.port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnServer(port: number, dir: string, options: PrivateRedisOptions): ChildProcess {
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--dir', dir,
+    '--appendonly', 'yes',
+    '--appendfsync', 'everysec',
+    '--save', '',
+    '--maxmemory-policy', 'noeviction',
+    '--hz', String(options.hz ?? 50),
+    '--databases', String(options.databases ?? 16),
+    '--daemonize', 'no',
+    '--loglevel', 'warning',
+  ];
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk: Buffer) => options.log?.(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => options.log?.(chunk.toString()));
+  return child;
+}
+
+async function waitReady(port: number, child: ChildProcess): Promise<boolean> {
+  const deadline = Date.now() + readyWaitMsMax;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const pong = await client.ping();
+      client.disconnect();
+      if (pong === 'PONG') return true;
+    } catch {
+      client.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'bet-executor-redis-'));
+  for (let attempt = 1; attempt <= startAttemptsMax; attempt++) {
+    const port = await freePort();
+    let child = spawnServer(port, dir, options);
+    if (!(await waitReady(port, child))) {
+      await stopChild(child);
+      continue;
+    }
+    const handle: PrivateRedis = {
+      url: `redis://127.0.0.1:${port}`,
+      port,
+      dir,
+      process: child,
+      async restart() {
+        await stopChild(child);
+        child = spawnServer(port, dir, options);
+        handle.process = child;
+        if (!(await waitReady(port, child))) throw new Error(`redis-server did not restart on port ${port}`);
+      },
+      async stop() {
+        await stopChild(child);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return handle;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`redis-server did not start after ${startAttemptsMax} attempts (is it installed? run scripts/ensure-deps.sh)`);
+}

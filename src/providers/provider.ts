@@ -1,0 +1,48 @@
+// The Provider port: what the executor needs from a bookmaker (place, look up by client ref, status).
+import type { BetStatus, Minor, OddsMilli } from '../domain/types.js';
+
+export interface PlaceRequest {
+  /** Deterministic idempotency key; every retry of the same placement reuses it. */
+  clientRef: string;
+  accountId: string;
+  eventId: string;
+  market: string;
+  selection: string;
+  oddsMilli: OddsMilli;
+  stakeMinor: Minor;
+  currency: string;
+}
+
+/** A bet as the bookmaker knows it. */
+export interface BetView {
+  ticketId: string;
+  clientRef: string;
+  accountId: string;
+  status: BetStatus;
+  /** Odds and stake the bookmaker actually took (may differ from the request: odds moved, partial). */
+  oddsMilli: OddsMilli;
+  stakeMinor: Minor;
+  reason?: string;
+}
+
+export type PlaceOutcome =
+  | { kind: 'accepted'; bet: BetView }
+  | { kind: 'pending'; bet: BetView }
+  | { kind: 'rejected'; reason: string; currentOddsMilli?: OddsMilli; bet?: BetView }
+  /** Timeout, connection reset or 5xx: the bookmaker may or may not have taken the bet. Look it up. */
+  | { kind: 'in_doubt'; detail: string };
+
+export type LookupOutcome =
+  | { kind: 'found'; bet: BetView }
+  /** The bookmaker says it never received this client reference. */
+  | { kind: 'not_found' }
+  /** The bookmaker could not tell (error, timeout). */
+  | { kind: 'unavailable'; detail: string };
+
+export interface Provider {
+  readonly name: string;
+  place(request: PlaceRequest): Promise<PlaceOutcome>;
+  lookupByClientRef(clientRef: string): Promise<LookupOutcome>;
+  status(ticketId: string): Promise<LookupOutcome>;
+  close(): Promise<void>;
+}
