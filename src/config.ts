@@ -1,0 +1,120 @@
+// Worker configuration: one zod schema with every default, and the relations between limits checked at start-up.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const providerIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+const providerSchema = z.object({
+  /** Base URL of the bookmaker's HTTP API (reference protocol, see src/sim/PROTOCOL.md). */
+  url: z.url(),
+  /** Timeout of every request to this bookmaker. Defaults to the global providerTimeoutMs. */
+  requestTimeoutMs: z.int().positive().max(120_000).optional(),
+  /** Keep-alive connections kept open to this bookmaker. */
+  connections: z.int().positive().max(1024).default(32),
+}).strict();
+
+const rateLimitSchema = z.object({
+  /** Placements allowed per account inside the sliding window. */
+  placementsMax: z.int().positive().max(1_000_000).default(20),
+  windowMs: z.int().positive().max(86_400_000).default(60_000),
+}).strict();
+
+export const configSchema = z.object({
+  /** Bookmakers by provider name (the `provider` of a bet leg). */
+  providers: z.record(z.string().regex(providerIdPattern, 'provider names are [A-Za-z0-9_-]{1,64}'), providerSchema),
+  /** BullMQ queue the scanners fill. Contract name: bet-pairs. */
+  queueName: z.string().min(1).max(64).default('bet-pairs'),
+  /** Pairs executed at once by one worker process. */
+  concurrency: z.int().positive().max(256).default(16),
+  /** Cooldown per whitelabel/provider/account after a placement. */
+  cooldownMs: z.int().positive().max(86_400_000).default(60_000),
+  rateLimit: rateLimitSchema.default({ placementsMax: 20, windowMs: 60_000 }),
+  /** A pair whose createdAt (or enqueue time) is older than this when picked up is blocked as stale. */
+  arbAgeMsMax: z.int().positive().max(86_400_000).default(30_000),
+  /** Largest stake accepted on one leg, in minor units. */
+  stakeMinorMax: z.int().positive().max(Number.MAX_SAFE_INTEGER).default(10_000_000),
+  /** Timeout of every bookmaker request unless the provider sets its own. */
+  providerTimeoutMs: z.int().positive().max(120_000).default(5_000),
+  /** Lease on a pair (lock:arb:{arbId}); renewed every third of it while the pair is worked on. */
+  lockTtlMs: z.int().positive().max(600_000).default(30_000),
+  /** Hedge attempts (each a new client reference) after the positive is accepted. */
+  hedgeAttemptsMax: z.int().positive().max(20).default(3),
+  /** Time from the positive's acceptance within which the hedge must be accepted. */
+  hedgeDeadlineMs: z.int().positive().max(600_000).default(15_000),
+  /** Pause between two hedge attempts. */
+  hedgeRetryBackoffMs: z.int().nonnegative().max(60_000).default(200),
+  /** Worst-case loss accepted when re-pricing the hedge at moved odds, in basis points of the positive stake. */
+  hedgeRepriceLossBpsMax: z.int().nonnegative().max(10_000).default(100),
+  /** Same-reference sends of one placement after the bookmaker said it never received it. */
+  placementSendsMax: z.int().positive().max(10).default(3),
+  /** How long an in-doubt or pending placement may stay unknown before it is flagged for review. */
+  inDoubtDeadlineMs: z.int().positive().max(3_600_000).default(30_000),
+  /** Pause between two lookups / status checks of an in-doubt or pending placement. */
+  inDoubtPollMs: z.int().positive().max(60_000).default(250),
+  settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
+  settlementPollCountMax: z.int().positive().max(100_000).default(120),
+  /** TTL of exposure:{whitelabel}:{provider}:{betPairId} records. */
+  exposureTtlMs: z.int().positive().max(30 * 86_400_000).default(86_400_000),
+  /** How long a pair's journal (and so its idempotency) is kept. */
+  pairRecordTtlMs: z.int().positive().max(365 * 86_400_000).default(7 * 86_400_000),
+  /** Approximate cap of the events stream (the audit stream is never trimmed). */
+  eventsStreamLenMax: z.int().positive().max(100_000_000).default(1_000_000),
+  /** BullMQ job lock and stalled-job check: how fast a crashed worker's job is handed to another. */
+  jobLockMs: z.int().positive().max(600_000).default(30_000),
+  stalledCheckMs: z.int().positive().max(600_000).default(15_000),
+  stalledCountMax: z.int().positive().max(10_000).default(100),
+  /** Pause before a job that met a busy lease or a Redis error is tried again. */
+  retryDelayMs: z.int().positive().max(600_000).default(1_000),
+}).strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Relations between limits that a valid config must keep; each message shows the values. */
+export function limitRelationErrors(config: Config): string[] {
+  const errors: string[] = [];
+  const timeoutMsMax = Math.max(config.providerTimeoutMs, ...Object.values(config.providers).map((p) => p.requestTimeoutMs ?? 0));
+  if (config.lockTtlMs < 3 * timeoutMsMax) {
+    errors.push(`lockTtlMs (${config.lockTtlMs}) < 3 × provider timeout (${timeoutMsMax}): the lease must outlive a bookmaker call`);
+  }
+  if (config.inDoubtDeadlineMs <= timeoutMsMax) {
+    errors.push(`inDoubtDeadlineMs (${config.inDoubtDeadlineMs}) <= provider timeout (${timeoutMsMax})`);
+  }
+  if (config.pairRecordTtlMs <= config.arbAgeMsMax) {
+    errors.push(`pairRecordTtlMs (${config.pairRecordTtlMs}) <= arbAgeMsMax (${config.arbAgeMsMax}): a stale duplicate could run again`);
+  }
+  if (config.stalledCheckMs > config.jobLockMs) {
+    errors.push(`stalledCheckMs (${config.stalledCheckMs}) > jobLockMs (${config.jobLockMs})`);
+  }
+  return errors;
+}
+
+export function parseConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid config:\n  ${lines.join('\n  ')}`);
+  }
+  const relations = limitRelationErrors(result.data);
+  if (relations.length > 0) throw new ConfigError(`invalid config:\n  ${relations.join('\n  ')}`);
+  return result.data;
+}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw);
+}

@@ -1,0 +1,95 @@
+// One job from the queue: validate, take the pair's lease, refuse duplicates, run or resume the saga.
+import { randomUUID } from 'node:crypto';
+import { isPlacementDone, newPairDoc, type PairState } from '../domain/pair.js';
+import type { BetPair } from '../domain/types.js';
+import { parseBetPair } from '../domain/validation.js';
+import { PairRun, type ExecutorDeps } from './run.js';
+import { runSaga } from './saga.js';
+
+export interface JobInput {
+  id: string;
+  data: unknown;
+  /** When the job was enqueued (unix ms): the arb's age when it carries no createdAt. */
+  timestampMs: number;
+}
+
+export type JobResult =
+  | { outcome: 'rejected'; errors: string[] }
+  | { outcome: 'duplicate'; arbId: string; state: PairState | 'in_flight' }
+  /** The pair is leased by another worker while this job is the pair's own: try again later. */
+  | { outcome: 'busy'; arbId: string }
+  | { outcome: PairState; arbId: string };
+
+const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Echo of the arbId in a rejection event, only when it is a safe identifier. */
+function safeArbId(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const arbId = (raw as Record<string, unknown>).arbId;
+  return typeof arbId === 'string' && idPattern.test(arbId) ? arbId : null;
+}
+
+function unknownProviders(pair: BetPair, deps: ExecutorDeps): string[] {
+  const errors: string[] = [];
+  for (const role of ['positive', 'hedge'] as const) {
+    const provider = pair[role].provider;
+    if (!deps.providers.has(provider)) errors.push(`${role}Bet.provider (${provider}) is not a configured provider`);
+  }
+  return errors;
+}
+
+export async function executeJob(deps: ExecutorDeps, job: JobInput): Promise<JobResult> {
+  const parsed = parseBetPair(job.data, { stakeMinorMax: deps.config.stakeMinorMax });
+  const errors = parsed.ok ? unknownProviders(parsed.pair, deps) : parsed.errors;
+  if (!parsed.ok || errors.length > 0) {
+    await deps.store.emit([{ type: 'arb_rejected', data: { arbId: safeArbId(job.data), jobId: job.id, errors } }]);
+    deps.log.warn({ jobId: job.id, errors }, 'bet pair rejected: invalid input, nothing placed');
+    return { outcome: 'rejected', errors };
+  }
+  const pair: BetPair = { ...parsed.pair, createdAtMs: parsed.pair.createdAtMs ?? job.timestampMs };
+  return claimAndRun(deps, pair, job.id);
+}
+
+/** Resumes a pair from its journal alone (recovery sweep); nothing happens when it is done or leased. */
+export async function resumePair(deps: ExecutorDeps, arbId: string, jobId: string): Promise<JobResult> {
+  const loaded = await deps.store.loadPair(arbId);
+  if (!loaded) return { outcome: 'duplicate', arbId, state: 'in_flight' };
+  return claimAndRun(deps, loaded.doc.pair, jobId, true);
+}
+
+async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, recovery = false): Promise<JobResult> {
+  const { store, config } = deps;
+  const token = randomUUID();
+  const initial = newPairDoc(pair, jobId, deps.clock.nowMs());
+  const claim = await store.claim(pair.arbId, token, config.lockTtlMs, initial, config.pairRecordTtlMs);
+  const ref = { arbId: pair.arbId, betPairId: pair.betPairId, whitelabel: pair.whitelabel, jobId };
+  if (claim.kind === 'busy') {
+    const loaded = await store.loadPair(pair.arbId);
+    if (recovery || loaded?.doc.jobId === jobId) return { outcome: 'busy', arbId: pair.arbId };
+    await store.emit([{ type: 'arb_duplicate', data: { ...ref, reason: 'in_flight' } }]);
+    return { outcome: 'duplicate', arbId: pair.arbId, state: 'in_flight' };
+  }
+  const run = new PairRun(deps, claim.doc, claim.rev, token);
+  if (claim.kind === 'existing') {
+    if (isPlacementDone(claim.doc.state)) {
+      // Nothing is placed again; the saga only makes sure an accepted pair's settlement is scheduled.
+      try {
+        await runSaga(run);
+      } finally {
+        await run.stop(true);
+      }
+      if (!recovery && claim.doc.jobId !== jobId) await store.emit([{ type: 'arb_duplicate', data: { ...ref, reason: 'already_processed', state: claim.doc.state } }]);
+      return { outcome: 'duplicate', arbId: pair.arbId, state: claim.doc.state };
+    }
+    // Same journal, unfinished: a crashed or stalled worker left it. Continue from the journal, never redo.
+    await store.emit([{ type: 'arb_resumed', data: { ...ref, state: claim.doc.state, originalJobId: claim.doc.jobId } }]);
+  }
+  run.startHeartbeat();
+  deps.crashPoint('claimed');
+  try {
+    const state = await runSaga(run);
+    return { outcome: state, arbId: pair.arbId };
+  } finally {
+    await run.stop(true);
+  }
+}

@@ -1,0 +1,248 @@
+// The pair saga: preflight claim → positive → hedge (bounded retries) → settlement scheduled, step by step.
+import { exposureAlertData, exposureRecord, type PlacementExposureReason } from '../domain/exposure.js';
+import { nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
+import { currentHedge, legStatusName, newPlacement, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
+import { assertNever } from '../domain/types.js';
+import type { BetView } from '../providers/provider.js';
+import { keys } from '../store/keys.js';
+import type { StreamEntry } from '../store/store.js';
+import { resolvePlacement, type Resolution } from './placement.js';
+import { replacePlacement, requestAudit, type PairRun } from './run.js';
+
+const stepsMax = 1_000;
+
+/** Runs the saga from wherever the journal stands until the placement is done; returns the final state. */
+export async function runSaga(run: PairRun): Promise<PairState> {
+  for (let step = 0; step < stepsMax; step++) {
+    const state = run.doc.state;
+    switch (state) {
+      case 'received': await stepPreflight(run); break;
+      case 'positive_placing': await stepPositive(run); break;
+      case 'hedge_placing': await stepHedge(run); break;
+      case 'hedged':
+      case 'hedge_failed':
+        await run.deps.settlement.ensureScheduled(run.doc);
+        await run.deps.store.closeOpen(run.doc.arbId);
+        run.deps.crashPoint('settlement_scheduled');
+        return state;
+      case 'blocked':
+      case 'positive_failed':
+      case 'positive_in_doubt':
+      case 'hedge_in_doubt':
+      case 'settled':
+        return state;
+      default: return assertNever(state, 'pair state');
+    }
+  }
+  throw new Error(`invariant violated: pair ${run.doc.arbId} did not finish in ${stepsMax} steps`);
+}
+
+function pairRef(doc: PairDoc): Record<string, unknown> {
+  return { arbId: doc.arbId, betPairId: doc.pair.betPairId, whitelabel: doc.pair.whitelabel };
+}
+
+async function stepPreflight(run: PairRun): Promise<void> {
+  const { deps, doc } = run;
+  const nowMs = deps.clock.nowMs();
+  const positive = newPlacement(doc.pair, 'positive', 1, doc.pair.positive.stakeMinor, doc.pair.positive.oddsMilli, nowMs);
+  const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, updatedAtMs: nowMs };
+  const result = await deps.store.preflight({
+    arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
+    cooldownMs: deps.config.cooldownMs, createdAtMs: doc.pair.createdAtMs, arbAgeMsMax: deps.config.arbAgeMsMax,
+    rateLimit: deps.config.rateLimit, audit: requestAudit(passedDoc, positive),
+  });
+  if (result.kind === 'passed') {
+    run.doc = passedDoc;
+    run.rev = result.rev;
+    run.freshRef = positive.clientRef;
+    deps.crashPoint('positive_intent_journaled');
+    return;
+  }
+  const remainingSeconds = Math.ceil(result.remainingMs / 1000);
+  await run.commit({
+    doc: { ...doc, state: 'blocked', outcomeReason: result.reason },
+    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason: result.reason, remainingSeconds, remainingMs: result.remainingMs } }],
+  });
+}
+
+async function stepPositive(run: PairRun): Promise<void> {
+  const positive = run.doc.positive;
+  if (!positive) throw new Error('invariant violated: positive_placing without a positive placement');
+  const resolution = await resolvePlacement(run, positive, run.freshRef === positive.clientRef);
+  run.freshRef = null;
+  switch (resolution.kind) {
+    case 'accepted': return positiveAccepted(run, positive, resolution.bet);
+    case 'rejected': return positiveFailed(run, { ...positive, status: 'rejected', reason: resolution.reason }, resolution.reason);
+    case 'not_placed': return positiveFailed(run, { ...positive, status: 'not_placed', reason: resolution.detail }, resolution.detail);
+    case 'in_doubt': return flagExposure(run, 'positive_in_doubt', { ...run.doc, state: 'positive_in_doubt', positive: { ...positive, status: 'in_doubt', reason: resolution.detail } }, resolution.detail);
+    default: return assertNever(resolution, 'resolution');
+  }
+}
+
+function acceptedPlacement(placement: Placement, bet: BetView): Placement {
+  return { ...placement, status: 'accepted', ticketId: bet.ticketId, acceptedStakeMinor: bet.stakeMinor, acceptedOddsMilli: bet.oddsMilli };
+}
+
+function acceptedEvent(doc: PairDoc, placement: Placement): StreamEntry {
+  return {
+    type: 'bet_accepted',
+    data: { ...pairRef(doc), role: placement.role, attempt: placement.attempt, clientRef: placement.clientRef, ticketId: placement.ticketId, stakeMinor: placement.acceptedStakeMinor, oddsMilli: placement.acceptedOddsMilli },
+  };
+}
+
+function answerAudit(doc: PairDoc, placement: Placement, answer: unknown): StreamEntry {
+  return { type: 'bookmaker_answer', data: { arbId: doc.arbId, role: placement.role, attempt: placement.attempt, provider: placement.provider, clientRef: placement.clientRef, answer } };
+}
+
+async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView): Promise<void> {
+  const { deps } = run;
+  const nowMs = deps.clock.nowMs();
+  const accepted = acceptedPlacement(positive, bet);
+  const priced: PricedStake = { stakeMinor: bet.stakeMinor, oddsMilli: bet.oddsMilli };
+  const hedgeOddsMilli = run.doc.pair.hedge.oddsMilli;
+  const stakeMinor = nextHedgeStakeMinor(priced, [], hedgeOddsMilli, deps.config.stakeMinorMax);
+  const hedge = newPlacement(run.doc.pair, 'hedge', 1, stakeMinor, hedgeOddsMilli, nowMs);
+  const doc: PairDoc = { ...run.doc, state: 'hedge_placing', positive: accepted, hedges: [hedge], positiveAcceptedAtMs: nowMs };
+  const ok = await run.commit({
+    doc,
+    cooldownFor: 'hedge',
+    events: [acceptedEvent(doc, accepted)],
+    audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)],
+  });
+  if (!ok) {
+    return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair');
+  }
+  run.freshRef = hedge.clientRef;
+  deps.crashPoint('positive_journaled');
+}
+
+async function positiveFailed(run: PairRun, positive: Placement, error: string): Promise<void> {
+  const doc: PairDoc = { ...run.doc, state: 'positive_failed', positive, outcomeReason: 'positive_bet_rejected' };
+  const positiveBetStatus = legStatusName(positive);
+  await run.commit({
+    doc,
+    events: [
+      { type: 'bet_failed', data: { ...pairRef(doc), role: 'positive', attempt: positive.attempt, clientRef: positive.clientRef, status: positiveBetStatus, error } },
+      { type: 'arb_failed', data: { ...pairRef(doc), reason: 'positive_bet_rejected', positiveBetStatus, hedgeBetStatus: 'cancelled', error } },
+    ],
+    audit: [answerAudit(doc, positive, { status: positiveBetStatus, error })],
+  });
+}
+
+async function stepHedge(run: PairRun): Promise<void> {
+  const hedge = currentHedge(run.doc);
+  if (!hedge || !run.doc.positive) throw new Error('invariant violated: hedge_placing without placements');
+  const resolution = await resolvePlacement(run, hedge, run.freshRef === hedge.clientRef);
+  run.freshRef = null;
+  switch (resolution.kind) {
+    case 'accepted': return hedgeAccepted(run, hedge, resolution.bet);
+    case 'rejected':
+    case 'not_placed': return hedgeNotTaken(run, hedge, resolution);
+    case 'in_doubt': {
+      const doc = replacePlacement(run.doc, { ...hedge, status: 'in_doubt', reason: resolution.detail });
+      return flagExposure(run, 'hedge_in_doubt', { ...doc, state: 'hedge_in_doubt' }, resolution.detail);
+    }
+    default: return assertNever(resolution, 'resolution');
+  }
+}
+
+function acceptedHedges(doc: PairDoc): PricedStake[] {
+  return doc.hedges
+    .filter((h) => h.status === 'accepted')
+    .map((h) => ({ stakeMinor: h.acceptedStakeMinor ?? 0, oddsMilli: h.acceptedOddsMilli ?? h.oddsMilli }));
+}
+
+function positivePriced(doc: PairDoc): PricedStake {
+  const p = doc.positive;
+  if (!p || p.status !== 'accepted') throw new Error('invariant violated: hedging without an accepted positive');
+  return { stakeMinor: p.acceptedStakeMinor ?? 0, oddsMilli: p.acceptedOddsMilli ?? p.oddsMilli };
+}
+
+async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Promise<void> {
+  const accepted = acceptedPlacement(hedge, bet);
+  const doc = replacePlacement(run.doc, accepted);
+  const positive = positivePriced(doc);
+  const remaining = nextHedgeStakeMinor(positive, acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
+  const events = [acceptedEvent(doc, accepted)];
+  const audit = [answerAudit(doc, accepted, bet)];
+  if (remaining === 0) {
+    const worstCaseMinor = pairWorstCaseMinor(positive, acceptedHedges(doc));
+    await run.commit({
+      doc: { ...doc, state: 'hedged', outcomeReason: 'executed' },
+      events: [...events, { type: 'arb_executed', data: { ...pairRef(doc), positiveTicket: doc.positive?.ticketId, hedgeTickets: doc.hedges.filter((h) => h.status === 'accepted').map((h) => h.ticketId), worstCaseMinor } }],
+      audit,
+    });
+    run.deps.crashPoint('hedge_journaled');
+    return;
+  }
+  // Partly taken: the rest of the hedge is another attempt, at the same odds, if the limits allow.
+  await nextHedgeAttempt(run, doc, bet.oddsMilli, `partial: ${bet.stakeMinor} of ${hedge.stakeMinor} taken`, events, audit);
+}
+
+async function hedgeNotTaken(run: PairRun, hedge: Placement, resolution: Extract<Resolution, { kind: 'rejected' | 'not_placed' }>): Promise<void> {
+  const reason = resolution.kind === 'rejected' ? resolution.reason : resolution.detail;
+  const failed: Placement = { ...hedge, status: resolution.kind === 'rejected' ? 'rejected' : 'not_placed', reason };
+  const doc = replacePlacement(run.doc, failed);
+  const events: StreamEntry[] = [{ type: 'bet_failed', data: { ...pairRef(doc), role: 'hedge', attempt: hedge.attempt, clientRef: hedge.clientRef, status: legStatusName(failed), error: reason } }];
+  const audit = [answerAudit(doc, failed, { status: failed.status, reason })];
+  const movedOdds = resolution.kind === 'rejected' ? resolution.currentOddsMilli : undefined;
+  await nextHedgeAttempt(run, doc, movedOdds ?? hedge.oddsMilli, reason, events, audit);
+}
+
+/** Another hedge attempt within attempts, deadline and the re-pricing loss limit; otherwise an exposure. */
+async function nextHedgeAttempt(run: PairRun, doc: PairDoc, oddsMilli: number, why: string, events: StreamEntry[], audit: StreamEntry[]): Promise<void> {
+  const { deps } = run;
+  const { config } = deps;
+  const attempt = doc.hedges.length + 1;
+  const positive = positivePriced(doc);
+  const stakeMinor = nextHedgeStakeMinor(positive, acceptedHedges(doc), oddsMilli, config.stakeMinorMax);
+  const worstCaseMinor = pairWorstCaseMinor(positive, [...acceptedHedges(doc), { stakeMinor, oddsMilli }]);
+  const lossLimitMinor = repriceLossLimitMinor(positive.stakeMinor, config.hedgeRepriceLossBpsMax);
+  const elapsedMs = deps.clock.nowMs() - (doc.positiveAcceptedAtMs ?? 0);
+  let stop: string | null = null;
+  if (attempt > config.hedgeAttemptsMax) stop = `hedge attempts (${attempt - 1}) reached hedgeAttemptsMax (${config.hedgeAttemptsMax})`;
+  else if (elapsedMs + config.hedgeRetryBackoffMs > config.hedgeDeadlineMs) stop = `hedge deadline: elapsed ${elapsedMs} ms + backoff > hedgeDeadlineMs (${config.hedgeDeadlineMs})`;
+  else if (worstCaseMinor < -lossLimitMinor) stop = `re-priced hedge at ${oddsMilli} would lock a loss (${worstCaseMinor}) beyond the limit (-${lossLimitMinor})`;
+  if (stop !== null) {
+    return hedgeFailed(run, doc, `${why}; ${stop}`, events, audit);
+  }
+  // Journal the failed attempt's outcome first, so a crash during the pause loses nothing.
+  await run.commit({ doc, events, audit });
+  await deps.sleep(config.hedgeRetryBackoffMs);
+  const hedge = newPlacement(doc.pair, 'hedge', attempt, stakeMinor, oddsMilli, deps.clock.nowMs());
+  const next: PairDoc = { ...run.doc, hedges: [...run.doc.hedges, hedge] };
+  const ok = await run.commit({
+    doc: next,
+    cooldownFor: 'hedge',
+    events: [{ type: 'hedge_retry', data: { ...pairRef(next), attempt, clientRef: hedge.clientRef, stakeMinor, oddsMilli, worstCaseMinor, why } }],
+    audit: [requestAudit(next, hedge)],
+  });
+  if (!ok) return hedgeFailed(run, run.doc, `${why}; hedge account cooldown taken by another pair`);
+  run.freshRef = hedge.clientRef;
+}
+
+async function hedgeFailed(run: PairRun, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = []): Promise<void> {
+  return flagExposure(run, 'hedge_failed_positive_active', { ...doc, state: 'hedge_failed' }, detail, events, audit);
+}
+
+/** Ends the placement with an exposure: record (TTL), durable review entry and alert, in one step. */
+async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = []): Promise<void> {
+  const { deps } = run;
+  const nowMs = deps.clock.nowMs();
+  const statuses = {
+    positive: legStatusName(doc.positive),
+    hedge: reason === 'positive_in_doubt' ? 'cancelled' : reason === 'hedge_in_doubt' ? 'in_doubt' : 'failed',
+  };
+  const record = exposureRecord(doc, reason, statuses, detail, nowMs, { hedged_stake_minor: acceptedHedges(doc).reduce((s, h) => s + h.stakeMinor, 0) });
+  const pair = doc.pair;
+  const key = keys.exposure(pair.whitelabel, pair.positive.provider, pair.betPairId);
+  const alert: StreamEntry = { type: 'exposure_alert', data: exposureAlertData(record, key) };
+  await run.commit({
+    doc: { ...doc, outcomeReason: reason },
+    events: [...events, alert],
+    audit: [...audit, alert],
+    exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewKeyByPair: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },
+  });
+  // An exposure is money at risk: say it loudly in the logs too, not only in Redis.
+  deps.log.error({ exposure: record, exposureKey: key }, `EXPOSURE ALERT ${reason}: pair ${doc.arbId} needs manual review`);
+}

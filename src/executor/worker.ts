@@ -1,0 +1,127 @@
+// The worker process shell: a BullMQ worker on `bet-pairs`, the recovery sweep, and clean shutdown.
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Provider } from '../providers/provider.js';
+import { keys } from '../store/keys.js';
+import { FencedError, Store, storeRedisOptions } from '../store/store.js';
+import { BullSettlementScheduler } from '../settlement/scheduler.js';
+import { crashHookFromEnv } from './crash.js';
+import { executeJob, resumePair, type JobResult } from './execute.js';
+import type { ExecutorDeps, LegWindowProbe } from './run.js';
+
+export interface WorkerOptions {
+  config: Config;
+  redisUrl: string;
+  providers: Map<string, Provider>;
+  log: Logger;
+  probe?: LegWindowProbe;
+  /** Off in tests that want to see a crashed pair stay put; on in production. */
+  recoverySweep?: boolean;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  deps: ExecutorDeps;
+  close(): Promise<void>;
+}
+
+const sweepBatchMax = 100;
+
+export const resumeJobName = 'resume';
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { config, log } = options;
+  const storeRedis = new Redis(options.redisUrl, storeRedisOptions());
+  const queueRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
+  queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
+  const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs);
+  const deps: ExecutorDeps = {
+    config,
+    store: new Store(storeRedis, config.eventsStreamLenMax),
+    providers: options.providers,
+    clock: { nowMs: () => Date.now() },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    settlement,
+    ...(options.probe ? { probe: options.probe } : {}),
+    crashPoint: crashHookFromEnv(),
+    log,
+  };
+  const queue = new Queue(config.queueName, { connection: queueRedis });
+  const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), {
+    connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
+    concurrency: config.concurrency,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.stalledCheckMs,
+    maxStalledCount: config.stalledCountMax,
+    removeOnComplete: { count: 100_000 },
+    removeOnFail: { count: 100_000 },
+  });
+  worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
+  const sweep = options.recoverySweep === false ? undefined : setInterval(() => {
+    sweepOpenPairs(deps, queue).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));
+  }, config.lockTtlMs);
+  sweep?.unref();
+  await worker.waitUntilReady();
+  return {
+    worker,
+    deps,
+    async close() {
+      if (sweep) clearInterval(sweep);
+      await worker.close();
+      await queue.close();
+      await settlement.close();
+      storeRedis.disconnect();
+      queueRedis.disconnect();
+    },
+  };
+}
+
+async function processJob(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<JobResult | { outcome: 'fenced' }> {
+  const jobId = job.id ?? 'unknown';
+  let result: JobResult;
+  try {
+    result = job.name === resumeJobName
+      ? await resumePair(deps, String((job.data as { arbId?: unknown }).arbId), jobId)
+      : await executeJob(deps, { id: jobId, data: job.data, timestampMs: job.timestamp });
+  } catch (error) {
+    if (error instanceof FencedError) {
+      // Another worker holds the pair now (this one was too slow or frozen); it finishes the pair.
+      deps.log.warn({ jobId, err: error }, 'fenced out of a pair; leaving it to the lease holder');
+      return { outcome: 'fenced' };
+    }
+    // Redis or another infrastructure error: nothing more was placed (every placement is journaled
+    // first). Try the job again later; the journal resumes it exactly where it stopped.
+    deps.log.error({ jobId, err: error }, 'job interrupted; it will be retried from the journal');
+    await retryLater(deps, job, token);
+    throw error;
+  }
+  if (result.outcome === 'busy') await retryLater(deps, job, token);
+  return result;
+}
+
+async function retryLater(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<never | void> {
+  if (!token) return;
+  await job.moveToDelayed(Date.now() + deps.config.retryDelayMs, token);
+  throw new DelayedError();
+}
+
+/** Finds pairs left unfinished with no lease (a worker died and its job is gone) and queues their resumption. */
+export async function sweepOpenPairs(deps: ExecutorDeps, queue: Queue): Promise<number> {
+  const olderThanMs = deps.clock.nowMs() - 2 * deps.config.lockTtlMs;
+  const arbIds = await deps.store.openPairsBefore(olderThanMs, sweepBatchMax);
+  let queued = 0;
+  for (const arbId of arbIds) {
+    if ((await deps.store.redis.exists(keys.lease(arbId))) === 1) continue;
+    const loaded = await deps.store.loadPair(arbId);
+    if (!loaded) {
+      await deps.store.closeOpen(arbId);
+      continue;
+    }
+    await queue.add(resumeJobName, { arbId }, { jobId: `resume-${arbId}-${loaded.rev}`, removeOnComplete: { count: 10_000 }, removeOnFail: false });
+    queued++;
+  }
+  return queued;
+}

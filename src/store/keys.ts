@@ -1,0 +1,22 @@
+// Every Redis key and stream name of the service, in one place (contract names from DESIGN.md first).
+// Identifiers are validated to [A-Za-z0-9_-] before they reach here, so no value can forge a key.
+
+export const eventsStream = 'bet-executor:events';
+export const auditStream = 'bet-executor:audit';
+
+export const keys = {
+  cooldown: (whitelabel: string, provider: string, accountId: string) => `cooldown:${whitelabel}:${provider}:${accountId}`,
+  exposure: (whitelabel: string, positiveProvider: string, betPairId: string) => `exposure:${whitelabel}:${positiveProvider}:${betPairId}`,
+  lease: (arbId: string) => `lock:arb:${arbId}`,
+  /** Which pair holds an account's cooldown (the contract value of cooldown:… is unix seconds only). */
+  cooldownOwner: (whitelabel: string, provider: string, accountId: string) => `be:cooldown-owner:${whitelabel}:${provider}:${accountId}`,
+  pair: (arbId: string) => `be:pair:${arbId}`,
+  openPairs: 'be:pairs:open',
+  killGlobal: 'be:kill:global',
+  killProvider: (provider: string) => `be:kill:provider:${provider}`,
+  killAccount: (whitelabel: string, provider: string, accountId: string) => `be:kill:account:${whitelabel}:${provider}:${accountId}`,
+  rate: (whitelabel: string, provider: string, accountId: string) => `be:rate:${whitelabel}:${provider}:${accountId}`,
+  /** Durable review list: exposures stay here until a person resolves them (no TTL). */
+  reviewOpen: 'be:review:open',
+  reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
+};

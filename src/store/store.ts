@@ -1,0 +1,207 @@
+// The Redis adapter of the executor: fenced journal, preflight claim, leases, events and audit trail.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { PairDoc, PairState } from '../domain/pair.js';
+import { auditStream, eventsStream, keys } from './keys.js';
+
+const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
+const lua = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf8');
+
+export interface StreamEntry {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** The lease was lost or the journal moved on: this worker must stop touching the pair. */
+export class FencedError extends Error {
+  override name = 'FencedError';
+}
+
+export type ClaimResult =
+  | { kind: 'busy' }
+  | { kind: 'created'; rev: number; doc: PairDoc }
+  | { kind: 'existing'; rev: number; doc: PairDoc };
+
+export type PreflightResult =
+  | { kind: 'passed'; rev: number }
+  | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
+
+export type BlockReason = 'kill_switch' | 'stale' | 'exposure_open' | 'cooldown' | 'rate_limit';
+
+export interface ExposureWrite {
+  key: string;
+  record: Record<string, unknown>;
+  ttlMs: number;
+  reviewKeyByPair: string;
+}
+
+export interface TransitionWrite {
+  arbId: string;
+  token: string;
+  rev: number;
+  doc: PairDoc;
+  /** The pair leaves the set of open pairs (nothing more will happen to it). */
+  closes: boolean;
+  nowMs: number;
+  /** Refresh the cooldown of the account about to be bet on; refused when another pair holds it. */
+  cooldown?: { key: string; ownerKey: string; cooldownMs: number };
+  exposure?: ExposureWrite;
+  events?: StreamEntry[];
+  audit?: StreamEntry[];
+}
+
+export type TransitionResult = { kind: 'ok'; rev: number } | { kind: 'cooldown_conflict' };
+
+export interface PreflightWrite {
+  arbId: string;
+  token: string;
+  rev: number;
+  doc: PairDoc;
+  nowMs: number;
+  cooldownMs: number;
+  createdAtMs: number | null;
+  arbAgeMsMax: number;
+  rateLimit: { placementsMax: number; windowMs: number };
+  audit: StreamEntry;
+}
+
+interface ScriptedRedis extends Redis {
+  beClaim(...args: (string | number)[]): Promise<[number, number?, string?]>;
+  beLease(...args: (string | number)[]): Promise<number>;
+  beTransition(...args: (string | number)[]): Promise<[number, number?]>;
+  bePreflight(...args: (string | number)[]): Promise<[number, (string | number)?, number?]>;
+}
+
+/** Store connection options: fail fast and closed when Redis is away (no endless offline queue). */
+export function storeRedisOptions(): RedisOptions {
+  return { maxRetriesPerRequest: 1, commandTimeout: 3_000, enableAutoPipelining: true };
+}
+
+export class Store {
+  readonly redis: ScriptedRedis;
+
+  constructor(redis: Redis, private readonly eventsLenMax: number) {
+    redis.defineCommand('beClaim', { numberOfKeys: 3, lua: lua('claim') });
+    redis.defineCommand('beLease', { numberOfKeys: 1, lua: lua('lease') });
+    redis.defineCommand('beTransition', { numberOfKeys: 10, lua: lua('transition') });
+    redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number): Promise<ClaimResult> {
+    const reply = await this.redis.beClaim(
+      keys.pair(arbId), keys.lease(arbId), keys.openPairs,
+      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId,
+    );
+    const code = reply[0];
+    if (code === 0) return { kind: 'busy' };
+    const rev = Number(reply[1]);
+    const doc = JSON.parse(String(reply[2])) as PairDoc;
+    return code === 1 ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
+  }
+
+  async renewLease(arbId: string, token: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.beLease(keys.lease(arbId), token, 'renew', leaseMs)) === 1;
+  }
+
+  async releaseLease(arbId: string, token: string): Promise<boolean> {
+    return (await this.redis.beLease(keys.lease(arbId), token, 'release', 0)) === 1;
+  }
+
+  async transition(write: TransitionWrite): Promise<TransitionResult> {
+    const events = write.events ?? [];
+    const audit = write.audit ?? [];
+    const { doc, cooldown, exposure } = write;
+    const entryArgs = [...events, ...audit].flatMap((e) => [e.type, JSON.stringify(e.data)]);
+    const reply = await this.redis.beTransition(
+      keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
+      cooldown?.key ?? keys.pair(write.arbId), cooldown?.ownerKey ?? keys.pair(write.arbId),
+      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewKeyByPair ?? keys.pair(write.arbId),
+      write.token, write.rev, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
+      cooldown ? '1' : '0', cooldown?.cooldownMs ?? 0,
+      exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.key ?? '',
+      this.eventsLenMax, events.length, audit.length, ...entryArgs,
+    );
+    return this.fenceReply(reply, write.arbId, doc.state);
+  }
+
+  async preflight(write: PreflightWrite): Promise<PreflightResult> {
+    const { pair } = write.doc;
+    const p = pair.positive;
+    const h = pair.hedge;
+    const reply = await this.redis.bePreflight(
+      keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
+      keys.killGlobal, keys.killProvider(p.provider), keys.killProvider(h.provider),
+      keys.killAccount(p.whitelabel, p.provider, p.accountId), keys.killAccount(h.whitelabel, h.provider, h.accountId),
+      keys.cooldown(p.whitelabel, p.provider, p.accountId), keys.cooldown(h.whitelabel, h.provider, h.accountId),
+      keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
+      keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
+      keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
+      write.token, write.rev, write.arbId, write.cooldownMs, write.createdAtMs ?? '', write.arbAgeMsMax,
+      write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
+      write.audit.type, JSON.stringify(write.audit.data),
+    );
+    const code = reply[0];
+    if (code === 0) return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    const result = this.fenceReply([code, reply[1] as number | undefined], write.arbId, 'positive_placing');
+    if (result.kind !== 'ok') throw new Error('invariant violated: preflight cannot report a cooldown conflict');
+    return { kind: 'passed', rev: result.rev };
+  }
+
+  private fenceReply(reply: [number, number?], arbId: string, state: PairState): TransitionResult {
+    switch (reply[0]) {
+      case 1: return { kind: 'ok', rev: Number(reply[1]) };
+      case -1: throw new FencedError(`lease on ${arbId} lost before writing ${state}`);
+      case -2: throw new FencedError(`journal of ${arbId} moved on (rev ${reply[1]}) before writing ${state}`);
+      case -3: return { kind: 'cooldown_conflict' };
+      default: throw new Error(`invariant violated: unknown journal reply ${JSON.stringify(reply)}`);
+    }
+  }
+
+  /** The pair needs no more recovery sweeps. */
+  async closeOpen(arbId: string): Promise<void> {
+    await this.redis.zrem(keys.openPairs, arbId);
+  }
+
+  /** Open pairs last journaled before `olderThanMs` (candidates for the recovery sweep). */
+  async openPairsBefore(olderThanMs: number, countMax: number): Promise<string[]> {
+    return this.redis.zrangebyscore(keys.openPairs, '-inf', olderThanMs, 'LIMIT', 0, countMax);
+  }
+
+  async loadPair(arbId: string): Promise<{ rev: number; doc: PairDoc } | null> {
+    const [rev, doc] = await this.redis.hmget(keys.pair(arbId), 'rev', 'doc');
+    if (rev == null || doc == null) return null;
+    return { rev: Number(rev), doc: JSON.parse(doc) as PairDoc };
+  }
+
+  /** Appends events outside a transition (input rejected, duplicate); fails closed like every write. */
+  async emit(entries: StreamEntry[]): Promise<void> {
+    const pipeline = this.redis.multi();
+    for (const e of entries) pipeline.xadd(eventsStream, 'MAXLEN', '~', this.eventsLenMax, '*', 'type', e.type, 'data', JSON.stringify(e.data));
+    await execOrThrow(pipeline);
+  }
+
+  /** Appends to the audit trail (never trimmed). */
+  async audit(entries: StreamEntry[]): Promise<void> {
+    const pipeline = this.redis.multi();
+    for (const e of entries) pipeline.xadd(auditStream, '*', 'type', e.type, 'data', JSON.stringify(e.data));
+    await execOrThrow(pipeline);
+  }
+}
+
+async function execOrThrow(pipeline: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await pipeline.exec();
+  if (results === null) throw new Error('redis transaction aborted');
+  for (const [error] of results) if (error) throw error;
+}
+
+export async function readStream(redis: Redis, stream: string, countMax = 100_000): Promise<Array<{ id: string; type: string; data: Record<string, unknown> }>> {
+  const entries = await redis.xrange(stream, '-', '+', 'COUNT', countMax);
+  return entries.map(([id, fields]) => {
+    const map = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+    return { id, type: map.get('type') ?? '', data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown> };
+  });
+}

@@ -1,0 +1,393 @@
+// Job validation: identifiers, odds, stakes, createdAt, leg defaults, cross-leg rules, error reporting.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parseBetPair, parseIsoTimestampMs, type ParseResult } from '../../src/domain/validation.js';
+import type { BetPair } from '../../src/domain/types.js';
+
+const limits = { stakeMinorMax: 100_000 };
+
+type Json = Record<string, unknown>;
+
+function validJob(): Json {
+  return {
+    arbId: 'arb-1',
+    betPairId: 'pair_1',
+    whitelabel: 'wl1',
+    provider: 'bookA',
+    currency: 'EUR',
+    createdAt: '2024-05-01T12:00:00Z',
+    positiveBet: {
+      betId: 'bet-p',
+      accountId: 'acc-1',
+      eventId: 'ev-1',
+      market: 'over_under_2.5',
+      selection: 'over',
+      odds: 2.2,
+      stakeMinor: 10_000,
+    },
+    hedgeBet: {
+      betId: 'bet-h',
+      accountId: 'acc-2',
+      provider: 'bookB',
+      eventId: 'ev-1',
+      market: 'over_under_2.5',
+      selection: 'under',
+      odds: '1.900',
+      stakeMinor: 11_579,
+    },
+  };
+}
+
+function leg(job: Json, name: 'positiveBet' | 'hedgeBet'): Json {
+  return job[name] as Json;
+}
+
+function expectErrors(result: ParseResult): string[] {
+  assert.equal(result.ok, false, 'expected the job to be refused');
+  return result.ok ? [] : result.errors;
+}
+
+function expectPair(result: ParseResult): BetPair {
+  if (!result.ok) assert.fail(`expected a valid job, got: ${result.errors.join('; ')}`);
+  return result.pair;
+}
+
+describe('parseBetPair on a valid job', () => {
+  it('converts it to a BetPair, with leg defaults, exact odds and createdAtMs', () => {
+    assert.deepEqual(expectPair(parseBetPair(validJob(), limits)), {
+      arbId: 'arb-1',
+      betPairId: 'pair_1',
+      whitelabel: 'wl1',
+      provider: 'bookA',
+      currency: 'EUR',
+      createdAtMs: Date.UTC(2024, 4, 1, 12, 0, 0),
+      positive: {
+        betId: 'bet-p', accountId: 'acc-1', provider: 'bookA', whitelabel: 'wl1', eventId: 'ev-1',
+        market: 'over_under_2.5', selection: 'over', oddsMilli: 2200, stakeMinor: 10_000,
+      },
+      hedge: {
+        betId: 'bet-h', accountId: 'acc-2', provider: 'bookB', whitelabel: 'wl1', eventId: 'ev-1',
+        market: 'over_under_2.5', selection: 'under', oddsMilli: 1900, stakeMinor: 11_579,
+      },
+    });
+  });
+
+  it("uses a leg's own whitelabel when given", () => {
+    const job = validJob();
+    leg(job, 'hedgeBet').whitelabel = 'wl2';
+    const pair = expectPair(parseBetPair(job, limits));
+    assert.equal(pair.hedge.whitelabel, 'wl2');
+    assert.equal(pair.positive.whitelabel, 'wl1');
+  });
+
+  it('ignores unknown keys at the top level and in legs, and drops them', () => {
+    const job = { ...validJob(), futureField: { x: 1 }, priority: 5 };
+    leg(job, 'positiveBet').note = 'hello';
+    const pair = expectPair(parseBetPair(job, limits));
+    assert.equal('futureField' in pair, false);
+    assert.equal('note' in pair.positive, false);
+  });
+
+  it('accepts a stake equal to stakeMinorMax and 64-character identifiers', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').stakeMinor = 100_000;
+    job.arbId = 'a'.repeat(64);
+    const pair = expectPair(parseBetPair(job, limits));
+    assert.equal(pair.positive.stakeMinor, 100_000);
+  });
+
+  it('uses the default stakeMinorMax (100_000_00) when no limits are given', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').stakeMinor = 100_000_00;
+    assert.equal(parseBetPair(job).ok, true);
+    leg(job, 'positiveBet').stakeMinor = 100_000_01;
+    assert.deepEqual(expectErrors(parseBetPair(job)), ['positiveBet.stakeMinor (10000001) > stakeMinorMax (10000000)']);
+  });
+});
+
+describe('identifiers', () => {
+  const topLevel = ['arbId', 'betPairId', 'whitelabel', 'provider'];
+  const legFields = ['betId', 'accountId', 'provider', 'whitelabel', 'eventId'];
+  const bad = ['a:b', 'a*b', 'a{b', 'a}b', 'a b', '', 'x'.repeat(65), 'a.b', 'é', 'a\nb', 'a/b'];
+  const cases: Array<{ path: string; set: (job: Json, value: unknown) => void }> = [
+    ...topLevel.map((field) => ({ path: field, set: (job: Json, v: unknown) => { job[field] = v; } })),
+    ...(['positiveBet', 'hedgeBet'] as const).flatMap((legName) =>
+      legFields.map((field) => ({
+        path: `${legName}.${field}`,
+        set: (job: Json, v: unknown) => { leg(job, legName)[field] = v; },
+      })),
+    ),
+  ];
+  for (const { path, set } of cases) {
+    for (const value of bad) {
+      it(`refuses ${path} = ${JSON.stringify(value).slice(0, 20)}`, () => {
+        const job = validJob();
+        set(job, value);
+        const errors = expectErrors(parseBetPair(job, limits));
+        assert.equal(errors.length, 1, errors.join('; '));
+        assert.ok(errors[0]?.startsWith(`${path} (`), errors[0]);
+        assert.ok(errors[0]?.includes('must match /^[A-Za-z0-9_-]{1,64}$/'), errors[0]);
+      });
+    }
+  }
+
+  it('refuses a number where an identifier is expected', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').betId = 12345;
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), ['positiveBet.betId (12345) must be a string']);
+  });
+
+  it('shows a long value truncated, with its length', () => {
+    const job = validJob();
+    job.arbId = 'x'.repeat(65);
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      `arbId ("${'x'.repeat(40)}"… (65 chars)) must match /^[A-Za-z0-9_-]{1,64}$/`,
+    ]);
+  });
+
+  it('accepts dots and plus signs in market and selection, but not key separators', () => {
+    const ok = validJob();
+    leg(ok, 'positiveBet').selection = '+1.5';
+    assert.equal(parseBetPair(ok, limits).ok, true);
+    for (const value of ['a:b', 'a b', 'a{b', 'a*b', '', 'x'.repeat(65)]) {
+      const job = validJob();
+      leg(job, 'hedgeBet').market = value;
+      const errors = expectErrors(parseBetPair(job, limits));
+      assert.equal(errors.length, 1);
+      assert.ok(errors[0]?.startsWith('hedgeBet.market ('), errors[0]);
+    }
+  });
+
+  it('accepts only three capital letters as currency', () => {
+    for (const value of ['eur', 'EU', 'EURO', '', 'E1R', 42]) {
+      const job = validJob();
+      job.currency = value;
+      const errors = expectErrors(parseBetPair(job, limits));
+      assert.equal(errors.length, 1);
+      assert.ok(errors[0]?.startsWith('currency ('), errors[0]);
+    }
+  });
+});
+
+describe('odds', () => {
+  const validRows: Array<[unknown, number]> = [
+    [2.05, 2050],
+    ['2.05', 2050],
+    ['2.50', 2500],
+    [2.5, 2500],
+    [1.001, 1001],
+    [1000, 1_000_000],
+    [1e3, 1_000_000], // a JSON number is a number: 1e3 is one thousand
+    [3.333, 3333],
+  ];
+  for (const [odds, oddsMilli] of validRows) {
+    it(`reads ${JSON.stringify(odds)} exactly as ${oddsMilli}`, () => {
+      const job = validJob();
+      leg(job, 'positiveBet').odds = odds;
+      assert.equal(expectPair(parseBetPair(job, limits)).positive.oddsMilli, oddsMilli);
+    });
+  }
+
+  const invalidRows: Array<[unknown, string]> = [
+    [2.0505, 'positiveBet.odds (2.0505) has 4 decimals > 3 allowed'],
+    ['2.0505', 'positiveBet.odds ("2.0505") has 4 decimals > 3 allowed'],
+    [1, 'positiveBet.odds (1) must be > 1'],
+    ['1.000', 'positiveBet.odds ("1.000") must be > 1'],
+    [0.5, 'positiveBet.odds (0.5) must be > 1'],
+    [1000.001, 'positiveBet.odds (1000.001) > oddsMax (1000)'],
+    ['1e3', 'positiveBet.odds ("1e3") is not a plain decimal number (like 2.05)'],
+    [' 2.5', 'positiveBet.odds (" 2.5") is not a plain decimal number (like 2.05)'],
+    [-2, 'positiveBet.odds (-2) is not a plain decimal number (like 2.05)'],
+    [1e21, 'positiveBet.odds (1e+21) is not a plain decimal number (like 2.05)'],
+    [Number.NaN, 'positiveBet.odds (NaN) must be decimal odds (a number or a decimal string)'],
+    [Number.POSITIVE_INFINITY, 'positiveBet.odds (Infinity) must be decimal odds (a number or a decimal string)'],
+    [null, 'positiveBet.odds (null) must be decimal odds (a number or a decimal string)'],
+    [undefined, 'positiveBet.odds is required'],
+  ];
+  for (const [odds, message] of invalidRows) {
+    it(`refuses ${String(odds)} with "${message}"`, () => {
+      const job = validJob();
+      leg(job, 'positiveBet').odds = odds;
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [message]);
+    });
+  }
+});
+
+describe('stakeMinor', () => {
+  it('names the value beside its limit', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').stakeMinor = 120_000;
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), ['positiveBet.stakeMinor (120000) > stakeMinorMax (100000)']);
+  });
+
+  const invalidRows: Array<[unknown, string]> = [
+    [0, 'hedgeBet.stakeMinor (0) must be a positive integer (minor units)'],
+    [-1, 'hedgeBet.stakeMinor (-1) must be a positive integer (minor units)'],
+    [10.5, 'hedgeBet.stakeMinor (10.5) must be a positive integer (minor units)'],
+    [2 ** 53, 'hedgeBet.stakeMinor (9007199254740992) must be a positive integer (minor units)'],
+    ['100', 'hedgeBet.stakeMinor ("100") must be an integer number of minor units'],
+    [undefined, 'hedgeBet.stakeMinor is required'],
+  ];
+  for (const [stake, message] of invalidRows) {
+    it(`refuses ${JSON.stringify(stake)}`, () => {
+      const job = validJob();
+      leg(job, 'hedgeBet').stakeMinor = stake;
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [message]);
+    });
+  }
+});
+
+describe('createdAt', () => {
+  const validRows: Array<[unknown, number | null]> = [
+    ['2024-05-01T12:00:00Z', Date.UTC(2024, 4, 1, 12)],
+    ['2024-05-01T12:00:00.123Z', Date.UTC(2024, 4, 1, 12, 0, 0, 123)],
+    ['2024-05-01T12:00:00.123999Z', Date.UTC(2024, 4, 1, 12, 0, 0, 123)],
+    ['2024-05-01T14:00:00+02:00', Date.UTC(2024, 4, 1, 12)],
+    ['2024-05-01T07:30-04:30', Date.UTC(2024, 4, 1, 12)],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+    [1_714_564_800_000, 1_714_564_800_000],
+    [null, null],
+    [undefined, null],
+  ];
+  for (const [createdAt, createdAtMs] of validRows) {
+    it(`reads ${JSON.stringify(createdAt)} as ${createdAtMs}`, () => {
+      const job = validJob();
+      job.createdAt = createdAt;
+      assert.equal(expectPair(parseBetPair(job, limits)).createdAtMs, createdAtMs);
+    });
+  }
+
+  const invalidRows: Array<[unknown, string]> = [
+    ['2024-02-30T00:00:00Z', 'createdAt ("2024-02-30T00:00:00Z") must be an ISO-8601 date-time with a zone'],
+    ['2023-02-29T00:00:00Z', 'createdAt ("2023-02-29T00:00:00Z") must be an ISO-8601 date-time with a zone'],
+    ['2024-05-01T24:00:00Z', 'createdAt ("2024-05-01T24:00:00Z") must be an ISO-8601 date-time with a zone'],
+    ['2024-05-01T12:00:00', 'createdAt ("2024-05-01T12:00:00") must be an ISO-8601 date-time with a zone'],
+    ['2024-05-01', 'createdAt ("2024-05-01") must be an ISO-8601 date-time with a zone'],
+    ['May 1, 2024', 'createdAt ("May 1, 2024") must be an ISO-8601 date-time with a zone'],
+    [1_714_564_800, 'createdAt (1714564800) < createdAtMsMin (1000000000000); seconds instead of ms?'],
+    [1_714_564_800_000_000, 'createdAt (1714564800000000) >= createdAtMsMax (100000000000000); microseconds instead of ms?'],
+    [1_714_564_800_000.5, 'createdAt (1714564800000.5) must be an integer number of unix ms'],
+    [true, 'createdAt (true) must be an ISO-8601 date-time string or unix ms'],
+  ];
+  for (const [createdAt, message] of invalidRows) {
+    it(`refuses ${JSON.stringify(createdAt)}`, () => {
+      const job = validJob();
+      job.createdAt = createdAt;
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [message]);
+    });
+  }
+
+  it('parses ISO timestamps the same as Date.parse does for well-formed ones', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1e12, max: 4e12 }), (ms) => {
+        const text = new Date(ms).toISOString();
+        assert.equal(parseIsoTimestampMs(text), ms);
+      }),
+    );
+  });
+});
+
+describe('missing fields and the error list', () => {
+  const required = ['arbId', 'betPairId', 'whitelabel', 'provider', 'currency', 'positiveBet', 'hedgeBet'];
+  for (const field of required) {
+    it(`reports a missing ${field}`, () => {
+      const job = validJob();
+      delete job[field];
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [`${field} is required`]);
+    });
+  }
+  for (const field of ['betId', 'accountId', 'eventId', 'market', 'selection', 'odds', 'stakeMinor']) {
+    it(`reports a missing positiveBet.${field}`, () => {
+      const job = validJob();
+      delete leg(job, 'positiveBet')[field];
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [`positiveBet.${field} is required`]);
+    });
+  }
+
+  it('reports every error at once, each with its path', () => {
+    const job = validJob();
+    job.arbId = 'arb:1';
+    delete job.betPairId;
+    job.currency = 'eur';
+    job.createdAt = 1_714_564_800;
+    leg(job, 'positiveBet').odds = '2.0505';
+    leg(job, 'positiveBet').stakeMinor = 120_000;
+    leg(job, 'positiveBet').accountId = 'acc *';
+    leg(job, 'hedgeBet').market = 'a b';
+    leg(job, 'hedgeBet').stakeMinor = '100';
+    leg(job, 'hedgeBet').whitelabel = '{wl}';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      'arbId ("arb:1") must match /^[A-Za-z0-9_-]{1,64}$/',
+      'betPairId is required',
+      'currency ("eur") must match /^[A-Z]{3}$/',
+      'createdAt (1714564800) < createdAtMsMin (1000000000000); seconds instead of ms?',
+      'positiveBet.accountId ("acc *") must match /^[A-Za-z0-9_-]{1,64}$/',
+      'positiveBet.odds ("2.0505") has 4 decimals > 3 allowed',
+      'positiveBet.stakeMinor (120000) > stakeMinorMax (100000)',
+      'hedgeBet.whitelabel ("{wl}") must match /^[A-Za-z0-9_-]{1,64}$/',
+      'hedgeBet.market ("a b") must match /^[A-Za-z0-9_.+-]{1,64}$/',
+      'hedgeBet.stakeMinor ("100") must be an integer number of minor units',
+    ]);
+  });
+
+  it('refuses a job that is not an object', () => {
+    for (const [raw, shown] of [[null, 'null'], [[], 'an array'], ['job', '"job"'], [42, '42']] as const) {
+      assert.deepEqual(expectErrors(parseBetPair(raw, limits)), [`job (${shown}) must be an object`]);
+    }
+    assert.deepEqual(expectErrors(parseBetPair(undefined, limits)), ['job is required']);
+  });
+
+  it('refuses a leg that is not an object', () => {
+    const job = validJob();
+    job.hedgeBet = 'bet-h';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), ['hedgeBet ("bet-h") must be an object']);
+  });
+
+  it('never throws, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), fc.constant(validJob())), (raw) => {
+        const result = parseBetPair(raw, limits);
+        assert.ok(result.ok || result.errors.length > 0);
+      }),
+    );
+  });
+});
+
+describe('both legs on one account', () => {
+  it('refuses the same whitelabel, provider and account on both legs', () => {
+    const job = validJob();
+    delete leg(job, 'hedgeBet').provider;
+    leg(job, 'hedgeBet').accountId = 'acc-1';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      `hedgeBet.accountId ("acc-1") is the positive leg's account (wl1:bookA:acc-1); the legs must use different accounts`,
+    ]);
+  });
+
+  it('refuses it when the legs reach the same account through explicit and defaulted fields', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').provider = 'bookB';
+    leg(job, 'positiveBet').accountId = 'acc-2';
+    leg(job, 'hedgeBet').whitelabel = 'wl1';
+    const errors = expectErrors(parseBetPair(job, limits));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /wl1:bookB:acc-2/);
+  });
+
+  it('reports it together with the other errors', () => {
+    const job = validJob();
+    delete leg(job, 'hedgeBet').provider;
+    leg(job, 'hedgeBet').accountId = 'acc-1';
+    leg(job, 'hedgeBet').odds = '1';
+    assert.equal(expectErrors(parseBetPair(job, limits)).length, 2);
+  });
+
+  it('accepts the same account id at another provider or whitelabel', () => {
+    const job = validJob();
+    leg(job, 'hedgeBet').accountId = 'acc-1'; // hedge is at bookB
+    assert.equal(parseBetPair(job, limits).ok, true);
+    delete leg(job, 'hedgeBet').provider;
+    leg(job, 'hedgeBet').whitelabel = 'wl2';
+    assert.equal(parseBetPair(job, limits).ok, true);
+  });
+});

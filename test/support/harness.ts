@@ -1,0 +1,151 @@
+// End-to-end test rig: a fresh Redis database, two simulated bookmakers over HTTP, workers, and waits on conditions.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { parseConfig, type Config } from '../../src/config.js';
+import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
+import { closeProviders, providersFromConfig } from '../../src/providers/factory.js';
+import { startSimServer, type SimServer } from '../../src/sim/server.js';
+import { auditStream, eventsStream } from '../../src/store/keys.js';
+import { readStream } from '../../src/store/store.js';
+import { freshRedisUrl } from './redis.js';
+
+export type StreamRow = { id: string; type: string; data: Record<string, unknown> };
+
+/** Fast timings for tests: everything in milliseconds, nothing waits on a long sleep. */
+export const fastTimings = {
+  cooldownMs: 50,
+  settlementPollIntervalMs: 20,
+  providerTimeoutMs: 200,
+  lockTtlMs: 1_000,
+  inDoubtDeadlineMs: 1_500,
+  inDoubtPollMs: 20,
+  hedgeDeadlineMs: 2_000,
+  hedgeRetryBackoffMs: 10,
+  jobLockMs: 1_000,
+  stalledCheckMs: 300,
+  retryDelayMs: 100,
+  rateLimit: { placementsMax: 1_000, windowMs: 60_000 },
+};
+
+export interface Harness {
+  redisUrl: string;
+  redis: Redis;
+  bookA: SimServer;
+  bookB: SimServer;
+  config: Config;
+  queue: Queue;
+  workers: RunningWorker[];
+  children: ChildProcess[];
+  startWorker(overrides?: Partial<Config>): Promise<RunningWorker>;
+  /** A worker as a separate process (`bet-executor worker`), for crash and multi-process tests. */
+  spawnWorker(env?: Record<string, string>): ChildProcess;
+  enqueue(data: unknown, jobId?: string): Promise<string>;
+  events(): Promise<StreamRow[]>;
+  audit(): Promise<StreamRow[]>;
+  waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+  waitForEvent(arbId: string, types: string[], timeoutMs?: number): Promise<StreamRow>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(overrides: Record<string, unknown> = {}, sim: { dedupe?: boolean; settleAfterMs?: number | null } = {}): Promise<Harness> {
+  const redisUrl = await freshRedisUrl();
+  const redis = new Redis(redisUrl);
+  const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}) });
+  const bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}) });
+  const config = parseConfig({
+    providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } },
+    concurrency: 8,
+    ...fastTimings,
+    ...overrides,
+  });
+  const queue = new Queue(config.queueName, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }) });
+  const workers: RunningWorker[] = [];
+  const children: ChildProcess[] = [];
+  const configDir = mkdtempSync(join(tmpdir(), 'bet-executor-test-'));
+  const configFile = join(configDir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(config));
+
+  const harness: Harness = {
+    redisUrl, redis, bookA, bookB, config, queue, workers, children,
+    async startWorker(workerOverrides = {}) {
+      const workerConfig = parseConfig({ ...config, ...workerOverrides });
+      const running = await startWorker({
+        config: workerConfig,
+        redisUrl,
+        providers: providersFromConfig(workerConfig),
+        log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      });
+      const close = running.close.bind(running);
+      running.close = async () => {
+        await close();
+        await closeProviders(running.deps.providers as Map<string, never>);
+      };
+      workers.push(running);
+      return running;
+    },
+    spawnWorker(env = {}) {
+      const child = spawn(process.execPath, ['bin/bet-executor.mjs', 'worker', '--config', configFile], {
+        env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
+        stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],
+      });
+      children.push(child);
+      return child;
+    },
+    async enqueue(data, jobId) {
+      const job = await queue.add('bet-pair', data, jobId ? { jobId } : {});
+      return job.id ?? '';
+    },
+    events: () => readStream(redis, eventsStream),
+    audit: () => readStream(redis, auditStream),
+    async waitFor(what, probe, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined && value !== null && value !== false) return value as never;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async waitForEvent(arbId, types, timeoutMs) {
+      return harness.waitFor(`${types.join('|')} for ${arbId}`, async () => (await harness.events()).find((e) => e.data.arbId === arbId && types.includes(e.type)), timeoutMs);
+    },
+    async close() {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.close()));
+      await queue.close();
+      await bookA.close();
+      await bookB.close();
+      redis.disconnect();
+    },
+  };
+  return harness;
+}
+
+let counter = 0;
+
+/** A valid bet pair on two accounts of bookA/bookB; override any field. */
+export function makePair(overrides: Record<string, unknown> = {}, legs: { positive?: Record<string, unknown>; hedge?: Record<string, unknown> } = {}): Record<string, unknown> & { arbId: string } {
+  counter++;
+  const id = `${randomUUID().slice(0, 8)}-${counter}`;
+  return {
+    arbId: `arb-${id}`,
+    betPairId: `bp-${id}`,
+    whitelabel: 'wl1',
+    provider: 'bookA',
+    currency: 'EUR',
+    createdAt: new Date().toISOString(),
+    positiveBet: { betId: `pos-${id}`, accountId: 'acc-p', provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000, ...legs.positive },
+    hedgeBet: { betId: `hed-${id}`, accountId: 'acc-h', provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244, ...legs.hedge },
+    ...overrides,
+  } as Record<string, unknown> & { arbId: string };
+}
+
+export function eventsFor(events: StreamRow[], arbId: string): StreamRow[] {
+  return events.filter((e) => e.data.arbId === arbId);
+}
