@@ -34,6 +34,7 @@ export async function resolvePlacement(run: PairRun, placement: Placement, fresh
   const provider = run.provider(placement.provider);
   const deadlineMs = Math.max(placement.intentAtMs, run.startedAtMs) + deps.config.inDoubtDeadlineMs;
   let outcome: Pending = fresh ? await send(run, provider, placement) : { kind: 'resumed' };
+  let current = placement;
   for (let round = 0; round < pollRoundsMax; round++) {
     switch (outcome.kind) {
       case 'accepted': return { kind: 'accepted', bet: outcome.bet };
@@ -48,9 +49,10 @@ export async function resolvePlacement(run: PairRun, placement: Placement, fresh
       }
       case 'in_doubt':
       case 'resumed': {
-        const next = await lookUp(run, provider, placement, deadlineMs, outcome.kind === 'in_doubt' ? outcome.detail : 'resumed');
+        const next = await lookUp(run, provider, current, deadlineMs, outcome.kind === 'in_doubt' ? outcome.detail : 'resumed');
         if ('resolution' in next) return next.resolution;
         outcome = next.outcome;
+        current = next.placement;
         break;
       }
     }
@@ -59,24 +61,24 @@ export async function resolvePlacement(run: PairRun, placement: Placement, fresh
 }
 
 /** One lookup by client reference: found → its state; never received → resend with the same reference. */
-async function lookUp(run: PairRun, provider: Provider, placement: Placement, deadlineMs: number, why: string): Promise<{ outcome: Pending } | { resolution: Resolution }> {
+async function lookUp(run: PairRun, provider: Provider, placement: Placement, deadlineMs: number, why: string): Promise<{ outcome: Pending; placement: Placement } | { resolution: Resolution }> {
   const { deps } = run;
   const found = await provider.lookupByClientRef(placement.clientRef);
   await run.auditCall('bookmaker_lookup', placement, { clientRef: placement.clientRef, why }, found);
-  if (found.kind === 'found') return { outcome: fromBet(found.bet) };
+  if (found.kind === 'found') return { outcome: fromBet(found.bet), placement };
   if (found.kind === 'not_found') {
     if (placement.sendCount >= deps.config.placementSendsMax) {
       return { resolution: { kind: 'not_placed', detail: `${why}; never received after ${placement.sendCount} send(s)` } };
     }
     const journaled = await run.journalResend(placement);
     if (!journaled) return { resolution: { kind: 'not_placed', detail: 'account cooldown taken by another pair' } };
-    return { outcome: await send(run, provider, journaled) };
+    return { outcome: await send(run, provider, journaled), placement: journaled };
   }
   if (deps.clock.nowMs() > deadlineMs) {
     return { resolution: { kind: 'in_doubt', detail: `${why}; bookmaker could not tell by the deadline (${found.detail})` } };
   }
   await deps.sleep(deps.config.inDoubtPollMs);
-  return { outcome: { kind: 'in_doubt', detail: why } };
+  return { outcome: { kind: 'in_doubt', detail: why }, placement };
 }
 
 async function send(run: PairRun, provider: Provider, placement: Placement): Promise<PlaceOutcome> {

@@ -70,6 +70,11 @@ async function stepPositive(run: PairRun): Promise<void> {
   if (!positive) throw new Error('invariant violated: positive_placing without a positive placement');
   const resolution = await resolvePlacement(run, positive, run.freshRef === positive.clientRef);
   run.freshRef = null;
+  return positiveResolved(run, run.doc.positive ?? positive, resolution);
+}
+
+/** `positive` is the journal's latest view of the placement (resends update its send count). */
+async function positiveResolved(run: PairRun, positive: Placement, resolution: Resolution): Promise<void> {
   switch (resolution.kind) {
     case 'accepted': return positiveAccepted(run, positive, resolution.bet);
     case 'rejected': return positiveFailed(run, { ...positive, status: 'rejected', reason: resolution.reason }, resolution.reason);
@@ -134,6 +139,10 @@ async function stepHedge(run: PairRun): Promise<void> {
   if (!hedge || !run.doc.positive) throw new Error('invariant violated: hedge_placing without placements');
   const resolution = await resolvePlacement(run, hedge, run.freshRef === hedge.clientRef);
   run.freshRef = null;
+  return hedgeResolved(run, currentHedge(run.doc) ?? hedge, resolution);
+}
+
+async function hedgeResolved(run: PairRun, hedge: Placement, resolution: Resolution): Promise<void> {
   switch (resolution.kind) {
     case 'accepted': return hedgeAccepted(run, hedge, resolution.bet);
     case 'rejected':

@@ -50,8 +50,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     log,
   };
   const queue = new Queue(config.queueName, { connection: queueRedis });
+  const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
   const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), {
-    connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
+    connection: workerRedis,
     concurrency: config.concurrency,
     lockDuration: config.jobLockMs,
     stalledInterval: config.stalledCheckMs,
@@ -75,6 +77,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await settlement.close();
       storeRedis.disconnect();
       queueRedis.disconnect();
+      workerRedis.disconnect();
     },
   };
 }

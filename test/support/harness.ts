@@ -64,7 +64,8 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
     ...fastTimings,
     ...overrides,
   });
-  const queue = new Queue(config.queueName, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }) });
+  const queueRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(config.queueName, { connection: queueRedis });
   const workers: RunningWorker[] = [];
   const children: ChildProcess[] = [];
   const configDir = mkdtempSync(join(tmpdir(), 'bet-executor-test-'));
@@ -119,6 +120,7 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.close()));
       await queue.close();
+      queueRedis.disconnect();
       await bookA.close();
       await bookB.close();
       redis.disconnect();
@@ -129,7 +131,7 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
 
 let counter = 0;
 
-/** A valid bet pair on two accounts of bookA/bookB; override any field. */
+/** A valid bet pair on two fresh accounts of bookA/bookB (no cooldown shared unless asked); override any field. */
 export function makePair(overrides: Record<string, unknown> = {}, legs: { positive?: Record<string, unknown>; hedge?: Record<string, unknown> } = {}): Record<string, unknown> & { arbId: string } {
   counter++;
   const id = `${randomUUID().slice(0, 8)}-${counter}`;
@@ -140,8 +142,8 @@ export function makePair(overrides: Record<string, unknown> = {}, legs: { positi
     provider: 'bookA',
     currency: 'EUR',
     createdAt: new Date().toISOString(),
-    positiveBet: { betId: `pos-${id}`, accountId: 'acc-p', provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000, ...legs.positive },
-    hedgeBet: { betId: `hed-${id}`, accountId: 'acc-h', provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244, ...legs.hedge },
+    positiveBet: { betId: `pos-${id}`, accountId: `accp-${id}`, provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000, ...legs.positive },
+    hedgeBet: { betId: `hed-${id}`, accountId: `acch-${id}`, provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244, ...legs.hedge },
     ...overrides,
   } as Record<string, unknown> & { arbId: string };
 }
