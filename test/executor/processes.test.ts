@@ -1,0 +1,107 @@
+// Real worker processes: SIGKILL at every step of the saga, and two workers contending for the same accounts.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { crashPoints } from '../../src/executor/run.js';
+import { settlementQueueName } from '../../src/settlement/scheduler.js';
+import { Queue } from 'bullmq';
+import type { SimLogEntry } from '../../src/sim/bookmaker.js';
+import { createHarness, eventsFor, makePair, type Harness } from '../support/harness.js';
+
+const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
+
+function acceptedPerRef(entries: SimLogEntry[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of entries) {
+    if (e.decision === 'accepted' || e.decision === 'timeout_after_commit') counts.set(e.clientRef, (counts.get(e.clientRef) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function assertNoDoubleBet(h: Harness): void {
+  for (const [ref, n] of acceptedPerRef([...h.bookA.bookmaker.log(), ...h.bookB.bookmaker.log()])) assert.equal(n, 1, `${ref} accepted ${n} times`);
+}
+
+describe('a worker killed (SIGKILL) at each step of the saga', () => {
+  for (const point of crashPoints) {
+    it(`at ${point}: a fresh worker finishes the pair, no bet twice, no hedge without an accepted positive`, async () => {
+      const h = await createHarness({ lockTtlMs: 1_000, jobLockMs: 1_000, stalledCheckMs: 300 });
+      try {
+        const pair = makePair();
+        const doomed = h.spawnWorker({ ...testHooks, BET_EXECUTOR_CRASH_AT: point });
+        await h.enqueue(pair);
+        const [, signal] = (await once(doomed, 'exit')) as [number | null, string | null];
+        assert.equal(signal, 'SIGKILL', `the worker died at ${point}`);
+        h.spawnWorker();
+        await h.waitFor('pair finished and settlement scheduled', async () => {
+          const events = eventsFor(await h.events(), pair.arbId);
+          return events.some((e) => e.type === 'arb_executed') && (await h.redis.zscore('be:pairs:open', pair.arbId)) === null;
+        }, 20_000);
+        assertNoDoubleBet(h);
+        const positive = h.bookA.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
+        const hedge = h.bookB.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
+        assert.deepEqual([...new Set(positive.map((e) => e.clientRef))], [`be1.${pair.arbId}.p1`]);
+        assert.deepEqual([...new Set(hedge.map((e) => e.clientRef))], [`be1.${pair.arbId}.h1`]);
+        assert.ok((positive[0]?.atMs ?? Infinity) <= (hedge[0]?.atMs ?? 0));
+        const events = eventsFor(await h.events(), pair.arbId);
+        assert.equal(events.filter((e) => e.type === 'arb_executed').length, 1, 'the outcome is reported once');
+        assert.equal(events.filter((e) => e.type === 'bet_accepted').length, 2);
+        const settlement = new Queue(settlementQueueName, { connection: h.redis });
+        assert.ok(await settlement.getJob(`settle-${pair.arbId}`), 'settlement polling scheduled');
+        await settlement.close();
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
+
+describe('two worker processes and many pairs on the same few accounts', () => {
+  it('never places on an account inside its cooldown and never places a bet twice', async () => {
+    const cooldownMs = 150;
+    const h = await createHarness({ cooldownMs, concurrency: 8 });
+    try {
+      h.spawnWorker();
+      h.spawnWorker();
+      await h.waitFor('two workers on the queue', async () => (await h.queue.getWorkers()).length === 2, 20_000);
+      const pairs = [];
+      for (let i = 0; i < 60; i++) {
+        pairs.push(makePair({}, { positive: { accountId: `pa${i % 3}` }, hedge: { accountId: `ha${i % 2}` } }));
+      }
+      // Waves, so that cooldowns expire between them and the same accounts are bet on again.
+      for (let wave = 0; wave < 6; wave++) {
+        await Promise.all(pairs.slice(wave * 10, wave * 10 + 10).map((p) => h.enqueue(p)));
+        await new Promise((r) => setTimeout(r, cooldownMs + 50));
+      }
+      const terminal = ['arb_executed', 'arb_blocked', 'arb_failed', 'exposure_alert'];
+      await h.waitFor('every pair terminal', async () => {
+        const done = new Set((await h.events()).filter((e) => terminal.includes(e.type)).map((e) => e.data.arbId));
+        return pairs.every((p) => done.has(p.arbId));
+      }, 30_000);
+      assertNoDoubleBet(h);
+      const events = await h.events();
+      const executed = events.filter((e) => e.type === 'arb_executed').length;
+      const blocked = events.filter((e) => e.type === 'arb_blocked' && e.data.reason === 'cooldown').length;
+      assert.ok(executed >= 6, `executed ${executed}`);
+      assert.ok(blocked >= 20, `blocked ${blocked}`);
+      // From the simulators' logs alone: consecutive placements on one account by different pairs are a cooldown apart.
+      for (const book of [h.bookA, h.bookB]) {
+        const byAccount = new Map<string, SimLogEntry[]>();
+        for (const e of book.bookmaker.log()) byAccount.set(e.accountId, [...(byAccount.get(e.accountId) ?? []), e]);
+        for (const [account, entries] of byAccount) {
+          for (let i = 1; i < entries.length; i++) {
+            const prev = entries[i - 1] as SimLogEntry;
+            const cur = entries[i] as SimLogEntry;
+            const samePair = prev.clientRef.split('.')[1] === cur.clientRef.split('.')[1];
+            if (!samePair) {
+              const gapMs = cur.atMs - prev.atMs;
+              assert.ok(gapMs >= cooldownMs - 5, `${account}: ${cur.clientRef} ${gapMs} ms after ${prev.clientRef}`);
+            }
+          }
+        }
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});
