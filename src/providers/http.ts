@@ -1,0 +1,188 @@
+// HttpProvider: the Provider port over the reference bookmaker HTTP protocol (undici keep-alive pool, a timeout on every call).
+import { Pool } from 'undici';
+import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
+import { placeOutcomeOf, toBetView } from './outcome.js';
+import { betResponseSchema, errorResponseSchema, notFoundError, placeResponseSchema } from './protocol.js';
+
+export interface HttpProviderOptions {
+  name: string;
+  /** Base URL of the bookmaker, e.g. http://127.0.0.1:4000 (a path prefix is kept). */
+  url: string;
+  /** Whole-call deadline: connect, send, headers and body. Default 5000. */
+  requestTimeoutMs?: number;
+  /** Keep-alive connections in the pool. Default 32. */
+  connections?: number;
+}
+
+export const requestTimeoutMsDefault = 5000;
+export const requestTimeoutMsMax = 120_000;
+export const connectionsDefault = 32;
+export const connectionsMax = 1024;
+/** A bookmaker answer larger than this is not one of ours: read no further. */
+const responseBytesMax = 64 * 1024;
+
+interface RawAnswer {
+  statusCode: number;
+  /** Parsed JSON body, or undefined when the body was not JSON. */
+  body: unknown;
+}
+
+export class HttpProvider implements Provider {
+  readonly name: string;
+  readonly requestTimeoutMs: number;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(options: HttpProviderOptions) {
+    const requestTimeoutMs = options.requestTimeoutMs ?? requestTimeoutMsDefault;
+    const connections = options.connections ?? connectionsDefault;
+    assertIntIn('requestTimeoutMs', requestTimeoutMs, 1, requestTimeoutMsMax);
+    assertIntIn('connections', connections, 1, connectionsMax);
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`provider ${options.name}: url ${options.url} is not http(s)`);
+    this.name = options.name;
+    this.requestTimeoutMs = requestTimeoutMs;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    // undici's own timers are a backstop; the per-call AbortSignal is the deadline that counts.
+    this.pool = new Pool(url.origin, {
+      connections,
+      headersTimeout: requestTimeoutMs * 2,
+      bodyTimeout: requestTimeoutMs * 2,
+      connect: { timeout: requestTimeoutMs },
+    });
+  }
+
+  async place(request: PlaceRequest): Promise<PlaceOutcome> {
+    const body = JSON.stringify({
+      clientRef: request.clientRef,
+      accountId: request.accountId,
+      eventId: request.eventId,
+      market: request.market,
+      selection: request.selection,
+      oddsMilli: request.oddsMilli,
+      stakeMinor: request.stakeMinor,
+      currency: request.currency,
+    });
+    let answer: RawAnswer;
+    try {
+      answer = await this.call('POST', '/bets', body);
+    } catch (error) {
+      return { kind: 'in_doubt', detail: networkDetail(error) };
+    }
+    return placeOutcomeFromAnswer(answer);
+  }
+
+  async lookupByClientRef(clientRef: string): Promise<LookupOutcome> {
+    const outcome = await this.lookup(`/bets/by-ref/${encodeURIComponent(clientRef)}`);
+    // A bookmaker answering with another bet is as good as no answer: never trust it.
+    if (outcome.kind === 'found' && outcome.bet.clientRef !== clientRef) return { kind: 'unavailable', detail: 'mismatched_bet' };
+    return outcome;
+  }
+
+  async status(ticketId: string): Promise<LookupOutcome> {
+    const outcome = await this.lookup(`/bets/${encodeURIComponent(ticketId)}`);
+    if (outcome.kind === 'found' && outcome.bet.ticketId !== ticketId) return { kind: 'unavailable', detail: 'mismatched_bet' };
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async lookup(path: string): Promise<LookupOutcome> {
+    let answer: RawAnswer;
+    try {
+      answer = await this.call('GET', path, undefined);
+    } catch (error) {
+      return { kind: 'unavailable', detail: networkDetail(error) };
+    }
+    return lookupOutcomeFromAnswer(answer);
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body: string | undefined): Promise<RawAnswer> {
+    const response = await this.pool.request({
+      method,
+      path: this.basePath + path,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(this.requestTimeoutMs),
+    });
+    const length = Number(response.headers['content-length'] ?? 0);
+    if (length > responseBytesMax) {
+      await response.body.dump();
+      return { statusCode: response.statusCode, body: undefined };
+    }
+    const text = await response.body.text();
+    return { statusCode: response.statusCode, body: parseJson(text) };
+  }
+}
+
+function placeOutcomeFromAnswer(answer: RawAnswer): PlaceOutcome {
+  const { statusCode } = answer;
+  if (statusCode === 200) {
+    const parsed = placeResponseSchema.safeParse(answer.body);
+    // The bookmaker answered but we cannot read it: it may have taken the bet.
+    if (!parsed.success) return { kind: 'in_doubt', detail: 'malformed_response' };
+    return placeOutcomeOf(parsed.data.bet);
+  }
+  // A 4xx means the bookmaker refused the request itself: nothing was placed.
+  if (statusCode >= 400 && statusCode < 500) return { kind: 'rejected', reason: `http_${statusCode}:${errorName(answer.body)}` };
+  return { kind: 'in_doubt', detail: `http_${statusCode}` };
+}
+
+function lookupOutcomeFromAnswer(answer: RawAnswer): LookupOutcome {
+  const { statusCode } = answer;
+  if (statusCode === 200) {
+    const parsed = betResponseSchema.safeParse(answer.body);
+    if (!parsed.success) return { kind: 'unavailable', detail: 'malformed_response' };
+    return { kind: 'found', bet: toBetView(parsed.data.bet) };
+  }
+  // Only an explicit "not_found" proves the bookmaker never took the ref; a bare 404 may be a wrong URL.
+  if (statusCode === 404 && errorName(answer.body) === notFoundError) return { kind: 'not_found' };
+  return { kind: 'unavailable', detail: `http_${statusCode}` };
+}
+
+function errorName(body: unknown): string {
+  const parsed = errorResponseSchema.safeParse(body);
+  return parsed.success ? parsed.data.error : 'unknown';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short, stable name for why a call got no answer: timeout, econnreset, econnrefused, ... */
+export function networkDetail(error: unknown): string {
+  if (!(error instanceof Error)) return 'network_error';
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timeout';
+  const code = errorCode(error) ?? errorCode(error.cause);
+  switch (code) {
+    case undefined:
+      return 'network_error';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'timeout';
+    // undici's "other side closed": the bookmaker dropped the connection after we sent.
+    case 'UND_ERR_SOCKET':
+      return 'econnreset';
+    default:
+      return code.toLowerCase();
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+function assertIntIn(what: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`${what} (${value}) is not an integer in [${min}, ${max}]`);
+  }
+}

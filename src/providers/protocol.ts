@@ -1,0 +1,42 @@
+// Wire schemas of the reference bookmaker HTTP protocol (see src/sim/PROTOCOL.md), shared by adapter and simulator.
+import { z } from 'zod';
+
+/** Longest identifier the protocol carries (client ref, account, event, market, selection, ticket). */
+export const idLengthMax = 200;
+/** Odds above 1000.000 are not a price any bookmaker quotes; refuse them as bad input. */
+export const oddsMilliMax = 1_000_000;
+
+const id = z.string().min(1).max(idLengthMax);
+
+export const placeRequestSchema = z.object({
+  clientRef: id,
+  accountId: id,
+  eventId: id,
+  market: id,
+  selection: id,
+  oddsMilli: z.int().gt(1000).max(oddsMilliMax),
+  stakeMinor: z.int().positive(),
+  currency: z.string().min(1).max(16),
+});
+
+export const betStatusSchema = z.enum(['pending', 'accepted', 'rejected', 'won', 'lost', 'void', 'half_won', 'half_lost']);
+
+/** A bet as the protocol carries it: the Provider's BetView plus the bookmaker's current odds on an odds move. */
+export const wireBetSchema = z.object({
+  ticketId: id,
+  clientRef: id,
+  accountId: id,
+  status: betStatusSchema,
+  oddsMilli: z.int().positive(),
+  stakeMinor: z.int().nonnegative(),
+  reason: z.string().max(1000).optional(),
+  currentOddsMilli: z.int().positive().optional(),
+});
+export type WireBet = z.infer<typeof wireBetSchema>;
+
+export const placeResponseSchema = z.object({ bet: wireBetSchema, duplicate: z.boolean() });
+export const betResponseSchema = z.object({ bet: wireBetSchema });
+export const errorResponseSchema = z.object({ error: z.string().max(1000) });
+
+/** The `error` a bookmaker puts in a 404 that means "no such bet" (any other 404 is a routing problem). */
+export const notFoundError = 'not_found';

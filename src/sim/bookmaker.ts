@@ -1,0 +1,345 @@
+// The simulated bookmaker's model (no HTTP): placements, dedupe by client ref, scripted faults, seeded settlement.
+import { isFinalBetStatus, invariant, type FinalBetStatus, type Minor, type OddsMilli } from '../domain/types.js';
+import type { PlaceRequest } from '../providers/provider.js';
+import type { WireBet } from '../providers/protocol.js';
+import {
+  FaultQueue,
+  hangMsDefault,
+  lookupFaultKinds,
+  pendingPollsDefault,
+  placementFaultKinds,
+  transportFaultKinds,
+  type FaultSpec,
+  type QueuedFault,
+  type SimFaultKind,
+} from './faults.js';
+import { seededSettlement } from './settlement.js';
+
+export const entriesMaxDefault = 1_000_000;
+export const settleAfterMsDefault = 1000;
+
+export interface SimBookmakerOptions {
+  name: string;
+  seed: number;
+  now: () => number;
+  /** false: a bookmaker that does not deduplicate client refs (every placement is a new bet). */
+  dedupe?: boolean;
+  /** An accepted bet settles (seeded) this long after acceptance; null = only by explicit settle(). */
+  settleAfterMs?: number | null;
+  /** Cap on log entries and on bets; beyond it the simulator throws. */
+  entriesMax?: number;
+}
+
+export type PlacementDecision =
+  | 'accepted'
+  | 'rejected'
+  | 'pending'
+  | 'duplicate'
+  | 'error_500'
+  | 'timeout_before_commit'
+  | 'timeout_after_commit';
+
+/** One placement request as the bookmaker received it, and what it decided. */
+export interface SimLogEntry {
+  seq: number;
+  atMs: number;
+  clientRef: string;
+  accountId: string;
+  eventId: string;
+  market: string;
+  selection: string;
+  stakeMinor: Minor;
+  oddsMilli: OddsMilli;
+  decision: PlacementDecision;
+  ticketId?: string;
+  acceptedStakeMinor?: Minor;
+  acceptedOddsMilli?: OddsMilli;
+  reason?: string;
+  fault?: string;
+}
+
+/** A bet as the simulator exposes it: the wire bet plus what it was placed on. */
+export interface SimBetView extends WireBet {
+  eventId: string;
+  market: string;
+  selection: string;
+  currency: string;
+}
+
+export type SimPlaceResult =
+  | { kind: 'answer'; bet: SimBetView; duplicate: boolean }
+  | { kind: 'error_500' }
+  /** The answer is lost: the HTTP layer hangs for hangMs, then drops the connection. */
+  | { kind: 'no_answer'; committed: boolean; hangMs: number };
+
+export type SimLookupResult = { kind: 'found'; bet: SimBetView } | { kind: 'not_found' } | { kind: 'error_500' };
+
+export type SimSettleResult =
+  | { kind: 'settled'; bet: SimBetView }
+  | { kind: 'not_found' }
+  | { kind: 'not_accepted'; status: SimBetView['status'] };
+
+type Placement = 'accepted' | 'pending' | 'rejected';
+
+interface SimBet {
+  ticketId: string;
+  request: PlaceRequest;
+  placement: Placement;
+  oddsMilli: OddsMilli;
+  stakeMinor: Minor;
+  reason: string | undefined;
+  currentOddsMilli: OddsMilli | undefined;
+  acceptedAtMs: number | null;
+  pending: { pollsLeft: number; then: 'accepted' | 'rejected'; reason: string } | null;
+  settlement: FinalBetStatus | null;
+}
+
+/** What a placement commits, before it is recorded. */
+type Commit = Pick<SimBet, 'placement' | 'oddsMilli' | 'stakeMinor' | 'reason' | 'currentOddsMilli' | 'pending'>;
+
+const rejectedReasonDefault = 'rejected_by_bookmaker';
+
+export class SimBookmaker {
+  readonly name: string;
+  readonly seed: number;
+  readonly dedupe: boolean;
+  readonly settleAfterMs: number | null;
+  private readonly now: () => number;
+  private readonly entriesMax: number;
+  private readonly faultQueue = new FaultQueue();
+  private entries: SimLogEntry[] = [];
+  private bets: SimBet[] = [];
+  private byTicket = new Map<string, SimBet>();
+  private byRef = new Map<string, SimBet>();
+
+  constructor(options: SimBookmakerOptions) {
+    invariant(options.name.length > 0, 'sim bookmaker name is empty');
+    invariant(Number.isSafeInteger(options.seed), `sim seed (${options.seed}) is not a safe integer`);
+    this.name = options.name;
+    this.seed = options.seed;
+    this.now = options.now;
+    this.dedupe = options.dedupe ?? true;
+    this.settleAfterMs = options.settleAfterMs === undefined ? settleAfterMsDefault : options.settleAfterMs;
+    this.entriesMax = options.entriesMax ?? entriesMaxDefault;
+    const settle = this.settleAfterMs;
+    invariant(settle === null || (Number.isSafeInteger(settle) && settle >= 0), `settleAfterMs (${settle}) is not >= 0`);
+  }
+
+  addFault(spec: FaultSpec): QueuedFault {
+    return this.faultQueue.add(spec);
+  }
+
+  faults(): QueuedFault[] {
+    return this.faultQueue.pending();
+  }
+
+  log(): SimLogEntry[] {
+    return this.entries.map((entry) => ({ ...entry }));
+  }
+
+  reset(): void {
+    this.faultQueue.clear();
+    this.entries = [];
+    this.bets = [];
+    this.byTicket = new Map();
+    this.byRef = new Map();
+  }
+
+  place(request: PlaceRequest): SimPlaceResult {
+    this.assertRoom(this.entries.length, 'log entries');
+    const existing = this.dedupe ? this.byRef.get(request.clientRef) : undefined;
+    if (existing !== undefined) return this.placeDuplicate(request, existing);
+    const fault = this.faultQueue.take(placementFaultKinds, request);
+    if (fault?.fault === 'error_500') return this.refuse(request, fault, 'error_500', { kind: 'error_500' });
+    if (fault?.fault === 'timeout_before_commit') {
+      return this.refuse(request, fault, 'timeout_before_commit', { kind: 'no_answer', committed: false, hangMs: hangMsOf(fault) });
+    }
+    const bet = this.record(request, commitFor(request, fault));
+    if (fault?.fault === 'timeout_after_commit') {
+      this.append(request, 'timeout_after_commit', bet, fault);
+      return { kind: 'no_answer', committed: true, hangMs: hangMsOf(fault) };
+    }
+    this.append(request, bet.placement, bet, fault);
+    return { kind: 'answer', bet: this.placementView(bet), duplicate: false };
+  }
+
+  lookupByClientRef(clientRef: string): SimLookupResult {
+    const bet = this.byRef.get(clientRef);
+    const fault = this.faultQueue.take(lookupFaultKinds, { accountId: bet?.request.accountId, clientRef });
+    if (fault !== null) return { kind: 'error_500' };
+    if (bet === undefined) return { kind: 'not_found' };
+    this.settleIfDue(bet);
+    return { kind: 'found', bet: this.view(bet) };
+  }
+
+  /** A status poll: advances a pending bet towards its outcome and settles an accepted one when due. */
+  status(ticketId: string): SimLookupResult {
+    const bet = this.byTicket.get(ticketId);
+    if (bet === undefined) return { kind: 'not_found' };
+    this.pollPending(bet);
+    this.settleIfDue(bet);
+    return { kind: 'found', bet: this.view(bet) };
+  }
+
+  settle(ticketIdOrClientRef: string, result: FinalBetStatus): SimSettleResult {
+    invariant(isFinalBetStatus(result), `settle result (${String(result)}) is not a final status`);
+    const bet = this.byTicket.get(ticketIdOrClientRef) ?? this.byRef.get(ticketIdOrClientRef);
+    if (bet === undefined) return { kind: 'not_found' };
+    if (bet.placement !== 'accepted') return { kind: 'not_accepted', status: bet.placement };
+    bet.settlement = result;
+    return { kind: 'settled', bet: this.view(bet) };
+  }
+
+  private placeDuplicate(request: PlaceRequest, existing: SimBet): SimPlaceResult {
+    const fault = this.faultQueue.take(transportFaultKinds, request);
+    if (fault === null) {
+      this.append(request, 'duplicate', existing, null);
+      return { kind: 'answer', bet: this.placementView(existing), duplicate: true };
+    }
+    // A transport fault on a repeat: the original bet stands, nothing new is committed, the answer is lost.
+    this.append(request, transportDecision(fault.fault), existing, fault);
+    if (fault.fault === 'error_500') return { kind: 'error_500' };
+    return { kind: 'no_answer', committed: false, hangMs: hangMsOf(fault) };
+  }
+
+  private refuse(request: PlaceRequest, fault: QueuedFault, decision: PlacementDecision, result: SimPlaceResult): SimPlaceResult {
+    this.append(request, decision, null, fault);
+    return result;
+  }
+
+  private record(request: PlaceRequest, commit: Commit): SimBet {
+    this.assertRoom(this.bets.length, 'bets');
+    const ticketId = `${this.name}-${this.bets.length + 1}`;
+    const acceptedAtMs = commit.placement === 'accepted' ? this.now() : null;
+    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: null };
+    this.bets.push(bet);
+    this.byTicket.set(ticketId, bet);
+    if (!this.byRef.has(request.clientRef)) this.byRef.set(request.clientRef, bet);
+    return bet;
+  }
+
+  private append(request: PlaceRequest, decision: PlacementDecision, bet: SimBet | null, fault: QueuedFault | null): void {
+    const entry: SimLogEntry = {
+      seq: this.entries.length + 1,
+      atMs: this.now(),
+      clientRef: request.clientRef,
+      accountId: request.accountId,
+      eventId: request.eventId,
+      market: request.market,
+      selection: request.selection,
+      stakeMinor: request.stakeMinor,
+      oddsMilli: request.oddsMilli,
+      decision,
+    };
+    if (bet !== null) Object.assign(entry, betFields(bet));
+    if (fault !== null) entry.fault = fault.fault;
+    this.entries.push(entry);
+  }
+
+  private pollPending(bet: SimBet): void {
+    const pending = bet.pending;
+    if (bet.placement !== 'pending' || pending === null) return;
+    if (pending.pollsLeft > 0) {
+      pending.pollsLeft -= 1;
+      return;
+    }
+    bet.placement = pending.then;
+    bet.pending = null;
+    if (pending.then === 'accepted') bet.acceptedAtMs = this.now();
+    else bet.reason = pending.reason;
+  }
+
+  private settleIfDue(bet: SimBet): void {
+    if (bet.placement !== 'accepted' || bet.settlement !== null) return;
+    if (this.settleAfterMs === null || bet.acceptedAtMs === null) return;
+    if (this.now() - bet.acceptedAtMs < this.settleAfterMs) return;
+    const { eventId, market, selection } = bet.request;
+    bet.settlement = seededSettlement(this.seed, eventId, market, selection);
+  }
+
+  /** The bet as a placement answer reports it: its placement status, never a settlement. */
+  private placementView(bet: SimBet): SimBetView {
+    return { ...this.view(bet), status: bet.placement };
+  }
+
+  private view(bet: SimBet): SimBetView {
+    const { request } = bet;
+    const view: SimBetView = {
+      ticketId: bet.ticketId,
+      clientRef: request.clientRef,
+      accountId: request.accountId,
+      eventId: request.eventId,
+      market: request.market,
+      selection: request.selection,
+      currency: request.currency,
+      status: bet.settlement ?? bet.placement,
+      oddsMilli: bet.oddsMilli,
+      stakeMinor: bet.stakeMinor,
+    };
+    if (bet.reason !== undefined) view.reason = bet.reason;
+    if (bet.currentOddsMilli !== undefined) view.currentOddsMilli = bet.currentOddsMilli;
+    return view;
+  }
+
+  private assertRoom(count: number, what: string): void {
+    if (count >= this.entriesMax) throw new Error(`sim ${what} (${count}) >= entriesMax (${this.entriesMax})`);
+  }
+}
+
+function transportDecision(kind: SimFaultKind): PlacementDecision {
+  invariant(kind === 'error_500' || kind === 'timeout_before_commit' || kind === 'timeout_after_commit', `${kind} is not a transport fault`);
+  return kind;
+}
+
+function hangMsOf(fault: QueuedFault): number {
+  return fault.params.hangMs ?? hangMsDefault;
+}
+
+/** What the bookmaker commits for a new placement under `fault` (null: a plain acceptance). */
+function commitFor(request: PlaceRequest, fault: QueuedFault | null): Commit {
+  const base: Commit = {
+    placement: 'accepted',
+    oddsMilli: request.oddsMilli,
+    stakeMinor: request.stakeMinor,
+    reason: undefined,
+    currentOddsMilli: undefined,
+    pending: null,
+  };
+  if (fault === null) return base;
+  const params = fault.params;
+  switch (fault.fault) {
+    case 'reject':
+      return { ...base, placement: 'rejected', reason: params.reason ?? rejectedReasonDefault };
+    case 'partial':
+      // Rounds the taken stake down: the bookmaker never takes more than was asked.
+      return { ...base, stakeMinor: params.stakeMinor ?? Math.floor(request.stakeMinor / 2) };
+    case 'odds_moved':
+      return oddsMovedCommit(base, request, params.oddsMilli, params.accept === true);
+    case 'pending_then_accept':
+    case 'pending_then_reject': {
+      const then = fault.fault === 'pending_then_accept' ? 'accepted' : 'rejected';
+      const pollsLeft = params.pendingPolls ?? pendingPollsDefault;
+      return { ...base, placement: 'pending', pending: { pollsLeft, then, reason: params.reason ?? rejectedReasonDefault } };
+    }
+    default:
+      // timeout_after_commit commits a plain acceptance; the other kinds never reach here.
+      return base;
+  }
+}
+
+function oddsMovedCommit(base: Commit, request: PlaceRequest, oddsMilli: number | undefined, accept: boolean): Commit {
+  // Default move: 5% worse, rounded down (worse for the bettor).
+  const moved = oddsMilli ?? Math.floor((request.oddsMilli * 95) / 100);
+  if (accept) return { ...base, oddsMilli: moved };
+  return { ...base, placement: 'rejected', reason: 'odds_moved', currentOddsMilli: moved };
+}
+
+function betFields(bet: SimBet): Partial<SimLogEntry> {
+  const fields: Partial<SimLogEntry> = { ticketId: bet.ticketId };
+  if (bet.placement === 'accepted') {
+    fields.acceptedStakeMinor = bet.stakeMinor;
+    fields.acceptedOddsMilli = bet.oddsMilli;
+  }
+  if (bet.reason !== undefined) fields.reason = bet.reason;
+  return fields;
+}

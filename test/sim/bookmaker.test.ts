@@ -1,0 +1,179 @@
+// The bookmaker model on its own: fault queue order and counts, duplicates under faults, limits, seeded settlement.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { PlaceRequest } from '../../src/providers/provider.js';
+import { SimBookmaker, type SimPlaceResult } from '../../src/sim/bookmaker.js';
+import { eventResult, hash32, seededSettlement, selectionSide } from '../../src/sim/settlement.js';
+
+let seq = 0;
+function request(overrides: Partial<PlaceRequest> = {}): PlaceRequest {
+  seq += 1;
+  return {
+    clientRef: `ref-${seq}`,
+    accountId: 'acc-1',
+    eventId: 'ev-1',
+    market: 'match_winner',
+    selection: 'home',
+    oddsMilli: 2050,
+    stakeMinor: 1000,
+    currency: 'EUR',
+    ...overrides,
+  };
+}
+
+function bookmaker(overrides: Partial<ConstructorParameters<typeof SimBookmaker>[0]> = {}): SimBookmaker {
+  return new SimBookmaker({ name: 'bk', seed: 1, now: () => 0, ...overrides });
+}
+
+function statusOf(result: SimPlaceResult): string {
+  return result.kind === 'answer' ? result.bet.status : result.kind;
+}
+
+describe('SimBookmaker faults', () => {
+  it('hands out faults in FIFO order, each `count` times', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'reject', count: 2 });
+    bk.addFault({ fault: 'error_500' });
+    const results = [1, 2, 3, 4].map(() => statusOf(bk.place(request())));
+    assert.deepEqual(results, ['rejected', 'rejected', 'error_500', 'accepted']);
+    assert.deepEqual(bk.faults(), []);
+  });
+
+  it('skips a fault that does not match and keeps it queued', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'reject', match: { clientRef: 'later' } });
+    bk.addFault({ fault: 'partial' });
+    const first = bk.place(request());
+    assert.equal(first.kind === 'answer' && first.bet.stakeMinor, 500);
+    assert.deepEqual(bk.faults().map((f) => f.fault), ['reject']);
+    assert.equal(statusOf(bk.place(request({ clientRef: 'later' }))), 'rejected');
+  });
+
+  it('applies a transport fault to a repeated ref, leaving the original bet as it was', () => {
+    const bk = bookmaker();
+    const req = request();
+    bk.place(req);
+    bk.addFault({ fault: 'error_500' });
+    bk.addFault({ fault: 'timeout_after_commit', params: { hangMs: 5 } });
+    assert.deepEqual(bk.place(req), { kind: 'error_500' });
+    assert.deepEqual(bk.place(req), { kind: 'no_answer', committed: false, hangMs: 5 });
+    assert.deepEqual(
+      bk.log().map((entry) => [entry.decision, entry.ticketId]),
+      [
+        ['accepted', 'bk-1'],
+        ['error_500', 'bk-1'],
+        ['timeout_after_commit', 'bk-1'],
+      ],
+    );
+    assert.equal(bk.lookupByClientRef(req.clientRef).kind, 'found');
+  });
+
+  it('does not spend a decision fault on a repeated ref', () => {
+    const bk = bookmaker();
+    const req = request();
+    bk.place(req);
+    bk.addFault({ fault: 'reject' });
+    const repeat = bk.place(req);
+    assert.equal(repeat.kind === 'answer' && repeat.duplicate, true);
+    assert.equal(statusOf(repeat), 'accepted');
+    assert.deepEqual(bk.faults().map((f) => f.fault), ['reject']);
+  });
+
+  it('fires lookup_error only on lookups, matched by the bet’s account', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'lookup_error', match: { accountId: 'acc-2' } });
+    const mine = request({ accountId: 'acc-1' });
+    const theirs = request({ accountId: 'acc-2' });
+    assert.equal(statusOf(bk.place(theirs)), 'accepted');
+    assert.equal(bk.lookupByClientRef(mine.clientRef).kind, 'not_found');
+    assert.equal(bk.lookupByClientRef(theirs.clientRef).kind, 'error_500');
+    assert.equal(bk.lookupByClientRef(theirs.clientRef).kind, 'found');
+  });
+
+  it('counts only status() calls as polls of a pending bet', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'pending_then_accept', params: { pendingPolls: 1 } });
+    const req = request();
+    bk.place(req);
+    const lookup = bk.lookupByClientRef(req.clientRef);
+    assert.equal(lookup.kind === 'found' && lookup.bet.status, 'pending');
+    const statuses = [1, 2].map(() => {
+      const result = bk.status('bk-1');
+      return result.kind === 'found' ? result.bet.status : result.kind;
+    });
+    assert.deepEqual(statuses, ['pending', 'accepted']);
+  });
+
+  it('refuses a fault with a bad count', () => {
+    assert.throws(() => bookmaker().addFault({ fault: 'reject', count: 0 }));
+  });
+});
+
+describe('SimBookmaker limits', () => {
+  it('throws a clear error when the log is full', () => {
+    const bk = bookmaker({ entriesMax: 2 });
+    bk.place(request());
+    bk.place(request());
+    assert.throws(() => bk.place(request()), /sim log entries \(2\) >= entriesMax \(2\)/);
+  });
+});
+
+describe('SimBookmaker settlement', () => {
+  it('starts the settlement clock when a pending bet is accepted', () => {
+    let nowMs = 0;
+    const bk = bookmaker({ now: () => nowMs, settleAfterMs: 100 });
+    bk.addFault({ fault: 'pending_then_accept', params: { pendingPolls: 0 } });
+    bk.place(request());
+    nowMs = 1000;
+    const accepted = bk.status('bk-1');
+    assert.equal(accepted.kind === 'found' && accepted.bet.status, 'accepted');
+    nowMs = 1099;
+    const still = bk.status('bk-1');
+    assert.equal(still.kind === 'found' && still.bet.status, 'accepted');
+    nowMs = 1100;
+    const settled = bk.status('bk-1');
+    assert.notEqual(settled.kind === 'found' && settled.bet.status, 'accepted');
+  });
+
+  it('refuses to settle a bet that was not accepted', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'reject' });
+    bk.place(request({ clientRef: 'r' }));
+    assert.deepEqual(bk.settle('r', 'won'), { kind: 'not_accepted', status: 'rejected' });
+    assert.deepEqual(bk.settle('nope', 'won'), { kind: 'not_found' });
+  });
+
+  it('puts selections on sides', () => {
+    for (const selection of ['home', 'HOME', 'over', 'Yes', 'back', '1']) assert.equal(selectionSide(selection), 0, selection);
+    for (const selection of ['away', 'under', 'no', 'lay', '2', 'draw']) assert.equal(selectionSide(selection), 1, selection);
+  });
+
+  it('settles the two sides of any event consistently (property)', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.string(), fc.string(), (seed, eventId, market) => {
+        const pair = `${seededSettlement(seed, eventId, market, 'home')}/${seededSettlement(seed, eventId, market, 'away')}`;
+        return ['won/lost', 'lost/won', 'void/void', 'half_won/half_lost'].includes(pair);
+      }),
+    );
+  });
+
+  it('voids about 2%, splits about 2% and lets each side win about half of the rest', () => {
+    const counts = { void: 0, half: 0, side0: 0, side1: 0 };
+    const events = 20_000;
+    for (let n = 0; n < events; n++) {
+      const result = eventResult(9, `ev-${n}`, 'match_winner');
+      if (result.kind === 'win') counts[result.side === 0 ? 'side0' : 'side1'] += 1;
+      else counts[result.kind] += 1;
+    }
+    assert.ok(counts.void > 300 && counts.void < 500, `void ${counts.void}`);
+    assert.ok(counts.half > 300 && counts.half < 500, `half ${counts.half}`);
+    assert.ok(Math.abs(counts.side0 - counts.side1) < 800, `side0 ${counts.side0} side1 ${counts.side1}`);
+  });
+
+  it('hashes deterministically (FNV-1a with a finaliser)', () => {
+    assert.equal(hash32('abc'), hash32('abc'));
+    assert.notEqual(hash32('abc'), hash32('abd'));
+    assert.ok(Number.isInteger(hash32('')) && hash32('') >= 0);
+  });
+});
