@@ -1,0 +1,104 @@
+// Fail closed: when Redis refuses writes, no bet is placed; the journal resumes the pair once Redis is back.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config.js';
+import { executeJob } from '../../src/executor/execute.js';
+import type { ExecutorDeps } from '../../src/executor/run.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/infra/redis-server.js';
+import { HttpProvider } from '../../src/providers/http.js';
+import type { PlaceRequest, Provider } from '../../src/providers/provider.js';
+import { BullSettlementScheduler } from '../../src/settlement/scheduler.js';
+import { startSimServer, type SimServer } from '../../src/sim/server.js';
+import { Store, storeRedisOptions } from '../../src/store/store.js';
+import { fastTimings, makePair } from '../support/harness.js';
+
+/** Makes this (private) Redis refuse every write, as a primary that lost its replicas would. */
+async function refuseWrites(admin: Redis, refuse: boolean): Promise<void> {
+  await admin.config('SET', 'min-replicas-to-write', refuse ? '1' : '0');
+}
+
+describe('when Redis cannot be written', () => {
+  let server: PrivateRedis;
+  let admin: Redis;
+  let bookA: SimServer;
+  let bookB: SimServer;
+  let deps: ExecutorDeps;
+  let afterPositive: (() => Promise<void>) | null = null;
+  const connections: Redis[] = [];
+
+  before(async () => {
+    // A server of its own: CONFIG SET is server-wide and must not touch other tests.
+    server = await startPrivateRedis();
+    admin = new Redis(server.url);
+    bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null });
+    bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: null });
+    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings });
+    const positive = new HttpProvider({ name: 'bookA', url: bookA.url, requestTimeoutMs: 500 });
+    // The real HTTP provider; the test only flips Redis to read-only right after the positive is answered.
+    const positiveThenOutage: Provider = {
+      name: 'bookA',
+      place: async (request: PlaceRequest) => {
+        const outcome = await positive.place(request);
+        if (afterPositive) await afterPositive();
+        return outcome;
+      },
+      lookupByClientRef: (ref) => positive.lookupByClientRef(ref),
+      status: (ticketId) => positive.status(ticketId),
+      close: () => positive.close(),
+    };
+    const storeRedis = new Redis(server.url, storeRedisOptions());
+    const queueRedis = new Redis(server.url, { maxRetriesPerRequest: null });
+    connections.push(storeRedis, queueRedis);
+    deps = {
+      config,
+      store: new Store(storeRedis, config.eventsStreamLenMax),
+      providers: new Map<string, Provider>([['bookA', positiveThenOutage], ['bookB', new HttpProvider({ name: 'bookB', url: bookB.url, requestTimeoutMs: 500 })]]),
+      clock: { nowMs: () => Date.now() },
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      settlement: new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs),
+      crashPoint: () => undefined,
+      log: pino({ level: 'silent' }),
+    };
+  });
+
+  after(async () => {
+    await refuseWrites(admin, false);
+    for (const p of deps.providers.values()) await p.close();
+    await (deps.settlement as BullSettlementScheduler).close();
+    for (const c of connections) c.disconnect();
+    admin.disconnect();
+    await bookA.close();
+    await bookB.close();
+    await server.stop();
+  });
+
+  it('places nothing when the pair cannot even be journaled', async () => {
+    await refuseWrites(admin, true);
+    const pair = makePair();
+    await assert.rejects(executeJob(deps, { id: 'job-1', data: pair, timestampMs: Date.now() }), /NOREPLICAS/);
+    assert.equal(bookA.bookmaker.log().length + bookB.bookmaker.log().length, 0);
+    await refuseWrites(admin, false);
+  });
+
+  it('sends no hedge when the positive\'s answer cannot be journaled, and finishes from the journal once Redis is back', async () => {
+    const pair = makePair();
+    afterPositive = async () => {
+      afterPositive = null;
+      await refuseWrites(admin, true);
+    };
+    await assert.rejects(executeJob(deps, { id: 'job-2', data: pair, timestampMs: Date.now() }), /NOREPLICAS/);
+    const mine = (e: { clientRef: string }) => e.clientRef.includes(pair.arbId);
+    assert.equal(bookA.bookmaker.log().filter(mine).length, 1, 'the positive was taken');
+    assert.equal(bookB.bookmaker.log().filter(mine).length, 0, 'no hedge without a journaled positive');
+    await refuseWrites(admin, false);
+    // The lease of the interrupted run must lapse first (it is fenced; nobody else may write meanwhile).
+    while ((await admin.exists(`lock:arb:${pair.arbId}`)) === 1) await new Promise((r) => setTimeout(r, 20));
+    const resumed = await executeJob(deps, { id: 'job-2', data: pair, timestampMs: Date.now() });
+    assert.equal(resumed.outcome, 'hedged');
+    const positives = bookA.bookmaker.log().filter(mine);
+    assert.equal(positives.length, 1, 'looked up, not re-sent');
+    assert.equal(bookB.bookmaker.log().filter(mine).length, 1);
+  });
+});

@@ -1,0 +1,63 @@
+// The fenced journal: a worker that lost its lease, or holds a stale revision, cannot write.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { newPairDoc, type PairDoc } from '../../src/domain/pair.js';
+import { parseBetPair } from '../../src/domain/validation.js';
+import { FencedError, Store } from '../../src/store/store.js';
+import { makePair } from '../support/harness.js';
+import { freshRedisUrl } from '../support/redis.js';
+
+function docFor(raw: unknown): PairDoc {
+  const parsed = parseBetPair(raw, { stakeMinorMax: 1_000_000 });
+  assert.ok(parsed.ok);
+  return newPairDoc(parsed.pair, 'job-1', Date.now());
+}
+
+describe('the fenced journal', () => {
+  let redis: Redis;
+  let store: Store;
+  before(async () => {
+    redis = new Redis(await freshRedisUrl());
+    store = new Store(redis, 1000);
+  });
+  after(() => redis.disconnect());
+
+  it('refuses the late write of a worker whose lease expired and was taken over', async () => {
+    const doc = docFor(makePair());
+    const first = await store.claim(doc.arbId, 'token-A', 60_000, doc, 60_000);
+    assert.equal(first.kind, 'created');
+    assert.equal((await store.claim(doc.arbId, 'token-B', 60_000, doc, 60_000)).kind, 'busy', 'held lease');
+    await redis.pexpire(`lock:arb:${doc.arbId}`, 1); // A is frozen past its lease
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await store.claim(doc.arbId, 'token-B', 60_000, doc, 60_000);
+    assert.equal(second.kind, 'existing');
+    const next: PairDoc = { ...doc, state: 'blocked' };
+    await assert.rejects(store.transition({ arbId: doc.arbId, token: 'token-A', rev: 1, doc: next, closes: true, nowMs: Date.now() }), FencedError);
+    const ok = await store.transition({ arbId: doc.arbId, token: 'token-B', rev: 1, doc: next, closes: true, nowMs: Date.now() });
+    assert.deepEqual(ok, { kind: 'ok', rev: 2 });
+    assert.equal((await store.loadPair(doc.arbId))?.doc.state, 'blocked');
+  });
+
+  it('refuses a write from a stale revision even with the right lease', async () => {
+    const doc = docFor(makePair());
+    await store.claim(doc.arbId, 'token-C', 60_000, doc, 60_000);
+    await store.transition({ arbId: doc.arbId, token: 'token-C', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now() });
+    await assert.rejects(store.transition({ arbId: doc.arbId, token: 'token-C', rev: 1, doc: { ...doc, state: 'blocked' }, closes: true, nowMs: Date.now() }), /moved on/);
+  });
+
+  it('refuses to refresh a cooldown another pair holds, writing nothing', async () => {
+    const doc = docFor(makePair());
+    await store.claim(doc.arbId, 'token-D', 60_000, doc, 60_000);
+    await redis.set('cooldown:wl1:bookB:acc-x', '1', 'PX', 60_000);
+    await redis.set('be:cooldown-owner:wl1:bookB:acc-x', 'another-arb', 'PX', 60_000);
+    const result = await store.transition({
+      arbId: doc.arbId, token: 'token-D', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
+      cooldown: { key: 'cooldown:wl1:bookB:acc-x', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-x', cooldownMs: 1000 },
+      events: [{ type: 'x', data: {} }],
+    });
+    assert.deepEqual(result, { kind: 'cooldown_conflict' });
+    assert.equal((await store.loadPair(doc.arbId))?.rev, 1);
+    assert.equal(await redis.xlen('bet-executor:events'), 0);
+  });
+});
