@@ -64,7 +64,7 @@ describe('two worker processes and many pairs on the same few accounts', () => {
       h.spawnWorker();
       h.spawnWorker();
       await h.waitFor('two workers on the queue', async () => (await h.queue.getWorkers()).length === 2, 20_000);
-      const pairs = [];
+      const pairs: Array<ReturnType<typeof makePair>> = [];
       for (let i = 0; i < 60; i++) {
         pairs.push(makePair({}, { positive: { accountId: `pa${i % 3}` }, hedge: { accountId: `ha${i % 2}` } }));
       }
