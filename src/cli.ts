@@ -9,6 +9,7 @@ import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
+import { Store, storeRedisOptions } from './store/store.js';
 
 function intOption(name: string, min: number) {
   return (value: string): number => {
@@ -96,13 +97,51 @@ program.command('enqueue')
     connection.disconnect();
   });
 
+function storeFromEnv(): { store: Store; redis: Redis } {
+  const url = process.env.REDIS_URL;
+  if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
+  const redis = new Redis(url, storeRedisOptions());
+  return { store: new Store(redis, 1_000_000), redis };
+}
+
+const exposures = program.command('exposures').description('the review list of exposures (needs REDIS_URL)');
+
+exposures.command('list')
+  .description('open exposures awaiting review, oldest first (kept until resolved, whatever the 24 h TTL)')
+  .option('--json', 'one JSON object per line')
+  .action(async (opts: { json?: boolean }) => {
+    const { store, redis } = storeFromEnv();
+    const open = (await store.openExposures()).sort((a, b) => String(a.record.detected_at).localeCompare(String(b.record.detected_at)));
+    if (opts.json) for (const e of open) console.log(JSON.stringify(e));
+    else {
+      console.log(`${open.length} open exposure(s)`);
+      for (const { id, record } of open) {
+        console.log(`${id}  ${String(record.exposure_reason)}  arb ${String(record.arb_id)}  ${String(record.actual_outcome)}  detected ${String(record.detected_at)}  pnl ${String(record.pnl_minor ?? 'unknown')}`);
+      }
+    }
+    redis.disconnect();
+  });
+
+exposures.command('resolve')
+  .description('close an exposure after review; lifts the block on its betPairId; recorded in the audit stream')
+  .argument('<id>', 'the exposure id shown by `exposures list` (its exposure:… key)')
+  .requiredOption('--note <text>', 'what was checked and decided')
+  .option('--by <name>', 'who resolves it', process.env.USER ?? 'operator')
+  .action(async (id: string, opts: { note: string; by: string }) => {
+    const { store, redis } = storeFromEnv();
+    const done = await store.resolveExposure(id, opts.by, opts.note, Date.now());
+    redis.disconnect();
+    if (!done) throw new ConfigError(`no open exposure ${id} (see: bet-executor exposures list)`);
+    console.log(`resolved ${id} by ${opts.by}`);
+  });
+
 program.command('demo')
   .description('private Redis, two simulated bookmakers, one worker, a few hundred bet pairs, a summary')
   .option('--pairs <n>', 'bet pairs to run', intOption('--pairs', 1), 300)
   .option('--seed <s>', 'seed of the scenario', intOption('--seed', 0), 7)
   .action(async (opts: { pairs: number; seed: number }) => {
     const { runDemo } = await import('./demo.js');
-    const code = await runDemo({ pairs: opts.pairs, seed: opts.seed });
+    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed });
     process.exit(code);
   });
 

@@ -53,6 +53,8 @@ export const configSchema = z.object({
   inDoubtPollMs: z.int().positive().max(60_000).default(250),
   settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
   settlementPollCountMax: z.int().positive().max(100_000).default(120),
+  /** Settlement polls run at once by one worker process (each is one status request). */
+  settlementConcurrency: z.int().positive().max(1024).default(32),
   /** TTL of exposure:{whitelabel}:{provider}:{betPairId} records. */
   exposureTtlMs: z.int().positive().max(30 * 86_400_000).default(86_400_000),
   /** How long a pair's journal (and so its idempotency) is kept. */

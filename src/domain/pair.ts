@@ -1,4 +1,5 @@
 // The pair state machine: states, the legal transitions, and the journal document a transition writes.
+import type { PairSettlement } from './pair-settlement.js';
 import type { BetPair, LegRole, Minor, OddsMilli } from './types.js';
 import { assertNever } from './types.js';
 
@@ -81,6 +82,8 @@ export interface PairDoc {
   hedges: Placement[];
   /** Positive acceptance time: the hedge deadline runs from here. */
   positiveAcceptedAtMs?: number;
+  /** Set when the pair is settled: results, classification and realised P&L. */
+  settlement?: PairSettlement;
   /** Why the pair ended where it did (block reason, failure text, exposure reason). */
   outcomeReason?: string;
   createdAtMs: number;

@@ -100,7 +100,7 @@ export class PairRun {
       rev: this.rev,
       doc: next,
       // Accepted pairs stay open until their settlement is scheduled (see closeOpen).
-      closes: isPlacementDone(next.state) && next.state !== 'hedged' && next.state !== 'hedge_failed',
+      closes: isPlacementDone(next.state) && !['hedged', 'hedge_failed', 'hedge_in_doubt'].includes(next.state),
       nowMs,
       ...(leg ? { cooldown: {
         key: keys.cooldown(leg.whitelabel, leg.provider, leg.accountId),

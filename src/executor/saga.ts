@@ -21,6 +21,8 @@ export async function runSaga(run: PairRun): Promise<PairState> {
       case 'hedge_placing': await stepHedge(run); break;
       case 'hedged':
       case 'hedge_failed':
+      case 'hedge_in_doubt':
+        // Every accepted bet is polled for settlement, an unhedged positive too.
         await run.deps.settlement.ensureScheduled(run.doc);
         await run.deps.store.closeOpen(run.doc.arbId);
         run.deps.crashPoint('settlement_scheduled');
@@ -28,7 +30,6 @@ export async function runSaga(run: PairRun): Promise<PairState> {
       case 'blocked':
       case 'positive_failed':
       case 'positive_in_doubt':
-      case 'hedge_in_doubt':
       case 'settled':
         return state;
       default: return assertNever(state, 'pair state');

@@ -6,7 +6,8 @@ import type { Config } from '../config.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
-import { BullSettlementScheduler } from '../settlement/scheduler.js';
+import { processPoll, type SettlementProbe } from '../settlement/poller.js';
+import { BullSettlementScheduler, settlementQueueName, type PollJobData } from '../settlement/scheduler.js';
 import { crashHookFromEnv } from './crash.js';
 import { executeJob, resumePair, type JobResult } from './execute.js';
 import type { ExecutorDeps, LegWindowProbe } from './run.js';
@@ -17,12 +18,14 @@ export interface WorkerOptions {
   providers: Map<string, Provider>;
   log: Logger;
   probe?: LegWindowProbe;
+  settlementProbe?: SettlementProbe;
   /** Off in tests that want to see a crashed pair stay put; on in production. */
   recoverySweep?: boolean;
 }
 
 export interface RunningWorker {
   worker: Worker;
+  poller: Worker<PollJobData>;
   deps: ExecutorDeps;
   close(): Promise<void>;
 }
@@ -62,22 +65,45 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     removeOnFail: { count: 100_000 },
   });
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
+  const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
+  const poller = new Worker<PollJobData>(settlementQueueName, async (job, token) => {
+    try {
+      return await processPoll(deps, job, token, options.settlementProbe);
+    } catch (error) {
+      if (error instanceof DelayedError) throw error;
+      // A poll that met a Redis or bookmaker error is tried again later, never dropped.
+      log.error({ jobId: job.id, err: error }, 'settlement poll interrupted; it will be retried');
+      await retryLater(deps, job, token);
+      throw error;
+    }
+  }, {
+    connection: pollerRedis,
+    concurrency: config.settlementConcurrency,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.stalledCheckMs,
+    maxStalledCount: config.stalledCountMax,
+  });
+  poller.on('error', (error) => log.warn({ err: error }, 'bullmq settlement worker error'));
   const sweep = options.recoverySweep === false ? undefined : setInterval(() => {
     sweepOpenPairs(deps, queue).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));
   }, config.lockTtlMs);
   sweep?.unref();
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
   return {
     worker,
+    poller,
     deps,
     async close() {
       if (sweep) clearInterval(sweep);
       await worker.close();
+      await poller.close();
       await queue.close();
       await settlement.close();
       storeRedis.disconnect();
       queueRedis.disconnect();
       workerRedis.disconnect();
+      pollerRedis.disconnect();
     },
   };
 }
@@ -105,7 +131,7 @@ async function processJob(deps: ExecutorDeps, job: Job, token: string | undefine
   return result;
 }
 
-async function retryLater(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<never | void> {
+async function retryLater<T>(deps: ExecutorDeps, job: Job<T>, token: string | undefined): Promise<never | void> {
   if (!token) return;
   await job.moveToDelayed(Date.now() + deps.config.retryDelayMs, token);
   throw new DelayedError();

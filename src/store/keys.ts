@@ -18,5 +18,8 @@ export const keys = {
   rate: (whitelabel: string, provider: string, accountId: string) => `be:rate:${whitelabel}:${provider}:${accountId}`,
   /** Durable review list: exposures stay here until a person resolves them (no TTL). */
   reviewOpen: 'be:review:open',
+  reviewResolved: 'be:review:resolved',
+  /** Final results of a pair's polled bets, by client reference. */
+  settlement: (arbId: string) => `be:settle:${arbId}`,
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
 };

@@ -72,6 +72,17 @@ interface ScriptedRedis extends Redis {
   beLease(...args: (string | number)[]): Promise<number>;
   beTransition(...args: (string | number)[]): Promise<[number, number?]>;
   bePreflight(...args: (string | number)[]): Promise<[number, (string | number)?, number?]>;
+  beSettleBet(...args: (string | number)[]): Promise<[number, number]>;
+  beReconcile(...args: (string | number)[]): Promise<number>;
+  beResolveExposure(...args: (string | number)[]): Promise<number>;
+}
+
+export interface ReconcileWrite {
+  arbId: string;
+  rev: number;
+  doc: PairDoc;
+  exposure?: ExposureWrite;
+  events: StreamEntry[];
 }
 
 /** Store connection options: fail fast and closed when Redis is away (no endless offline queue). */
@@ -87,6 +98,9 @@ export class Store {
     redis.defineCommand('beLease', { numberOfKeys: 1, lua: lua('lease') });
     redis.defineCommand('beTransition', { numberOfKeys: 10, lua: lua('transition') });
     redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
+    redis.defineCommand('beSettleBet', { numberOfKeys: 3, lua: lua('settle_bet') });
+    redis.defineCommand('beReconcile', { numberOfKeys: 6, lua: lua('reconcile') });
+    redis.defineCommand('beResolveExposure', { numberOfKeys: 5, lua: lua('resolve_exposure') });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -158,6 +172,46 @@ export class Store {
       case -3: return { kind: 'cooldown_conflict' };
       default: throw new Error(`invariant violated: unknown journal reply ${JSON.stringify(reply)}`);
     }
+  }
+
+  /** Records one bet's final result (first one wins); true when every polled bet of the pair has one. */
+  async recordBetResult(arbId: string, clientRef: string, status: string, betsPolled: number, event: Record<string, unknown>, ttlMs: number): Promise<boolean> {
+    const [complete] = await this.redis.beSettleBet(keys.settlement(arbId), eventsStream, auditStream, clientRef, status, betsPolled, this.eventsLenMax, JSON.stringify(event), ttlMs);
+    return complete === 1;
+  }
+
+  async settlementResults(arbId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(keys.settlement(arbId));
+  }
+
+  /** Settles a pair exactly once: 'settled' now, 'already' (a duplicate), or 'moved' (reload and retry). */
+  async reconcile(write: ReconcileWrite): Promise<'settled' | 'already' | 'moved'> {
+    const { exposure } = write;
+    const code = await this.redis.beReconcile(
+      keys.pair(write.arbId), eventsStream, auditStream,
+      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewKeyByPair ?? keys.pair(write.arbId),
+      write.rev, JSON.stringify(write.doc), exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.key ?? '',
+      this.eventsLenMax, write.events.length, ...write.events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
+    );
+    if (code === 1) return 'settled';
+    if (code === 0) return 'already';
+    return 'moved';
+  }
+
+  /** Open exposures awaiting review (the durable list, not subject to the 24 h TTL). */
+  async openExposures(): Promise<Array<{ id: string; record: Record<string, unknown> }>> {
+    const all = await this.redis.hgetall(keys.reviewOpen);
+    return Object.entries(all).map(([id, json]) => ({ id, record: JSON.parse(json) as Record<string, unknown> }));
+  }
+
+  /** Closes an exposure on a person's word; false when no open exposure has this id. */
+  async resolveExposure(id: string, by: string, note: string, atMs: number): Promise<boolean> {
+    const json = await this.redis.hget(keys.reviewOpen, id);
+    if (json === null) return false;
+    const record = JSON.parse(json) as { whitelabel?: string; positive_provider?: string; bet_pair_id?: string };
+    const byPair = keys.reviewByPair(String(record.whitelabel), String(record.positive_provider), String(record.bet_pair_id));
+    const resolution = JSON.stringify({ id, resolvedBy: by, note, resolvedAt: new Date(atMs).toISOString(), record });
+    return (await this.redis.beResolveExposure(keys.reviewOpen, keys.reviewResolved, auditStream, id, byPair, resolution)) === 1;
   }
 
   /** The pair needs no more recovery sweeps. */

@@ -47,7 +47,9 @@ describe('a worker killed (SIGKILL) at each step of the saga', () => {
         assert.equal(events.filter((e) => e.type === 'arb_executed').length, 1, 'the outcome is reported once');
         assert.equal(events.filter((e) => e.type === 'bet_accepted').length, 2);
         const settlement = new Queue(settlementQueueName, { connection: h.redis });
-        assert.ok(await settlement.getJob(`settle-${pair.arbId}`), 'settlement polling scheduled');
+        assert.ok(await settlement.getJob(`settle-${pair.arbId}-p1`), 'settlement polling of the positive scheduled');
+        assert.ok(await settlement.getJob(`settle-${pair.arbId}-h1`), 'settlement polling of the hedge scheduled');
+        assert.equal(await settlement.count(), 2, 'exactly one poll chain per bet');
         await settlement.close();
       } finally {
         await h.close();

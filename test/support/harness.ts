@@ -20,7 +20,8 @@ export type StreamRow = { id: string; type: string; data: Record<string, unknown
 /** Fast timings for tests: everything in milliseconds, nothing waits on a long sleep. */
 export const fastTimings = {
   cooldownMs: 50,
-  settlementPollIntervalMs: 20,
+  // Placement tests leave settlement alone (first poll a minute away); settlement tests set 20 ms.
+  settlementPollIntervalMs: 60_000,
   providerTimeoutMs: 200,
   lockTtlMs: 1_000,
   inDoubtDeadlineMs: 1_500,

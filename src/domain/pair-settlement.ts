@@ -1,0 +1,82 @@
+// Settlement of a placed pair: which bets to poll, and the settled pair (classification, P&L, exposure) once they are final.
+import type { PairDoc, Placement } from './pair.js';
+import { pairPnlMinor, reconcile, type SettledBet, type SettlementOutcome } from './settlement.js';
+import type { FinalBetStatus, LegRole, Minor } from './types.js';
+import { invariant } from './types.js';
+
+export interface BetToPoll {
+  arbId: string;
+  role: LegRole;
+  clientRef: string;
+  provider: string;
+  ticketId: string;
+}
+
+export interface PairSettlement {
+  /** Final status of every polled bet by client reference (`timeout` when polling gave up). */
+  results: Record<string, SettlementOutcome>;
+  positiveStatus: SettlementOutcome | 'none';
+  hedgeStatus: SettlementOutcome | 'failed' | 'in_doubt';
+  /** Realised P&L over every bet of both legs; null when a result is unknown (timeout). */
+  pnlMinor: Minor | null;
+  exposureReason: string | null;
+  actualOutcome: string;
+  settledAtMs: number;
+}
+
+function accepted(placements: readonly (Placement | null)[]): Placement[] {
+  return placements.filter((p): p is Placement => p !== null && p.status === 'accepted' && p.ticketId !== undefined);
+}
+
+/** Every accepted bet of the pair: the positive and each accepted hedge bet (an unhedged positive too). */
+export function betsToPoll(doc: PairDoc): BetToPoll[] {
+  return accepted([doc.positive, ...doc.hedges]).map((p) => ({
+    arbId: doc.arbId,
+    role: p.role,
+    clientRef: p.clientRef,
+    provider: p.provider,
+    ticketId: p.ticketId as string,
+  }));
+}
+
+function settledBets(bets: readonly Placement[], results: Record<string, SettlementOutcome>): SettledBet[] | null {
+  const out: SettledBet[] = [];
+  for (const bet of bets) {
+    const status = results[bet.clientRef];
+    if (status === undefined || status === 'timeout') return null;
+    out.push({ stakeMinor: bet.acceptedStakeMinor ?? 0, oddsMilli: bet.acceptedOddsMilli ?? bet.oddsMilli, status: status as FinalBetStatus });
+  }
+  return out;
+}
+
+/**
+ * Classifies a pair whose polled bets are all final. A hedged pair is reconciled by the seed's rules;
+ * a pair that already carries a placement exposure (hedge failed / in doubt) keeps that reason, and
+ * settlement only adds the positive's real outcome and the P&L to its review record.
+ */
+export function settlePair(doc: PairDoc, results: Record<string, SettlementOutcome>, nowMs: number): PairSettlement {
+  const bets = accepted([doc.positive, ...doc.hedges]);
+  for (const bet of bets) invariant(results[bet.clientRef] !== undefined, `result of ${bet.clientRef} before settling ${doc.arbId}`);
+  const positiveStatus = doc.positive && results[doc.positive.clientRef] !== undefined ? results[doc.positive.clientRef] as SettlementOutcome : 'none';
+  const settled = settledBets(bets, results);
+  const pnlMinor = settled === null ? null : pairPnlMinor(settled);
+  const firstHedge = bets.find((b) => b.role === 'hedge');
+  if (doc.state === 'hedged') {
+    invariant(firstHedge !== undefined && positiveStatus !== 'none', `hedged pair ${doc.arbId} has both bets`);
+    const hedgeStatus = results[firstHedge.clientRef] as SettlementOutcome;
+    const verdict = reconcile({ positiveStatus, hedgeStatus });
+    return {
+      results, positiveStatus, hedgeStatus, pnlMinor,
+      exposureReason: verdict.exposure ? verdict.reason : null,
+      actualOutcome: verdict.actualOutcome,
+      settledAtMs: nowMs,
+    };
+  }
+  const hedgeStatus = doc.state === 'hedge_in_doubt' ? 'in_doubt' : 'failed';
+  return {
+    results, positiveStatus, hedgeStatus, pnlMinor,
+    exposureReason: doc.outcomeReason ?? 'hedge_failed_positive_active',
+    actualOutcome: `${positiveStatus}_${hedgeStatus}`,
+    settledAtMs: nowMs,
+  };
+}

@@ -1,0 +1,70 @@
+// The command line as a user meets it: config errors, exposure review commands.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { freshRedisUrl } from './support/redis.js';
+
+const run = promisify(execFile);
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/bet-executor.mjs', ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('bet-executor worker --config', () => {
+  it('refuses a bad config with exit 2 and names every bad field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'be-cli-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ providers: { bookA: { url: 'not a url' } }, cooldownMs: -1, surprise: true }));
+    const r = await cli(['worker', '--config', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /providers\.bookA\.url/);
+    assert.match(r.stderr, /cooldownMs/);
+    assert.match(r.stderr, /surprise/);
+  });
+
+  it('refuses limits that contradict each other, showing both values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'be-cli-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ providers: { bookA: { url: 'http://127.0.0.1:1' } }, lockTtlMs: 1000, providerTimeoutMs: 5000 }));
+    const r = await cli(['worker', '--config', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /lockTtlMs \(1000\) < 3 × provider timeout \(5000\)/);
+  });
+});
+
+describe('bet-executor exposures', () => {
+  it('lists open exposures and resolves one with a note', async () => {
+    const url = await freshRedisUrl();
+    const redis = new Redis(url);
+    const id = 'exposure:wl1:bookA:bp-9';
+    const record = { bet_pair_id: 'bp-9', arb_id: 'arb-9', whitelabel: 'wl1', positive_provider: 'bookA', exposure_reason: 'both_won_unexpected', actual_outcome: 'won_won', detected_at: '2026-11-24T00:00:00.000Z' };
+    await redis.hset('be:review:open', id, JSON.stringify(record));
+    await redis.set(id, JSON.stringify(record), 'PX', 60_000);
+    await redis.set('be:review:pair:wl1:bookA:bp-9', id);
+    const listed = await cli(['exposures', 'list'], { REDIS_URL: url });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /1 open exposure/);
+    assert.match(listed.stdout, /both_won_unexpected/);
+    const resolved = await cli(['exposures', 'resolve', id, '--note', 'checked with bookA', '--by', 'bob'], { REDIS_URL: url });
+    assert.equal(resolved.code, 0, resolved.stderr);
+    assert.equal(await redis.hlen('be:review:open'), 0);
+    assert.equal(await redis.exists(id), 0);
+    assert.equal(await redis.exists('be:review:pair:wl1:bookA:bp-9'), 0);
+    assert.match((await redis.hget('be:review:resolved', id)) ?? '', /checked with bookA/);
+    const again = await cli(['exposures', 'resolve', id, '--note', 'x'], { REDIS_URL: url });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /no open exposure/);
+    redis.disconnect();
+  });
+});
