@@ -9,6 +9,7 @@ import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
+import { auditStream, keys } from './store/keys.js';
 import { Store, storeRedisOptions } from './store/store.js';
 
 function intOption(name: string, min: number) {
@@ -133,6 +134,50 @@ exposures.command('resolve')
     redis.disconnect();
     if (!done) throw new ConfigError(`no open exposure ${id} (see: bet-executor exposures list)`);
     console.log(`resolved ${id} by ${opts.by}`);
+  });
+
+function killKey(opts: { provider?: string; account?: string }): string {
+  const id = /^[A-Za-z0-9_-]{1,64}$/;
+  if (opts.account) {
+    const parts = opts.account.split(':');
+    if (parts.length !== 3 || !parts.every((p) => id.test(p))) throw new ConfigError(`--account (${opts.account}) must be whitelabel:provider:accountId`);
+    const [whitelabel, provider, accountId] = parts as [string, string, string];
+    return keys.killAccount(whitelabel, provider, accountId);
+  }
+  if (opts.provider) {
+    if (!id.test(opts.provider)) throw new ConfigError(`--provider (${opts.provider}) is not a valid provider name`);
+    return keys.killProvider(opts.provider);
+  }
+  return keys.killGlobal;
+}
+
+const kill = program.command('kill').description('kill switches: no new pair executes while one applies (needs REDIS_URL)');
+
+kill.command('set')
+  .description('engage a kill switch: global (default), one provider, or one account')
+  .option('--provider <name>', 'only this provider')
+  .option('--account <wl:provider:account>', 'only this account')
+  .option('--reason <text>', 'why (stored as the switch value)', 'operator')
+  .action(async (opts: { provider?: string; account?: string; reason: string }) => {
+    const { redis } = storeFromEnv();
+    const key = killKey(opts);
+    await redis.set(key, opts.reason);
+    await redis.xadd(auditStream, '*', 'type', 'kill_switch_set', 'data', JSON.stringify({ key, reason: opts.reason, atMs: Date.now() }));
+    redis.disconnect();
+    console.log(`engaged ${key}`);
+  });
+
+kill.command('clear')
+  .description('release a kill switch')
+  .option('--provider <name>', 'only this provider')
+  .option('--account <wl:provider:account>', 'only this account')
+  .action(async (opts: { provider?: string; account?: string }) => {
+    const { redis } = storeFromEnv();
+    const key = killKey(opts);
+    const removed = await redis.del(key);
+    await redis.xadd(auditStream, '*', 'type', 'kill_switch_cleared', 'data', JSON.stringify({ key, atMs: Date.now() }));
+    redis.disconnect();
+    console.log(removed ? `cleared ${key}` : `${key} was not set`);
   });
 
 program.command('demo')
