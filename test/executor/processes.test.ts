@@ -107,3 +107,33 @@ describe('two worker processes and many pairs on the same few accounts', () => {
     }
   });
 });
+
+describe('a pair whose job is gone after its worker died', () => {
+  it('is found by the recovery sweep (open journal, no lease) and finished', async () => {
+    const h = await createHarness({ lockTtlMs: 600, jobLockMs: 600, stalledCheckMs: 300 });
+    try {
+      const pair = makePair();
+      const doomed = h.spawnWorker({ ...testHooks, BET_EXECUTOR_CRASH_AT: 'positive_intent_journaled' });
+      const jobId = await h.enqueue(pair);
+      await once(doomed, 'exit');
+      // Lose the job itself (as if it had failed for good), once its lock has lapsed.
+      await h.waitFor('job removable', async () => {
+        try {
+          await (await h.queue.getJob(jobId))?.remove();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      assert.equal(await h.queue.getJob(jobId), undefined);
+      assert.equal(h.bookA.bookmaker.log().length, 0, 'the positive was journaled, not sent');
+      await h.startWorker();
+      await h.waitForEvent(pair.arbId, ['arb_executed'], 20_000);
+      assertNoDoubleBet(h);
+      const resumed = eventsFor(await h.events(), pair.arbId).find((e) => e.type === 'arb_resumed');
+      assert.ok(resumed, 'resumed from the journal');
+    } finally {
+      await h.close();
+    }
+  });
+});
