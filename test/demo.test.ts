@@ -1,0 +1,71 @@
+// Behaviour of `bet-executor demo`: a small seeded run ends with every job terminal, every kind of outcome, and the safety checks OK.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { runDemo, type DemoResult } from '../src/demo.js';
+
+describe('the demo with 60 pairs (seed 3)', () => {
+  let result: DemoResult;
+  let printed = '';
+
+  before(async () => {
+    result = await runDemo({ pairs: 60, seed: 3, log: () => {}, out: (text) => { printed += text; } });
+  });
+
+  it('exits 0 once every enqueued job has reached a terminal event', () => {
+    assert.equal(result.summary.unfinished, 0);
+    assert.equal(result.code, 0);
+  });
+
+  it('executes pairs and blocks the pairs that collide on an account in cooldown', () => {
+    assert.ok(result.summary.executed > 0, `executed ${result.summary.executed}`);
+    assert.ok(result.summary.blocked.cooldown > 0, `blocked.cooldown ${result.summary.blocked.cooldown}`);
+  });
+
+  it('fails pairs whose positive is rejected and raises an exposure when every hedge is rejected', () => {
+    assert.ok(result.summary.failed > 0, `failed ${result.summary.failed}`);
+    assert.ok(result.summary.exposures > 0, `exposures ${result.summary.exposures}`);
+    assert.ok((result.summary.exposuresByReason.hedge_failed_positive_active ?? 0) > 0);
+  });
+
+  it('refuses invalid input and duplicate deliveries without placing anything', () => {
+    assert.ok(result.summary.rejected > 0, `rejected ${result.summary.rejected}`);
+    assert.ok(result.summary.duplicates > 0, `duplicates ${result.summary.duplicates}`);
+  });
+
+  it('settles and reconciles every pair whose positive was accepted', () => {
+    assert.equal(result.summary.unsettled, 0);
+    assert.ok(result.summary.settled >= result.summary.executed, `settled ${result.summary.settled} < executed ${result.summary.executed}`);
+  });
+
+  it('finds an in-doubt positive by its client reference and executes the pair', () => {
+    assert.ok((result.summary.books.bookA?.timeout_after_commit ?? 0) > 0, JSON.stringify(result.summary.books.bookA));
+    assert.deepEqual(Object.keys(result.summary.scenarios.positive_timeout_after_commit ?? {}), ['executed']);
+  });
+
+  it('ends every scripted scenario in the outcome it demonstrates', () => {
+    const expected: Record<string, string> = {
+      collision: 'blocked cooldown', positive_rejected: 'failed', hedge_rejected_always: 'exposure hedge_failed_positive_active',
+      stale: 'blocked stale', invalid: 'rejected',
+    };
+    for (const [scenario, outcomes] of Object.entries(result.summary.scenarios)) {
+      assert.deepEqual(Object.keys(outcomes), [expected[scenario] ?? 'executed'], `${scenario}: ${JSON.stringify(outcomes)}`);
+    }
+  });
+
+  it('accounts for every job exactly once', () => {
+    const s = result.summary;
+    const blocked = Object.values(s.blocked).reduce((a, b) => a + b, 0);
+    const placementExposures = Object.entries(s.exposuresByReason)
+      .filter(([reason]) => ['hedge_failed_positive_active', 'positive_in_doubt', 'hedge_in_doubt'].includes(reason))
+      .reduce((a, [, n]) => a + n, 0);
+    assert.equal(s.executed + blocked + s.failed + placementExposures + s.rejected + s.duplicates, s.jobs);
+  });
+
+  it('prints both safety checks as OK', () => {
+    assert.equal(result.summary.checks.acceptedPerRef.violations.length, 0);
+    assert.equal(result.summary.checks.hedgeAfterPositive.violations.length, 0);
+    assert.ok(result.summary.checks.hedgeAfterPositive.ok > 0);
+    assert.match(printed, /accepted bets per client reference ≤ 1\s+OK/);
+    assert.match(printed, /no hedge before its positive was accepted\s+OK/);
+  });
+});
