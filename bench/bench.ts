@@ -1,0 +1,220 @@
+// `npm run bench`: the executor's time per pair and leg window, as ratios to a BullMQ no-op job measured in the same run.
+import { readFileSync } from 'node:fs';
+import { cpus, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
+import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
+import { baselineRound, executorRound, LegWindowRecorder, type RoundResult, type RoundTarget } from './rounds.js';
+import { startSims, type BenchSims, type SimMode } from './sims.js';
+import { summarize } from './stats.js';
+
+interface BenchOptions {
+  pairsC16: number;
+  pairsC1: number;
+  rounds: number;
+  sim: SimMode;
+  warmupPairs: number;
+}
+
+interface BenchRedis {
+  mode: string;
+  /** A URL no earlier round wrote to: a fresh database of the private server, or REDIS_URL as given. */
+  nextUrl(): Promise<string>;
+  version(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const concurrencies = [1, 16] as const;
+const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const resultsPath = join(projectDir, 'bench', 'results', 'latest.json');
+const defaults = { pairs: 2000, rounds: 5, sim: 'process' as SimMode, warmupPairs: 300 };
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${name} (${raw}) is not an integer >= ${min}`);
+  return value;
+}
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      pairs: { type: 'string' },
+      'pairs-c1': { type: 'string' },
+      rounds: { type: 'string' },
+      sim: { type: 'string' },
+      'warmup-pairs': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write([
+      'usage: npm run bench -- [--pairs N] [--pairs-c1 N] [--rounds R] [--sim process|inline] [--warmup-pairs N]',
+      `  --pairs N         pairs per round at concurrency 16 (default ${defaults.pairs})`,
+      '  --pairs-c1 N      pairs per round at concurrency 1 (default: a quarter of --pairs)',
+      `  --rounds R        rounds of each kind per concurrency, interleaved (default ${defaults.rounds})`,
+      '  --sim MODE        process: the sims in a child process (default); inline: in the bench process',
+      `  --warmup-pairs N  unmeasured warm-up pairs of each kind before the rounds (default ${defaults.warmupPairs}, 0 = none)`,
+      '  REDIS_URL         use this Redis (a scratch database!) instead of a private redis-server',
+      '',
+    ].join('\n'));
+    process.exit(0);
+  }
+  const pairsC16 = positiveInt('pairs', values.pairs, defaults.pairs);
+  const sim = values.sim ?? defaults.sim;
+  if (sim !== 'process' && sim !== 'inline') throw new Error(`--sim (${sim}) is not process or inline`);
+  return {
+    pairsC16,
+    pairsC1: positiveInt('pairs-c1', values['pairs-c1'], Math.max(1, Math.ceil(pairsC16 / 4))),
+    rounds: positiveInt('rounds', values.rounds, defaults.rounds),
+    sim,
+    warmupPairs: positiveInt('warmup-pairs', values['warmup-pairs'], defaults.warmupPairs, 0),
+  };
+}
+
+function reproduceCommand(options: BenchOptions): string {
+  const args = [`--pairs ${options.pairsC16}`, `--rounds ${options.rounds}`];
+  if (options.pairsC1 !== Math.max(1, Math.ceil(options.pairsC16 / 4))) args.push(`--pairs-c1 ${options.pairsC1}`);
+  if (options.sim !== defaults.sim) args.push(`--sim ${options.sim}`);
+  if (options.warmupPairs !== defaults.warmupPairs) args.push(`--warmup-pairs ${options.warmupPairs}`);
+  const env = process.env.REDIS_URL ? `REDIS_URL=${process.env.REDIS_URL} ` : '';
+  return `${env}npm run bench -- ${args.join(' ')}`;
+}
+
+async function redisVersion(url: string): Promise<string> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await client.info('server');
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** REDIS_URL when given (used as is; rounds keep apart by fresh queue names and arb ids), else a private server. */
+async function openRedis(roundsTotal: number): Promise<BenchRedis> {
+  const given = process.env.REDIS_URL;
+  if (given) {
+    return { mode: 'REDIS_URL', nextUrl: async () => given, version: () => redisVersion(given), stop: async () => undefined };
+  }
+  const server: PrivateRedis = await startPrivateRedis({ databases: roundsTotal + 1 });
+  // Backstop for an exit that skips stop() (an uncaught error, a signal): never leave the server orphaned.
+  process.once('exit', () => server.process.kill('SIGKILL'));
+  let db = 0;
+  return {
+    mode: 'private redis-server, a fresh database per round',
+    async nextUrl() {
+      db++;
+      if (db > roundsTotal) throw new Error(`bench needs more than ${roundsTotal} databases`);
+      return `${server.url}/${db}`;
+    },
+    version: () => redisVersion(server.url),
+    stop: () => server.stop(),
+  };
+}
+
+function bullmqVersion(): string {
+  const raw = readFileSync(join(projectDir, 'node_modules', 'bullmq', 'package.json'), 'utf8');
+  return (JSON.parse(raw) as { version?: string }).version ?? 'unknown';
+}
+
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+interface RoundContext {
+  redis: BenchRedis;
+  sims: BenchSims;
+  probe: LegWindowRecorder;
+}
+
+async function runOne(ctx: RoundContext, kind: RoundResult['kind'], concurrency: number, count: number): Promise<RoundResult> {
+  await ctx.sims.reset();
+  const target: RoundTarget = { redisUrl: await ctx.redis.nextUrl(), concurrency, count, bookAUrl: ctx.sims.bookAUrl, bookBUrl: ctx.sims.bookBUrl, simsCpuMs: () => ctx.sims.cpuMs() };
+  return kind === 'baseline' ? baselineRound(target) : executorRound(target, ctx.probe);
+}
+
+/** Baseline and executor rounds alternate, and which goes first flips each round, so drift hits both alike. */
+async function measure(ctx: RoundContext, options: BenchOptions): Promise<RoundResult[]> {
+  if (options.warmupPairs > 0) {
+    progress(`warm-up: ${options.warmupPairs} no-op jobs and ${options.warmupPairs} pairs at concurrency 16 (not measured)`);
+    await runOne(ctx, 'baseline', 16, options.warmupPairs);
+    await runOne(ctx, 'executor', 16, options.warmupPairs);
+  }
+  const results: RoundResult[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const concurrency of concurrencies) {
+      const count = concurrency === 1 ? options.pairsC1 : options.pairsC16;
+      const order: Array<RoundResult['kind']> = round % 2 === 1 ? ['baseline', 'executor'] : ['executor', 'baseline'];
+      const done: RoundResult[] = [];
+      for (const kind of order) done.push(await runOne(ctx, kind, concurrency, count));
+      const [baseline, executor] = done[0]?.kind === 'baseline' ? [done[0], done[1]] : [done[1], done[0]];
+      if (!baseline || !executor) throw new Error('invariant violated: a round without both kinds');
+      results.push(baseline, executor);
+      progress(`round ${round}/${options.rounds} c${concurrency}: no-op ${baseline.perItemMs.toFixed(3)} ms/job, executor ${executor.perItemMs.toFixed(3)} ms/pair (${(executor.perItemMs / baseline.perItemMs).toFixed(2)}x), ${count} each`);
+    }
+  }
+  return results;
+}
+
+async function environment(redis: BenchRedis, sims: BenchSims): Promise<Environment> {
+  const cpuList = cpus();
+  return {
+    node: process.version,
+    redis: await redis.version(),
+    bullmq: bullmqVersion(),
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    platform: `${platform()} ${process.arch}`,
+    redisMode: redis.mode,
+    simMode: sims.mode === 'process' ? 'child process' : 'in the bench process',
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const command = reproduceCommand(options);
+  const roundsTotal = 2 * concurrencies.length * options.rounds + (options.warmupPairs > 0 ? 2 : 0);
+  const redis = await openRedis(roundsTotal);
+  let sims: BenchSims | undefined;
+  try {
+    sims = await startSims(options.sim);
+    const env = await environment(redis, sims);
+    const rounds = await measure({ redis, sims, probe: new LegWindowRecorder() }, options);
+    const figures = concurrencies.map((c) => figuresFor(c, rounds));
+    process.stdout.write(`${renderTable(figures, env, command)}\n`);
+    writeJson(resultsPath, {
+      generatedAt: new Date().toISOString(),
+      command,
+      environment: env,
+      options,
+      targets,
+      figures,
+      rounds: rounds.map(({ legWindowsMs, ...round }) => ({ ...round, legWindow: legWindowsMs.length > 0 ? summarize(legWindowsMs) : null })),
+    });
+    progress(`results written to ${resultsPath}`);
+  } finally {
+    await sims?.close();
+    await redis.stop();
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench interrupted (${signal})\n`);
+    process.exit(130);
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

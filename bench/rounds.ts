@@ -1,0 +1,305 @@
+// One measured round each: a BullMQ no-op job (the baseline) and the real executor against the simulated bookmakers.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { parseConfig, type Config } from '../src/config.js';
+import type { LegRole } from '../src/domain/types.js';
+import type { LegWindowProbe } from '../src/executor/run.js';
+import { startWorker } from '../src/executor/worker.js';
+import { closeProviders, providersFromConfig } from '../src/providers/factory.js';
+import { eventsStream } from '../src/store/keys.js';
+
+export type BetPairJob = Record<string, unknown> & { arbId: string };
+
+export interface RoundTarget {
+  /** A Redis URL (with its database) that only this round writes queue data to. */
+  redisUrl: string;
+  concurrency: number;
+  count: number;
+  bookAUrl: string;
+  bookBUrl: string;
+  /** CPU ms used so far by the sims' own process; null when they run in this one. */
+  simsCpuMs(): number | null;
+}
+
+/** CPU time per job or pair, by process: where the wall time went on a machine with few cores. */
+export interface CpuPerItem {
+  /** This process: the BullMQ worker and the executor (and the sims when they run inline). */
+  nodeMs: number;
+  /** The whole redis-server process (INFO cpu). */
+  redisMs: number;
+  simsMs: number | null;
+}
+
+export interface RoundResult {
+  kind: 'baseline' | 'executor';
+  concurrency: number;
+  count: number;
+  wallMs: number;
+  perItemMs: number;
+  perSecond: number;
+  cpuPerItem: CpuPerItem;
+  /** Leg windows of this round (executor rounds only), one per pair. */
+  legWindowsMs: number[];
+}
+
+const addBulkChunk = 500;
+const jobName = 'bet-pair';
+
+/** A valid pair on two accounts no other pair uses (no cooldown can block it), as a scanner would enqueue it. */
+export function makeBenchPair(tag: string, index: number): BetPairJob {
+  const id = `${tag}-${index}`;
+  return {
+    arbId: `arb-${id}`,
+    betPairId: `bp-${id}`,
+    whitelabel: 'wl1',
+    provider: 'bookA',
+    currency: 'EUR',
+    createdAt: new Date().toISOString(),
+    positiveBet: { betId: `pos-${id}`, accountId: `accp-${id}`, provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000 },
+    hedgeBet: { betId: `hed-${id}`, accountId: `acch-${id}`, provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244 },
+  };
+}
+
+/** The executor's configuration for the bench: the given concurrency, limits that never block a unique pair. */
+export function benchConfig(target: RoundTarget, queueName: string): Config {
+  return parseConfig({
+    providers: { bookA: { url: target.bookAUrl }, bookB: { url: target.bookBUrl } },
+    queueName,
+    concurrency: target.concurrency,
+    rateLimit: { placementsMax: 1_000_000, windowMs: 60_000 },
+    // A whole round is enqueued before it starts: no pair may turn stale while it waits.
+    arbAgeMsMax: 600_000,
+    pairRecordTtlMs: 3_600_000,
+    // Settlement is not measured: the first poll is an hour away.
+    settlementPollIntervalMs: 3_600_000,
+  });
+}
+
+function freshTag(prefix: string): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+async function fillPausedQueue(queue: Queue, pairs: readonly BetPairJob[]): Promise<void> {
+  await queue.pause();
+  for (let i = 0; i < pairs.length; i += addBulkChunk) {
+    await queue.addBulk(pairs.slice(i, i + addBulkChunk).map((data) => ({ name: jobName, data })));
+  }
+}
+
+/**
+ * Resolves when `count` jobs completed on the worker; rejects on the first failed job, on a completed job
+ * `check` refuses, or when the round takes longer than its limit.
+ */
+function completions(worker: Worker, count: number, check: (result: unknown) => string | null): { done: Promise<void>; detach(): void } {
+  let completed = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let onCompleted: (job: Job, result: unknown) => void = () => undefined;
+  let onFailed: (job: Job | undefined, error: Error) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const limitMs = 60_000 + count * 20;
+    timer = setTimeout(() => reject(new Error(`round timed out after ${limitMs} ms: ${completed} of ${count} jobs completed`)), limitMs);
+    onCompleted = (job, result) => {
+      const problem = check(result);
+      if (problem !== null) reject(new Error(`job ${job.id ?? '?'} ended ${problem}`));
+      if (++completed === count) resolve();
+    };
+    onFailed = (job, error) => reject(new Error(`job ${job?.id ?? '?'} failed: ${error.message}`));
+    worker.on('completed', onCompleted);
+    worker.on('failed', onFailed);
+  });
+  return {
+    done,
+    detach() {
+      clearTimeout(timer);
+      worker.off('completed', onCompleted);
+      worker.off('failed', onFailed);
+    },
+  };
+}
+
+interface CpuSample {
+  nodeMs: number;
+  redisMs: number;
+  simsMs: number | null;
+}
+
+async function sampleCpu(redis: Redis, target: RoundTarget): Promise<CpuSample> {
+  const usage = process.cpuUsage();
+  const info = await redis.info('cpu');
+  const seconds = (name: string): number => Number(new RegExp(`${name}:(\\S+)`).exec(info)?.[1] ?? Number.NaN);
+  return {
+    nodeMs: (usage.user + usage.system) / 1000,
+    redisMs: (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1000,
+    simsMs: target.simsCpuMs(),
+  };
+}
+
+interface Timing {
+  wallMs: number;
+  before: CpuSample;
+  after: CpuSample;
+}
+
+function result(kind: RoundResult['kind'], target: RoundTarget, timing: Timing, legWindowsMs: number[] = []): RoundResult {
+  const { wallMs, before, after } = timing;
+  const n = target.count;
+  return {
+    kind,
+    concurrency: target.concurrency,
+    count: n,
+    wallMs,
+    perItemMs: wallMs / n,
+    perSecond: (n * 1000) / wallMs,
+    cpuPerItem: {
+      nodeMs: (after.nodeMs - before.nodeMs) / n,
+      redisMs: (after.redisMs - before.redisMs) / n,
+      simsMs: after.simsMs === null || before.simsMs === null ? null : (after.simsMs - before.simsMs) / n,
+    },
+    legWindowsMs,
+  };
+}
+
+/** Starts the (paused, filled) queue and times it until the waiter says every job completed. */
+async function timeDrain(queue: Queue, redis: Redis, target: RoundTarget, done: Promise<void>): Promise<Timing> {
+  // Handled below by the await; this keeps an early failure from counting as an unhandled rejection meanwhile.
+  done.catch(() => undefined);
+  const before = await sampleCpu(redis, target);
+  const startMs = performance.now();
+  await queue.resume();
+  await done;
+  const wallMs = performance.now() - startMs;
+  return { wallMs, before, after: await sampleCpu(redis, target) };
+}
+
+/** Baseline: the same payload, concurrency and worker options as the executor, with a processor that returns at once. */
+export async function baselineRound(target: RoundTarget): Promise<RoundResult> {
+  const config = benchConfig(target, freshTag('bench-noop-'));
+  const tag = freshTag('n');
+  const pairs = Array.from({ length: target.count }, (_, i) => makeBenchPair(tag, i));
+  const queueRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
+  const workerRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(config.queueName, { connection: queueRedis });
+  let worker: Worker | undefined;
+  try {
+    await fillPausedQueue(queue, pairs);
+    worker = new Worker(config.queueName, async () => undefined, {
+      connection: workerRedis,
+      concurrency: config.concurrency,
+      lockDuration: config.jobLockMs,
+      stalledInterval: config.stalledCheckMs,
+      maxStalledCount: config.stalledCountMax,
+      removeOnComplete: { count: 100_000 },
+      removeOnFail: { count: 100_000 },
+    });
+    await worker.waitUntilReady();
+    const waiter = completions(worker, target.count, () => null);
+    const timing = await timeDrain(queue, queueRedis, target, waiter.done.finally(() => waiter.detach()));
+    return result('baseline', target, timing);
+  } finally {
+    await worker?.close();
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    queueRedis.disconnect();
+    workerRedis.disconnect();
+  }
+}
+
+/** Times the positive's answer → the first hedge request, per pair, with performance.now(). */
+export class LegWindowRecorder implements LegWindowProbe {
+  private positiveAnsweredAtMs = new Map<string, number>();
+  private samplesMs: number[] = [];
+
+  answerParsed(arbId: string, role: LegRole): void {
+    if (role === 'positive') this.positiveAnsweredAtMs.set(arbId, performance.now());
+  }
+
+  requestSent(arbId: string, role: LegRole): void {
+    if (role !== 'hedge') return;
+    const answeredAtMs = this.positiveAnsweredAtMs.get(arbId);
+    if (answeredAtMs === undefined) return;
+    this.samplesMs.push(performance.now() - answeredAtMs);
+    this.positiveAnsweredAtMs.delete(arbId);
+  }
+
+  take(): number[] {
+    const samples = this.samplesMs;
+    this.samplesMs = [];
+    this.positiveAnsweredAtMs = new Map();
+    return samples;
+  }
+}
+
+function outcomeProblem(value: unknown): string | null {
+  const outcome = typeof value === 'object' && value !== null ? (value as { outcome?: unknown }).outcome : undefined;
+  return outcome === 'hedged' ? null : `with outcome ${JSON.stringify(outcome ?? value)} instead of hedged (arb_executed)`;
+}
+
+/** The real executor (startWorker, no recovery sweep, silent log) over loopback HTTP to the two sims. */
+export async function executorRound(target: RoundTarget, probe: LegWindowRecorder): Promise<RoundResult> {
+  const config = benchConfig(target, freshTag('bench-pairs-'));
+  const tag = freshTag('x');
+  const pairs = Array.from({ length: target.count }, (_, i) => makeBenchPair(tag, i));
+  const queueRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(config.queueName, { connection: queueRedis });
+  const providers = providersFromConfig(config);
+  let running: Awaited<ReturnType<typeof startWorker>> | undefined;
+  try {
+    const fromId = await lastStreamId(queueRedis);
+    await fillPausedQueue(queue, pairs);
+    running = await startWorker({ config, redisUrl: target.redisUrl, providers, log: pino({ level: 'silent' }), probe, recoverySweep: false });
+    probe.take();
+    const waiter = completions(running.worker, target.count, outcomeProblem);
+    const timing = await timeDrain(queue, queueRedis, target, waiter.done.finally(() => waiter.detach()));
+    const legWindowsMs = probe.take();
+    await verifyExecuted(queueRedis, fromId, pairs, legWindowsMs.length);
+    return result('executor', target, timing, legWindowsMs);
+  } finally {
+    await running?.close();
+    await closeProviders(providers);
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    queueRedis.disconnect();
+  }
+}
+
+async function lastStreamId(redis: Redis): Promise<string> {
+  const last = await redis.xrevrange(eventsStream, '+', '-', 'COUNT', 1);
+  return last[0]?.[0] ?? '0-0';
+}
+
+function streamFields(fields: readonly string[]): { type: string; data: { arbId?: unknown } } {
+  let type = '';
+  let data: { arbId?: unknown } = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'type') type = fields[i + 1] ?? '';
+    if (fields[i] === 'data') data = JSON.parse(fields[i + 1] ?? '{}') as { arbId?: unknown };
+  }
+  return { type, data };
+}
+
+/** Every pair of the round must have ended arb_executed, and nothing else: a bench that timed failures is worthless. */
+async function verifyExecuted(redis: Redis, fromId: string, pairs: readonly BetPairJob[], legWindows: number): Promise<void> {
+  const wanted = new Set(pairs.map((p) => p.arbId));
+  const executed = new Set<string>();
+  const unexpected = new Map<string, number>();
+  let cursor = `(${fromId}`;
+  for (;;) {
+    const page = await redis.xrange(eventsStream, cursor, '+', 'COUNT', 5_000);
+    for (const [id, fields] of page) {
+      cursor = `(${id}`;
+      const { type, data } = streamFields(fields);
+      if (typeof data.arbId !== 'string' || !wanted.has(data.arbId)) continue;
+      if (type === 'arb_executed') executed.add(data.arbId);
+      else if (type !== 'bet_accepted') unexpected.set(type, (unexpected.get(type) ?? 0) + 1);
+    }
+    if (page.length < 5_000) break;
+  }
+  const problems: string[] = [];
+  if (executed.size !== wanted.size) problems.push(`${executed.size} of ${wanted.size} pairs reported arb_executed`);
+  if (unexpected.size > 0) problems.push(`unexpected events: ${JSON.stringify(Object.fromEntries(unexpected))}`);
+  if (legWindows !== wanted.size) problems.push(`${legWindows} leg windows recorded for ${wanted.size} pairs`);
+  if (problems.length > 0) throw new Error(`executor round did not execute every pair: ${problems.join('; ')}`);
+}

@@ -1,0 +1,21 @@
+// Child process of the bench: hosts the two simulated bookmakers so their HTTP work stays off the executor's thread.
+import { startSimServer } from '../src/sim/server.js';
+
+const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null, latencyMs: 0 });
+const bookB = await startSimServer({ seed: 2, name: 'bookB', settleAfterMs: null, latencyMs: 0 });
+process.stdout.write(`${JSON.stringify({ bookA: bookA.url, bookB: bookB.url })}\n`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all([bookA.close(), bookB.close()]);
+  process.exit(0);
+}
+
+// The parent closes stdin when it is done, or dies: either way the sims go with it.
+process.stdin.on('end', () => void stop());
+process.stdin.on('close', () => void stop());
+process.stdin.resume();
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
