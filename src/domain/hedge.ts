@@ -24,24 +24,39 @@ export function pairWorstCaseMinor(positive: PricedStake, hedges: readonly Price
 }
 
 /**
- * Stake of the next hedge bet at `oddsMilli` that best equalises the two outcomes, given the hedge bets
- * already accepted. 0 means the position is already covered. The real-valued solution
- * x = (payout(positive) − Σ payout(hedges)) × 1000 / odds is evaluated at the integers around it with the
- * exact integer P&L; the best worst case wins and a tie goes to the smaller stake (less money out).
+ * The return (stake × odds) the hedge must bring: the scanner's planned hedge return, scaled by the share
+ * of the positive's planned return the bookmaker actually took (a smaller stake, other odds). When the
+ * positive is taken as planned this is exactly the scanner's hedge. Rounded half up: either way the error
+ * is under one minor unit, and the stake search below rounds again on purpose.
  */
-export function nextHedgeStakeMinor(positive: PricedStake, accepted: readonly PricedStake[], oddsMilli: OddsMilli, stakeMinorMax: Minor): Minor {
+export function hedgeTargetReturnMinor(plannedPositive: PricedStake, acceptedPositive: PricedStake, plannedHedge: PricedStake): Minor {
+  const plannedHedgeReturn = BigInt(payoutMinor(plannedHedge.stakeMinor, plannedHedge.oddsMilli));
+  const plannedPositiveReturn = BigInt(payoutMinor(plannedPositive.stakeMinor, plannedPositive.oddsMilli));
+  const acceptedPositiveReturn = BigInt(payoutMinor(acceptedPositive.stakeMinor, acceptedPositive.oddsMilli));
+  if (plannedPositiveReturn === 0n) return 0;
+  const scaled = (2n * plannedHedgeReturn * acceptedPositiveReturn + plannedPositiveReturn) / (2n * plannedPositiveReturn);
+  return Number(scaled);
+}
+
+/**
+ * Stake of the next hedge bet at `oddsMilli` whose return brings the hedge bets already accepted closest
+ * to `targetReturnMinor`; 0 when the target is covered. The integers around the real-valued solution
+ * (target − covered) × 1000 / odds are compared with the exact (floored) payout; a tie goes to the smaller
+ * stake (less money out).
+ */
+export function nextHedgeStakeMinor(targetReturnMinor: Minor, accepted: readonly PricedStake[], oddsMilli: OddsMilli, stakeMinorMax: Minor): Minor {
   const covered = accepted.reduce((sum, h) => sum + payoutMinor(h.stakeMinor, h.oddsMilli), 0);
-  const missing = payoutMinor(positive.stakeMinor, positive.oddsMilli) - covered;
+  const missing = targetReturnMinor - covered;
   if (missing <= 0) return 0;
   const exact = Math.floor((missing * 1000) / oddsMilli); // floor here only picks where to start looking
   let best = 0;
-  let bestWorst = pairWorstCaseMinor(positive, accepted);
+  let bestGap = missing;
   for (let candidate = Math.max(0, exact - 1); candidate <= exact + 2; candidate++) {
     const stake = Math.min(candidate, stakeMinorMax);
-    const worst = pairWorstCaseMinor(positive, [...accepted, { stakeMinor: stake, oddsMilli }]);
-    if (worst > bestWorst || (worst === bestWorst && stake < best)) {
+    const gap = Math.abs(missing - payoutMinor(stake, oddsMilli));
+    if (gap < bestGap || (gap === bestGap && stake < best)) {
       best = stake;
-      bestWorst = worst;
+      bestGap = gap;
     }
   }
   return best;

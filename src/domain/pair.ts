@@ -50,7 +50,8 @@ export function assertTransition(from: PairState, to: PairState): void {
 }
 
 /** Status of one placement (one client reference) as the journal knows it. */
-export type PlacementStatus = 'sending' | 'pending' | 'accepted' | 'rejected' | 'not_placed' | 'in_doubt';
+/** `planned`: journaled at preflight, sent only if the positive is taken exactly as planned. */
+export type PlacementStatus = 'planned' | 'sending' | 'pending' | 'accepted' | 'rejected' | 'not_placed' | 'in_doubt';
 
 export interface Placement {
   role: LegRole;
@@ -80,6 +81,8 @@ export interface PairDoc {
   state: PairState;
   positive: Placement | null;
   hedges: Placement[];
+  /** The return (stake × odds) the hedge bets must bring, fixed when the positive is accepted. */
+  hedgeTargetReturnMinor?: Minor;
   /** Positive acceptance time: the hedge deadline runs from here. */
   positiveAcceptedAtMs?: number;
   /** Set when the pair is settled: results, classification and realised P&L. */
@@ -110,7 +113,7 @@ export function newPairDoc(pair: BetPair, jobId: string, nowMs: number): PairDoc
   };
 }
 
-export function newPlacement(pair: BetPair, role: LegRole, attempt: number, stakeMinor: Minor, oddsMilli: OddsMilli, nowMs: number): Placement {
+export function newPlacement(pair: BetPair, role: LegRole, attempt: number, stakeMinor: Minor, oddsMilli: OddsMilli, nowMs: number, status: PlacementStatus = 'sending'): Placement {
   const leg = role === 'positive' ? pair.positive : pair.hedge;
   return {
     role,
@@ -121,7 +124,7 @@ export function newPlacement(pair: BetPair, role: LegRole, attempt: number, stak
     stakeMinor,
     oddsMilli,
     sendCount: 1,
-    status: 'sending',
+    status,
     intentAtMs: nowMs,
   };
 }
@@ -145,6 +148,7 @@ export function legStatusName(placement: Placement | null | undefined): string {
     case 'in_doubt': return 'in_doubt';
     case 'sending': return 'sending';
     case 'pending': return 'pending';
+    case 'planned': return 'planned';
     default: return assertNever(placement.status, 'placement status');
   }
 }

@@ -26,14 +26,15 @@ function fromBet(bet: BetView): PlaceOutcome {
 
 /**
  * Drives a placement whose intent is journaled until it is accepted, rejected, definitely not placed, or
- * still in doubt at the deadline. `fresh` means this run journaled the intent and has not sent it yet;
- * otherwise (a resumed pair) the bookmaker is asked by client reference before anything is sent.
+ * still in doubt at the deadline. `fresh`: this run journaled the intent and has not sent it yet;
+ * `resumed`: the bookmaker is asked by client reference before anything is sent; a promise: the request
+ * is already on its way (the hedge sent as soon as the positive was taken).
  */
-export async function resolvePlacement(run: PairRun, placement: Placement, fresh: boolean): Promise<Resolution> {
+export async function resolvePlacement(run: PairRun, placement: Placement, start: 'fresh' | 'resumed' | Promise<PlaceOutcome>): Promise<Resolution> {
   const { deps } = run;
   const provider = run.provider(placement.provider);
   const deadlineMs = Math.max(placement.intentAtMs, run.startedAtMs) + deps.config.inDoubtDeadlineMs;
-  let outcome: Pending = fresh ? await send(run, provider, placement) : { kind: 'resumed' };
+  let outcome: Pending = start === 'fresh' ? await sendPlacement(run, placement) : start === 'resumed' ? { kind: 'resumed' } : await start;
   let current = placement;
   for (let round = 0; round < pollRoundsMax; round++) {
     switch (outcome.kind) {
@@ -72,7 +73,7 @@ async function lookUp(run: PairRun, provider: Provider, placement: Placement, de
     }
     const journaled = await run.journalResend(placement);
     if (!journaled) return { resolution: { kind: 'not_placed', detail: 'account cooldown taken by another pair' } };
-    return { outcome: await send(run, provider, journaled), placement: journaled };
+    return { outcome: await sendPlacement(run, journaled), placement: journaled };
   }
   if (deps.clock.nowMs() > deadlineMs) {
     return { resolution: { kind: 'in_doubt', detail: `${why}; bookmaker could not tell by the deadline (${found.detail})` } };
@@ -81,7 +82,10 @@ async function lookUp(run: PairRun, provider: Provider, placement: Placement, de
   return { outcome: { kind: 'in_doubt', detail: why }, placement };
 }
 
-async function send(run: PairRun, provider: Provider, placement: Placement): Promise<PlaceOutcome> {
+/** Sends a journaled placement; never without a lease known to be ours. */
+export async function sendPlacement(run: PairRun, placement: Placement): Promise<PlaceOutcome> {
+  await run.ensureLease();
+  const provider = run.provider(placement.provider);
   const { pair } = run.doc;
   const leg = placement.role === 'positive' ? pair.positive : pair.hedge;
   run.deps.probe?.requestSent(run.doc.arbId, placement.role);

@@ -56,19 +56,48 @@ export class PairRun {
   readonly startedAtMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private leaseLost = false;
+  private released = false;
+  /** When the last successful claim or renewal was sent: the lease is ours until this + lockTtlMs. */
+  private leaseRenewedAtMs: number;
   /** Client reference journaled by this run and not sent yet: it may be sent without a lookup. */
   freshRef: string | null = null;
 
   constructor(readonly deps: ExecutorDeps, public doc: PairDoc, public rev: number, readonly token: string) {
     this.startedAtMs = deps.clock.nowMs();
+    this.leaseRenewedAtMs = this.startedAtMs;
+  }
+
+  /** True while the lease is ours with a third of its TTL to spare, by this process's own clock. */
+  leaseFresh(): boolean {
+    const { lockTtlMs } = this.deps.config;
+    return !this.leaseLost && this.deps.clock.nowMs() < this.leaseRenewedAtMs + lockTtlMs - Math.floor(lockTtlMs / 3);
+  }
+
+  /**
+   * Called right before every bookmaker request: a worker that was frozen or lost its lease must not
+   * send. When the lease is not known fresh it is renewed first; a refused renewal fences this worker out.
+   */
+  async ensureLease(): Promise<void> {
+    if (this.leaseFresh()) return;
+    const sentAtMs = this.deps.clock.nowMs();
+    const ok = await this.deps.store.renewLease(this.doc.arbId, this.token, this.deps.config.lockTtlMs);
+    if (!ok) {
+      this.leaseLost = true;
+      throw new FencedError(`lease on ${this.doc.arbId} lost before a bookmaker request`);
+    }
+    this.leaseRenewedAtMs = sentAtMs;
   }
 
   startHeartbeat(): void {
     const { store, config } = this.deps;
     const everyMs = Math.max(1, Math.floor(config.lockTtlMs / 3));
     this.heartbeat = setInterval(() => {
+      const sentAtMs = this.deps.clock.nowMs();
       store.renewLease(this.doc.arbId, this.token, config.lockTtlMs).then(
-        (ok) => { if (!ok) this.leaseLost = true; },
+        (ok) => {
+          if (ok) this.leaseRenewedAtMs = Math.max(this.leaseRenewedAtMs, sentAtMs);
+          else this.leaseLost = true;
+        },
         (error: unknown) => this.deps.log.warn({ err: error, arbId: this.doc.arbId }, 'lease renewal failed'),
       );
     }, everyMs);
@@ -77,7 +106,14 @@ export class PairRun {
 
   async stop(release: boolean): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (release && !this.leaseLost) await this.deps.store.releaseLease(this.doc.arbId, this.token).catch(() => false);
+    if (release && !this.leaseLost && !this.released) await this.deps.store.releaseLease(this.doc.arbId, this.token).catch(() => false);
+  }
+
+  /** The placement is done and handed on (settlement scheduled): release the lease and close the pair. */
+  async releaseAndClose(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.deps.store.releaseAndClose(this.doc.arbId, this.token);
+    this.released = true;
   }
 
   provider(name: string): Provider {
@@ -94,13 +130,14 @@ export class PairRun {
     const next: PairDoc = { ...commit.doc, updatedAtMs: nowMs };
     const leg = commit.cooldownFor ? next.pair[commit.cooldownFor] : undefined;
     const transitionAudit: StreamEntry = { type: 'pair_transition', data: { arbId: next.arbId, from: this.doc.state, to: next.state, rev: this.rev + 1, atMs: nowMs } };
+    // Accepted pairs stay open until their settlement is scheduled (see releaseAndClose).
+    const closes = isPlacementDone(next.state) && !['hedged', 'hedge_failed', 'hedge_in_doubt'].includes(next.state);
     const result = await this.deps.store.transition({
       arbId: next.arbId,
       token: this.token,
       rev: this.rev,
       doc: next,
-      // Accepted pairs stay open until their settlement is scheduled (see closeOpen).
-      closes: isPlacementDone(next.state) && !['hedged', 'hedge_failed', 'hedge_in_doubt'].includes(next.state),
+      closes,
       nowMs,
       ...(leg ? { cooldown: {
         key: keys.cooldown(leg.whitelabel, leg.provider, leg.accountId),
@@ -114,6 +151,7 @@ export class PairRun {
     if (result.kind === 'cooldown_conflict') return false;
     this.doc = next;
     this.rev = result.rev;
+    if (closes) this.released = true; // the closing transition released the lease
     return true;
   }
 

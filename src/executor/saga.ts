@@ -1,12 +1,12 @@
 // The pair saga: preflight claim → positive → hedge (bounded retries) → settlement scheduled, step by step.
 import { exposureAlertData, exposureRecord, type PlacementExposureReason } from '../domain/exposure.js';
-import { nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
+import { hedgeTargetReturnMinor, nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
 import { currentHedge, legStatusName, newPlacement, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
 import { assertNever } from '../domain/types.js';
 import type { BetView } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import type { StreamEntry } from '../store/store.js';
-import { resolvePlacement, type Resolution } from './placement.js';
+import { resolvePlacement, sendPlacement, type Resolution } from './placement.js';
 import { replacePlacement, requestAudit, type PairRun } from './run.js';
 
 const stepsMax = 1_000;
@@ -24,7 +24,7 @@ export async function runSaga(run: PairRun): Promise<PairState> {
       case 'hedge_in_doubt':
         // Every accepted bet is polled for settlement, an unhedged positive too.
         await run.deps.settlement.ensureScheduled(run.doc);
-        await run.deps.store.closeOpen(run.doc.arbId);
+        await run.releaseAndClose();
         run.deps.crashPoint('settlement_scheduled');
         return state;
       case 'blocked':
@@ -46,11 +46,14 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const { deps, doc } = run;
   const nowMs = deps.clock.nowMs();
   const positive = newPlacement(doc.pair, 'positive', 1, doc.pair.positive.stakeMinor, doc.pair.positive.oddsMilli, nowMs);
-  const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, updatedAtMs: nowMs };
+  // The hedge as the scanner planned it, journaled now so that it can leave the moment the positive is
+  // taken exactly as planned (no Redis round trip inside the leg window).
+  const plannedHedge = newPlacement(doc.pair, 'hedge', 1, doc.pair.hedge.stakeMinor, doc.pair.hedge.oddsMilli, nowMs, 'planned');
+  const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
   const result = await deps.store.preflight({
     arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
     cooldownMs: deps.config.cooldownMs, createdAtMs: doc.pair.createdAtMs, arbAgeMsMax: deps.config.arbAgeMsMax,
-    rateLimit: deps.config.rateLimit, audit: requestAudit(passedDoc, positive),
+    rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
   });
   if (result.kind === 'passed') {
     run.doc = passedDoc;
@@ -69,15 +72,17 @@ async function stepPreflight(run: PairRun): Promise<void> {
 async function stepPositive(run: PairRun): Promise<void> {
   const positive = run.doc.positive;
   if (!positive) throw new Error('invariant violated: positive_placing without a positive placement');
-  const resolution = await resolvePlacement(run, positive, run.freshRef === positive.clientRef);
+  // Fresh: this run journaled the positive itself, so nobody can have sent the planned hedge yet.
+  const fresh = run.freshRef === positive.clientRef;
+  const resolution = await resolvePlacement(run, positive, fresh ? 'fresh' : 'resumed');
   run.freshRef = null;
-  return positiveResolved(run, run.doc.positive ?? positive, resolution);
+  return positiveResolved(run, run.doc.positive ?? positive, resolution, fresh);
 }
 
 /** `positive` is the journal's latest view of the placement (resends update its send count). */
-async function positiveResolved(run: PairRun, positive: Placement, resolution: Resolution): Promise<void> {
+async function positiveResolved(run: PairRun, positive: Placement, resolution: Resolution, fresh: boolean): Promise<void> {
   switch (resolution.kind) {
-    case 'accepted': return positiveAccepted(run, positive, resolution.bet);
+    case 'accepted': return positiveAccepted(run, positive, resolution.bet, fresh);
     case 'rejected': return positiveFailed(run, { ...positive, status: 'rejected', reason: resolution.reason }, resolution.reason);
     case 'not_placed': return positiveFailed(run, { ...positive, status: 'not_placed', reason: resolution.detail }, resolution.detail);
     case 'in_doubt': return flagExposure(run, 'positive_in_doubt', { ...run.doc, state: 'positive_in_doubt', positive: { ...positive, status: 'in_doubt', reason: resolution.detail } }, resolution.detail);
@@ -100,26 +105,47 @@ function answerAudit(doc: PairDoc, placement: Placement, answer: unknown): Strea
   return { type: 'bookmaker_answer', data: { arbId: doc.arbId, role: placement.role, attempt: placement.attempt, provider: placement.provider, clientRef: placement.clientRef, answer } };
 }
 
-async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView): Promise<void> {
+async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView, fresh: boolean): Promise<void> {
   const { deps } = run;
+  const { pair } = run.doc;
   const nowMs = deps.clock.nowMs();
   const accepted = acceptedPlacement(positive, bet);
-  const priced: PricedStake = { stakeMinor: bet.stakeMinor, oddsMilli: bet.oddsMilli };
-  const hedgeOddsMilli = run.doc.pair.hedge.oddsMilli;
-  const stakeMinor = nextHedgeStakeMinor(priced, [], hedgeOddsMilli, deps.config.stakeMinorMax);
-  const hedge = newPlacement(run.doc.pair, 'hedge', 1, stakeMinor, hedgeOddsMilli, nowMs);
-  const doc: PairDoc = { ...run.doc, state: 'hedge_placing', positive: accepted, hedges: [hedge], positiveAcceptedAtMs: nowMs };
-  const ok = await run.commit({
-    doc,
-    cooldownFor: 'hedge',
-    events: [acceptedEvent(doc, accepted)],
-    audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)],
-  });
-  if (!ok) {
+  const target = hedgeTargetReturnMinor(pair.positive, { stakeMinor: bet.stakeMinor, oddsMilli: bet.oddsMilli }, pair.hedge);
+  const planned = run.doc.hedges[0];
+  // Taken exactly as planned: the planned hedge goes as journaled. Otherwise it was never sent (only an
+  // as-planned positive sends it), and the same first reference carries the rebalanced stake.
+  const asPlanned = planned?.status === 'planned' && bet.stakeMinor === pair.positive.stakeMinor && bet.oddsMilli === pair.positive.oddsMilli;
+  const hedge: Placement = asPlanned && planned
+    ? { ...planned, status: 'sending', intentAtMs: nowMs }
+    : newPlacement(pair, 'hedge', 1, nextHedgeStakeMinor(target, [], pair.hedge.oddsMilli, deps.config.stakeMinorMax), pair.hedge.oddsMilli, nowMs);
+  const doc: PairDoc = { ...run.doc, state: 'hedge_placing', positive: accepted, hedges: [hedge], positiveAcceptedAtMs: nowMs, hedgeTargetReturnMinor: target };
+  const commit = { doc, events: [acceptedEvent(doc, accepted)], audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)] };
+  if (asPlanned && fresh && run.leaseFresh()) return hedgeAtOnce(run, hedge, commit);
+  if (!(await run.commit({ ...commit, cooldownFor: 'hedge' }))) {
     return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair');
   }
-  run.freshRef = hedge.clientRef;
+  // A resumed as-planned pair may have sent the hedge before it died: ask the bookmaker first.
+  run.freshRef = asPlanned && !fresh ? null : hedge.clientRef;
   deps.crashPoint('positive_journaled');
+}
+
+/**
+ * The leg-risk fast path: the hedge request leaves as soon as the positive's acceptance is parsed, while
+ * the acceptance is journaled alongside. The hedge's intent was journaled at preflight; a worker that
+ * dies here is resumed by lookups by client reference, never by a blind resend.
+ */
+async function hedgeAtOnce(run: PairRun, hedge: Placement, commit: { doc: PairDoc; events: StreamEntry[]; audit: StreamEntry[] }): Promise<void> {
+  const sending = sendPlacement(run, hedge);
+  try {
+    // The hedge is out: journal it even if the account's cooldown was taken meanwhile (it cannot be unsent).
+    if (!(await run.commit({ ...commit, cooldownFor: 'hedge' }))) await run.commit(commit);
+  } catch (error) {
+    await sending.catch(() => undefined);
+    throw error;
+  }
+  run.deps.crashPoint('positive_journaled');
+  const resolution = await resolvePlacement(run, hedge, sending);
+  return hedgeResolved(run, currentHedge(run.doc) ?? hedge, resolution);
 }
 
 async function positiveFailed(run: PairRun, positive: Placement, error: string): Promise<void> {
@@ -138,7 +164,7 @@ async function positiveFailed(run: PairRun, positive: Placement, error: string):
 async function stepHedge(run: PairRun): Promise<void> {
   const hedge = currentHedge(run.doc);
   if (!hedge || !run.doc.positive) throw new Error('invariant violated: hedge_placing without placements');
-  const resolution = await resolvePlacement(run, hedge, run.freshRef === hedge.clientRef);
+  const resolution = await resolvePlacement(run, hedge, run.freshRef === hedge.clientRef ? 'fresh' : 'resumed');
   run.freshRef = null;
   return hedgeResolved(run, currentHedge(run.doc) ?? hedge, resolution);
 }
@@ -162,6 +188,11 @@ function acceptedHedges(doc: PairDoc): PricedStake[] {
     .map((h) => ({ stakeMinor: h.acceptedStakeMinor ?? 0, oddsMilli: h.acceptedOddsMilli ?? h.oddsMilli }));
 }
 
+function targetOf(doc: PairDoc): number {
+  if (doc.hedgeTargetReturnMinor === undefined) throw new Error(`invariant violated: ${doc.arbId} hedging without a target return`);
+  return doc.hedgeTargetReturnMinor;
+}
+
 function positivePriced(doc: PairDoc): PricedStake {
   const p = doc.positive;
   if (!p || p.status !== 'accepted') throw new Error('invariant violated: hedging without an accepted positive');
@@ -172,7 +203,7 @@ async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Prom
   const accepted = acceptedPlacement(hedge, bet);
   const doc = replacePlacement(run.doc, accepted);
   const positive = positivePriced(doc);
-  const remaining = nextHedgeStakeMinor(positive, acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
+  const remaining = nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
   const events = [acceptedEvent(doc, accepted)];
   const audit = [answerAudit(doc, accepted, bet)];
   if (remaining === 0) {
@@ -205,7 +236,7 @@ async function nextHedgeAttempt(run: PairRun, doc: PairDoc, oddsMilli: number, w
   const { config } = deps;
   const attempt = doc.hedges.length + 1;
   const positive = positivePriced(doc);
-  const stakeMinor = nextHedgeStakeMinor(positive, acceptedHedges(doc), oddsMilli, config.stakeMinorMax);
+  const stakeMinor = nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), oddsMilli, config.stakeMinorMax);
   const worstCaseMinor = pairWorstCaseMinor(positive, [...acceptedHedges(doc), { stakeMinor, oddsMilli }]);
   const lossLimitMinor = repriceLossLimitMinor(positive.stakeMinor, config.hedgeRepriceLossBpsMax);
   const elapsedMs = deps.clock.nowMs() - (doc.positiveAcceptedAtMs ?? 0);

@@ -64,7 +64,7 @@ export interface PreflightWrite {
   createdAtMs: number | null;
   arbAgeMsMax: number;
   rateLimit: { placementsMax: number; windowMs: number };
-  audit: StreamEntry;
+  audit: StreamEntry[];
 }
 
 interface ScriptedRedis extends Redis {
@@ -95,7 +95,7 @@ export class Store {
 
   constructor(redis: Redis, private readonly eventsLenMax: number) {
     redis.defineCommand('beClaim', { numberOfKeys: 3, lua: lua('claim') });
-    redis.defineCommand('beLease', { numberOfKeys: 1, lua: lua('lease') });
+    redis.defineCommand('beLease', { numberOfKeys: 2, lua: lua('lease') });
     redis.defineCommand('beTransition', { numberOfKeys: 10, lua: lua('transition') });
     redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
     redis.defineCommand('beSettleBet', { numberOfKeys: 3, lua: lua('settle_bet') });
@@ -117,11 +117,16 @@ export class Store {
   }
 
   async renewLease(arbId: string, token: string, leaseMs: number): Promise<boolean> {
-    return (await this.redis.beLease(keys.lease(arbId), token, 'renew', leaseMs)) === 1;
+    return (await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, 'renew', leaseMs, arbId)) === 1;
   }
 
   async releaseLease(arbId: string, token: string): Promise<boolean> {
-    return (await this.redis.beLease(keys.lease(arbId), token, 'release', 0)) === 1;
+    return (await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, 'release', 0, arbId)) === 1;
+  }
+
+  /** Releases the lease and takes the pair out of the open set, in one step. */
+  async releaseAndClose(arbId: string, token: string): Promise<boolean> {
+    return (await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, 'release_close', 0, arbId)) === 1;
   }
 
   async transition(write: TransitionWrite): Promise<TransitionResult> {
@@ -155,7 +160,7 @@ export class Store {
       keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
       write.token, write.rev, write.arbId, write.cooldownMs, write.createdAtMs ?? '', write.arbAgeMsMax,
       write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
-      write.audit.type, JSON.stringify(write.audit.data),
+      write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
     const code = reply[0];
     if (code === 0) return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };

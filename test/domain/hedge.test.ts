@@ -2,41 +2,54 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor } from '../../src/domain/hedge.js';
+import { hedgeTargetReturnMinor, nextHedgeStakeMinor, repriceLossLimitMinor } from '../../src/domain/hedge.js';
+import { payoutMinor } from '../../src/domain/money.js';
 import { assertTransition, clientRefFor, pairTransitions, type PairState } from '../../src/domain/pair.js';
 
-describe('nextHedgeStakeMinor', () => {
+describe('hedge sizing', () => {
+  const planned = { positive: { stakeMinor: 10_000, oddsMilli: 2_100 }, hedge: { stakeMinor: 10_244, oddsMilli: 2_050 } };
   const rows = [
-    { name: 'plain arb', pos: { stakeMinor: 10_000, oddsMilli: 2_100 }, accepted: [], odds: 2_050, want: 10_244 },
-    { name: 'positive partly taken', pos: { stakeMinor: 5_000, oddsMilli: 2_100 }, accepted: [], odds: 2_050, want: 5_122 },
-    { name: 'positive at worse odds', pos: { stakeMinor: 10_000, oddsMilli: 2_000 }, accepted: [], odds: 2_050, want: 9_756 },
-    { name: 'rest after a partial hedge', pos: { stakeMinor: 10_000, oddsMilli: 2_100 }, accepted: [{ stakeMinor: 4_000, oddsMilli: 2_050 }], odds: 2_050, want: 6_244 },
-    { name: 'already covered', pos: { stakeMinor: 10_000, oddsMilli: 2_100 }, accepted: [{ stakeMinor: 10_244, oddsMilli: 2_050 }], odds: 2_050, want: 0 },
+    { name: 'positive taken as planned: the scanner\'s hedge', accepted: { stakeMinor: 10_000, oddsMilli: 2_100 }, hedges: [], odds: 2_050, want: 10_244 },
+    { name: 'positive partly taken', accepted: { stakeMinor: 5_000, oddsMilli: 2_100 }, hedges: [], odds: 2_050, want: 5_122 },
+    { name: 'positive at worse odds', accepted: { stakeMinor: 10_000, oddsMilli: 2_000 }, hedges: [], odds: 2_050, want: 9_756 },
+    { name: 'rest after a partial hedge', accepted: { stakeMinor: 10_000, oddsMilli: 2_100 }, hedges: [{ stakeMinor: 4_000, oddsMilli: 2_050 }], odds: 2_050, want: 6_244 },
+    { name: 'hedge re-priced at moved odds', accepted: { stakeMinor: 10_000, oddsMilli: 2_100 }, hedges: [], odds: 2_020, want: 10_396 },
+    { name: 'already covered', accepted: { stakeMinor: 10_000, oddsMilli: 2_100 }, hedges: [{ stakeMinor: 10_244, oddsMilli: 2_050 }], odds: 2_050, want: 0 },
   ];
   for (const row of rows) {
     it(`${row.name}: ${row.want}`, () => {
-      assert.equal(nextHedgeStakeMinor(row.pos, row.accepted, row.odds, 10_000_000), row.want);
+      const target = hedgeTargetReturnMinor(planned.positive, row.accepted, planned.hedge);
+      assert.equal(nextHedgeStakeMinor(target, row.hedges, row.odds, 10_000_000), row.want);
     });
   }
 
-  it('never exceeds stakeMinorMax', () => {
-    assert.equal(nextHedgeStakeMinor({ stakeMinor: 10_000, oddsMilli: 50_000 }, [], 1_010, 20_000), 20_000);
+  it('keeps the scanner\'s own ratio when it is not the equalising one', () => {
+    const target = hedgeTargetReturnMinor(planned.positive, { stakeMinor: 5_000, oddsMilli: 2_100 }, { stakeMinor: 8_000, oddsMilli: 2_050 });
+    assert.equal(nextHedgeStakeMinor(target, [], 2_050, 10_000_000), 4_000);
   });
 
-  it('has the best worst case among nearby stakes (property)', () => {
+  it('never exceeds stakeMinorMax', () => {
+    assert.equal(nextHedgeStakeMinor(500_000, [], 1_010, 20_000), 20_000);
+  });
+
+  it('brings the hedge return closest to its target among nearby stakes (property)', () => {
     fc.assert(fc.property(
-      fc.integer({ min: 100, max: 1_000_000 }), fc.integer({ min: 1_010, max: 20_000 }), fc.integer({ min: 1_010, max: 20_000 }),
-      (stakeMinor, oddsP, oddsH) => {
-        const pos = { stakeMinor, oddsMilli: oddsP };
-        const best = nextHedgeStakeMinor(pos, [], oddsH, Number.MAX_SAFE_INTEGER);
-        const bestWorst = pairWorstCaseMinor(pos, [{ stakeMinor: best, oddsMilli: oddsH }]);
-        for (let d = -20; d <= 20; d++) {
-          const other = best + d;
-          if (other < 0) continue;
-          assert.ok(pairWorstCaseMinor(pos, [{ stakeMinor: other, oddsMilli: oddsH }]) <= bestWorst);
-        }
+      fc.integer({ min: 100, max: 10_000_000 }), fc.integer({ min: 1_010, max: 50_000 }),
+      (targetReturnMinor, oddsMilli) => {
+        const best = nextHedgeStakeMinor(targetReturnMinor, [], oddsMilli, Number.MAX_SAFE_INTEGER);
+        const gap = (stake: number) => Math.abs(targetReturnMinor - payoutMinor(stake, oddsMilli));
+        for (let d = -20; d <= 20; d++) if (best + d >= 0) assert.ok(gap(best + d) >= gap(best));
+        assert.ok(Number.isSafeInteger(best));
       },
     ));
+  });
+
+  it('scales the target with the positive actually taken, integer only (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1_010, max: 20_000 }), (stakeMinor, oddsMilli) => {
+      const t = hedgeTargetReturnMinor(planned.positive, { stakeMinor, oddsMilli }, planned.hedge);
+      assert.ok(Number.isSafeInteger(t) && t >= 0);
+      if (stakeMinor === 10_000 && oddsMilli === 2_100) assert.equal(t, payoutMinor(10_244, 2_050));
+    }));
   });
 });
 

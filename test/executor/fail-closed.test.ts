@@ -82,23 +82,45 @@ describe('when Redis cannot be written', () => {
     await refuseWrites(admin, false);
   });
 
-  it('sends no hedge when the positive\'s answer cannot be journaled, and finishes from the journal once Redis is back', async () => {
-    const pair = makePair();
+  async function interruptAfterPositive(pair: ReturnType<typeof makePair>, jobId: string): Promise<void> {
     afterPositive = async () => {
       afterPositive = null;
       await refuseWrites(admin, true);
     };
-    await assert.rejects(executeJob(deps, { id: 'job-2', data: pair, timestampMs: Date.now() }), /NOREPLICAS/);
-    const mine = (e: { clientRef: string }) => e.clientRef.includes(pair.arbId);
-    assert.equal(bookA.bookmaker.log().filter(mine).length, 1, 'the positive was taken');
-    assert.equal(bookB.bookmaker.log().filter(mine).length, 0, 'no hedge without a journaled positive');
+    await assert.rejects(executeJob(deps, { id: jobId, data: pair, timestampMs: Date.now() }), /NOREPLICAS/);
+  }
+
+  async function resumeOnceRedisIsBack(pair: ReturnType<typeof makePair>, jobId: string) {
     await refuseWrites(admin, false);
-    // The lease of the interrupted run must lapse first (it is fenced; nobody else may write meanwhile).
+    // The interrupted run's lease must lapse first (it is fenced; nobody else may write meanwhile).
     while ((await admin.exists(`lock:arb:${pair.arbId}`)) === 1) await new Promise((r) => setTimeout(r, 20));
-    const resumed = await executeJob(deps, { id: 'job-2', data: pair, timestampMs: Date.now() });
+    return executeJob(deps, { id: jobId, data: pair, timestampMs: Date.now() });
+  }
+
+  const mine = (arbId: string) => (e: { clientRef: string }) => e.clientRef.includes(arbId);
+
+  it('a positive taken as planned: only the hedge journaled at preflight leaves, and the pair finishes from the journal', async () => {
+    const pair = makePair();
+    await interruptAfterPositive(pair, 'job-2');
+    assert.equal(bookA.bookmaker.log().filter(mine(pair.arbId)).length, 1, 'the positive was taken');
+    // The planned hedge was journaled before the positive left; sending it reduces the exposure.
+    assert.deepEqual(bookB.bookmaker.log().filter(mine(pair.arbId)).map((e) => e.clientRef), [`be1.${pair.arbId}.h1`]);
+    const resumed = await resumeOnceRedisIsBack(pair, 'job-2');
     assert.equal(resumed.outcome, 'hedged');
-    const positives = bookA.bookmaker.log().filter(mine);
-    assert.equal(positives.length, 1, 'looked up, not re-sent');
-    assert.equal(bookB.bookmaker.log().filter(mine).length, 1);
+    assert.equal(bookA.bookmaker.log().filter(mine(pair.arbId)).length, 1, 'looked up, not re-sent');
+    assert.equal(bookB.bookmaker.log().filter(mine(pair.arbId)).length, 1, 'the hedge found by lookup, not re-sent');
+  });
+
+  it('a positive taken otherwise (partial): no hedge until its new size is journaled, then exactly one', async () => {
+    const pair = makePair();
+    bookA.bookmaker.addFault({ fault: 'partial', match: { clientRef: `be1.${pair.arbId}.p1` }, params: { stakeMinor: 5_000 } });
+    await interruptAfterPositive(pair, 'job-3');
+    assert.equal(bookA.bookmaker.log().filter(mine(pair.arbId)).length, 1, 'the positive was taken');
+    assert.equal(bookB.bookmaker.log().filter(mine(pair.arbId)).length, 0, 'no hedge while Redis refuses writes');
+    const resumed = await resumeOnceRedisIsBack(pair, 'job-3');
+    assert.equal(resumed.outcome, 'hedged');
+    const hedges = bookB.bookmaker.log().filter(mine(pair.arbId));
+    assert.equal(hedges.length, 1);
+    assert.equal(hedges[0]?.stakeMinor, 5_122);
   });
 });

@@ -9,7 +9,7 @@
 -- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] arbId   ARGV[4] cooldown ms
 -- ARGV[5] createdAt ms ('' = unknown)   ARGV[6] max arb age ms   ARGV[7] rate placements max   ARGV[8] rate window ms
 -- ARGV[9] doc JSON when passed (state positive_placing)   ARGV[10] now ms (worker clock, for the open set)
--- ARGV[11] audit type   ARGV[12] audit data (the positive request about to be sent)
+-- ARGV[11] audit entry count A   ARGV[12 ..] A pairs (type, data): the requests journaled as intents
 -- Returns {1, newRev} passed, claims made
 --         {0, reason, remainingMs} blocked: kill_switch | stale | exposure_open | cooldown | rate_limit
 --         {-1} fenced   {-2, rev} journal moved on
@@ -70,5 +70,9 @@ end
 local newRev = rev + 1
 redis.call('HSET', KEYS[1], 'rev', newRev, 'state', 'positive_placing', 'doc', ARGV[9])
 redis.call('ZADD', KEYS[5], ARGV[10], ARGV[3])
-redis.call('XADD', KEYS[4], '*', 'type', ARGV[11], 'data', ARGV[12])
+local i = 12
+for _ = 1, tonumber(ARGV[11]) do
+  redis.call('XADD', KEYS[4], '*', 'type', ARGV[i], 'data', ARGV[i + 1])
+  i = i + 2
+end
 return {1, newRev}

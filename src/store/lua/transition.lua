@@ -5,7 +5,7 @@
 -- KEYS[6] cooldown key to refresh   KEYS[7] its owner key     (both ignored unless ARGV[8] == '1')
 -- KEYS[8] exposure key   KEYS[9] review hash   KEYS[10] review-by-pair key   (ignored unless ARGV[10] ~= '')
 -- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] new state   ARGV[4] new doc JSON
--- ARGV[5] '1' when the pair leaves the open set   ARGV[6] now ms   ARGV[7] arbId
+-- ARGV[5] '1' when the pair leaves the open set (its lease is released too)   ARGV[6] now ms   ARGV[7] arbId
 -- ARGV[8] '1' refresh cooldown   ARGV[9] cooldown ms
 -- ARGV[10] exposure JSON or ''   ARGV[11] exposure TTL ms   ARGV[12] review id
 -- ARGV[13] events stream max length   ARGV[14] event count E   ARGV[15] audit count A
@@ -32,6 +32,7 @@ local newRev = rev + 1
 redis.call('HSET', KEYS[1], 'rev', newRev, 'state', ARGV[3], 'doc', ARGV[4])
 if ARGV[5] == '1' then
   redis.call('ZREM', KEYS[5], ARGV[7])
+  redis.call('DEL', KEYS[2])
 else
   redis.call('ZADD', KEYS[5], ARGV[6], ARGV[7])
 end
