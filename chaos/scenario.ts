@@ -1,18 +1,7 @@
 // A seeded chaos scenario: the pairs, their bookmaker faults, duplicate deliveries and the process/Redis fault schedule.
 import type { FaultSpec } from '../src/sim/faults.js';
 import type { PairPlan } from './snapshot.js';
-
-/** mulberry32: a small seeded PRNG; the same seed gives the same scenario. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../src/infra/prng.js';
 
 export interface ScenarioOptions {
   seed: number;

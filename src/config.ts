@@ -24,6 +24,8 @@ export const configSchema = z.object({
   providers: z.record(z.string().regex(providerIdPattern, 'provider names are [A-Za-z0-9_-]{1,64}'), providerSchema),
   /** BullMQ queue the scanners fill. Contract name: bet-pairs. */
   queueName: z.string().min(1).max(64).default('bet-pairs'),
+  /** BullMQ queue of settlement polls (one per deployment sharing a Redis). */
+  settlementQueueName: z.string().min(1).max(64).default('bet-settlement'),
   /** Pairs executed at once by one worker process. */
   concurrency: z.int().positive().max(256).default(16),
   /** Cooldown per whitelabel/provider/account after a placement. */

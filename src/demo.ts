@@ -17,6 +17,7 @@ import type { FaultSpec } from './sim/faults.js';
 import { startSimServer, type SimServer } from './sim/server.js';
 import { eventsStream } from './store/keys.js';
 import type { BlockReason } from './store/store.js';
+import { prng } from './infra/prng.js';
 
 export interface DemoOptions {
   /** Distinct bet pairs to enqueue (duplicate deliveries come on top). */
@@ -134,18 +135,6 @@ interface Output {
   log: (line: string) => void;
   progress: (line: string, final: boolean) => void;
   out: (text: string) => void;
-}
-
-/** mulberry32: a small, well-mixed 32-bit PRNG, so a seed replays the same scenario. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function intIn(rng: () => number, lo: number, hi: number): number {
@@ -286,6 +275,7 @@ function demoConfig(bookA: SimServer, bookB: SimServer, queueName: string): Conf
   return parseConfig({
     providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } },
     queueName,
+    settlementQueueName: `${queueName}-settlement`,
     concurrency: 16,
     cooldownMs: 1_500,
     rateLimit: { placementsMax: 10_000, windowMs: 60_000 },

@@ -7,7 +7,7 @@ import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
-import { BullSettlementScheduler, settlementQueueName, type PollJobData } from '../settlement/scheduler.js';
+import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
 import { crashHookFromEnv } from './crash.js';
 import { executeJob, resumePair, type JobResult } from './execute.js';
 import type { ExecutorDeps, LegWindowProbe } from './run.js';
@@ -40,7 +40,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queueRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
-  const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs);
+  const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs, config.settlementQueueName);
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
@@ -67,7 +67,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
-  const poller = new Worker<PollJobData>(settlementQueueName, async (job, token) => {
+  const poller = new Worker<PollJobData>(config.settlementQueueName, async (job, token) => {
     try {
       return await processPoll(deps, job, token, options.settlementProbe);
     } catch (error) {

@@ -24,8 +24,8 @@ export function settlementJobId(arbId: string, clientRef: string): string {
 export class BullSettlementScheduler implements SettlementScheduler {
   readonly queue: Queue<PollJobData>;
 
-  constructor(connection: Redis, private readonly pollIntervalMs: number) {
-    this.queue = new Queue<PollJobData>(settlementQueueName, { connection });
+  constructor(connection: Redis, private readonly pollIntervalMs: number, queueName = settlementQueueName) {
+    this.queue = new Queue<PollJobData>(queueName, { connection });
   }
 
   async ensureScheduled(doc: PairDoc): Promise<void> {
