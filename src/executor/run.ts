@@ -61,10 +61,26 @@ export class PairRun {
   private leaseRenewedAtMs: number;
   /** Client reference journaled by this run and not sent yet: it may be sent without a lookup. */
   freshRef: string | null = null;
+  /** When this run last claimed or refreshed each leg's account cooldown (sent time of the Redis step). */
+  private cooldownClaimedAtMs: Partial<Record<LegRole, number>> = {};
 
   constructor(readonly deps: ExecutorDeps, public doc: PairDoc, public rev: number, readonly token: string) {
     this.startedAtMs = deps.clock.nowMs();
     this.leaseRenewedAtMs = this.startedAtMs;
+  }
+
+  noteCooldownClaimed(role: LegRole, atMs: number): void {
+    this.cooldownClaimedAtMs[role] = atMs;
+  }
+
+  /**
+   * True while this run's claim on the leg's account cooldown is known to be alive with a third of it to
+   * spare: nobody else can hold the account meanwhile, so a request may leave without another Redis check.
+   */
+  cooldownFresh(role: LegRole): boolean {
+    const claimedAtMs = this.cooldownClaimedAtMs[role];
+    const { cooldownMs } = this.deps.config;
+    return claimedAtMs !== undefined && this.deps.clock.nowMs() < claimedAtMs + cooldownMs - Math.floor(cooldownMs / 3);
   }
 
   /** True while the lease is ours with a third of its TTL to spare, by this process's own clock. */
@@ -149,6 +165,7 @@ export class PairRun {
       audit: [...(commit.audit ?? []), transitionAudit],
     });
     if (result.kind === 'cooldown_conflict') return false;
+    if (commit.cooldownFor) this.noteCooldownClaimed(commit.cooldownFor, nowMs);
     this.doc = next;
     this.rev = result.rev;
     if (closes) this.released = true; // the closing transition released the lease

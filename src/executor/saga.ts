@@ -56,6 +56,8 @@ async function stepPreflight(run: PairRun): Promise<void> {
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
   });
   if (result.kind === 'passed') {
+    run.noteCooldownClaimed('positive', nowMs);
+    run.noteCooldownClaimed('hedge', nowMs);
     run.doc = passedDoc;
     run.rev = result.rev;
     run.freshRef = positive.clientRef;
@@ -120,9 +122,12 @@ async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView,
     : newPlacement(pair, 'hedge', 1, nextHedgeStakeMinor(target, [], pair.hedge.oddsMilli, deps.config.stakeMinorMax), pair.hedge.oddsMilli, nowMs);
   const doc: PairDoc = { ...run.doc, state: 'hedge_placing', positive: accepted, hedges: [hedge], positiveAcceptedAtMs: nowMs, hedgeTargetReturnMinor: target };
   const commit = { doc, events: [acceptedEvent(doc, accepted)], audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)] };
-  if (asPlanned && fresh && run.leaseFresh()) return hedgeAtOnce(run, hedge, commit);
+  // The fast path needs the hedge account's cooldown still ours (claimed at preflight, not lapsed while
+  // the positive was pending or in doubt): otherwise another pair may be betting on that account now.
+  if (asPlanned && fresh && run.leaseFresh() && run.cooldownFresh('hedge')) return hedgeAtOnce(run, hedge, commit);
   if (!(await run.commit({ ...commit, cooldownFor: 'hedge' }))) {
-    return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair');
+    // The positive is taken but its hedge account is another pair's now: say both, and raise the alert.
+    return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair', commit.events, [answerAudit(doc, accepted, bet)]);
   }
   // A resumed as-planned pair may have sent the hedge before it died: ask the bookmaker first.
   run.freshRef = asPlanned && !fresh ? null : hedge.clientRef;

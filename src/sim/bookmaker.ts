@@ -129,6 +129,10 @@ export class SimBookmaker {
     return this.faultQueue.add(spec);
   }
 
+  removeFault(id: number): boolean {
+    return this.faultQueue.remove(id);
+  }
+
   faults(): QueuedFault[] {
     return this.faultQueue.pending();
   }

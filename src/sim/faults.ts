@@ -102,6 +102,13 @@ export class FaultQueue {
     return { ...fault };
   }
 
+  /** Withdraws a queued fault (tests release a held placement this way); false when it is gone. */
+  remove(id: number): boolean {
+    const before = this.queue.length;
+    this.queue = this.queue.filter((f) => f.id !== id);
+    return this.queue.length < before;
+  }
+
   pending(): QueuedFault[] {
     return this.queue.map((f) => ({ ...f, match: { ...f.match }, params: { ...f.params } }));
   }

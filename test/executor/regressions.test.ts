@@ -1,0 +1,35 @@
+// Bugs found by the chaos harness, each pinned by a test named after it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createHarness, eventsFor, makePair } from '../support/harness.js';
+
+describe('chaos seed 777: the fast-path hedge of a slow positive was sent inside another pair\'s cooldown', () => {
+  it('does not send the hedge when its account\'s cooldown lapsed while the positive was in doubt and another pair took it', async () => {
+    const cooldownMs = 400;
+    const h = await createHarness({ cooldownMs, providerTimeoutMs: 150, inDoubtDeadlineMs: 10_000 });
+    try {
+      await h.startWorker();
+      const x = makePair();
+      const hedgeAccount = (x.hedgeBet as { accountId: string }).accountId;
+      // Hold X's positive in doubt: its answer is lost and lookups fail until the test releases them.
+      h.bookA.bookmaker.addFault({ fault: 'timeout_after_commit', match: { clientRef: `be1.${x.arbId}.p1` }, params: { hangMs: 1_000 } });
+      const hold = h.bookA.bookmaker.addFault({ fault: 'lookup_error', match: { clientRef: `be1.${x.arbId}.p1` }, count: 1_000_000 });
+      await h.enqueue(x);
+      await h.waitFor('X in doubt', async () => (await h.audit()).some((e) => e.type === 'bookmaker_lookup' && e.data.arbId === x.arbId));
+      await h.waitFor('X\'s claim on the hedge account lapsed', async () => (await h.redis.exists(`cooldown:wl1:bookB:${hedgeAccount}`)) === 0);
+      const y = makePair({}, { hedge: { accountId: hedgeAccount } });
+      await h.enqueue(y);
+      assert.equal((await h.waitForEvent(y.arbId, ['arb_executed', 'arb_blocked', 'exposure_alert'])).type, 'arb_executed');
+      assert.ok(h.bookA.bookmaker.removeFault(hold.id), 'release X');
+      const end = await h.waitForEvent(x.arbId, ['arb_executed', 'exposure_alert']);
+      assert.equal(end.type, 'exposure_alert');
+      assert.equal(end.data.exposure_reason, 'hedge_failed_positive_active');
+      assert.match(String((end.data.record as { detail: string }).detail), /cooldown taken by another pair/);
+      const onAccount = h.bookB.bookmaker.log().filter((e) => e.accountId === hedgeAccount);
+      assert.deepEqual(onAccount.map((e) => e.clientRef), [`be1.${y.arbId}.h1`], 'only Y bet on the hedge account');
+      assert.equal(eventsFor(await h.events(), x.arbId).filter((e) => e.type === 'bet_accepted').length, 1, 'X: the positive only');
+    } finally {
+      await h.close();
+    }
+  });
+});
