@@ -49,6 +49,11 @@ export interface Commit {
   audit?: StreamEntry[];
   /** The account of this leg is about to be bet on: refresh its cooldown (refused if another pair holds it). */
   cooldownFor?: LegRole;
+  /**
+   * The accounts of these legs were just bet on (their answer is journaled here): start their cooldown
+   * again from now, after the bookmaker has seen the request, so the next pair's bet is a full cooldown later.
+   */
+  touch?: LegRole[];
   exposure?: ExposureWrite;
 }
 
@@ -144,7 +149,14 @@ export class PairRun {
     assertTransition(this.doc.state, commit.doc.state);
     const nowMs = this.deps.clock.nowMs();
     const next: PairDoc = { ...commit.doc, updatedAtMs: nowMs };
-    const leg = commit.cooldownFor ? next.pair[commit.cooldownFor] : undefined;
+    const cooldownOf = (role: LegRole, mode: 'claim' | 'touch') => {
+      const leg = next.pair[role];
+      return { key: keys.cooldown(leg.whitelabel, leg.provider, leg.accountId), ownerKey: keys.cooldownOwner(leg.whitelabel, leg.provider, leg.accountId), mode };
+    };
+    const cooldowns = [
+      ...(commit.cooldownFor ? [cooldownOf(commit.cooldownFor, 'claim')] : []),
+      ...(commit.touch ?? []).filter((role) => role !== commit.cooldownFor).map((role) => cooldownOf(role, 'touch')),
+    ];
     const transitionAudit: StreamEntry = { type: 'pair_transition', data: { arbId: next.arbId, from: this.doc.state, to: next.state, rev: this.rev + 1, atMs: nowMs } };
     // Accepted pairs stay open until their settlement is scheduled (see releaseAndClose).
     const closes = isPlacementDone(next.state) && !['hedged', 'hedge_failed', 'hedge_in_doubt'].includes(next.state);
@@ -155,11 +167,8 @@ export class PairRun {
       doc: next,
       closes,
       nowMs,
-      ...(leg ? { cooldown: {
-        key: keys.cooldown(leg.whitelabel, leg.provider, leg.accountId),
-        ownerKey: keys.cooldownOwner(leg.whitelabel, leg.provider, leg.accountId),
-        cooldownMs: this.deps.config.cooldownMs,
-      } } : {}),
+      cooldowns,
+      cooldownMs: this.deps.config.cooldownMs,
       ...(commit.exposure ? { exposure: commit.exposure } : {}),
       events: commit.events ?? [],
       audit: [...(commit.audit ?? []), transitionAudit],

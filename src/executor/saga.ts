@@ -7,7 +7,8 @@ import type { BetView } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import type { StreamEntry } from '../store/store.js';
 import { resolvePlacement, sendPlacement, type Resolution } from './placement.js';
-import { replacePlacement, requestAudit, type PairRun } from './run.js';
+import { replacePlacement, requestAudit, type Commit, type PairRun } from './run.js';
+import type { LegRole } from '../domain/types.js';
 
 const stepsMax = 1_000;
 
@@ -121,13 +122,13 @@ async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView,
     ? { ...planned, status: 'sending', intentAtMs: nowMs }
     : newPlacement(pair, 'hedge', 1, nextHedgeStakeMinor(target, [], pair.hedge.oddsMilli, deps.config.stakeMinorMax), pair.hedge.oddsMilli, nowMs);
   const doc: PairDoc = { ...run.doc, state: 'hedge_placing', positive: accepted, hedges: [hedge], positiveAcceptedAtMs: nowMs, hedgeTargetReturnMinor: target };
-  const commit = { doc, events: [acceptedEvent(doc, accepted)], audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)] };
+  const commit: Commit = { doc, touch: ['positive'], events: [acceptedEvent(doc, accepted)], audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)] };
   // The fast path needs the hedge account's cooldown still ours (claimed at preflight, not lapsed while
   // the positive was pending or in doubt): otherwise another pair may be betting on that account now.
   if (asPlanned && fresh && run.leaseFresh() && run.cooldownFresh('hedge')) return hedgeAtOnce(run, hedge, commit);
   if (!(await run.commit({ ...commit, cooldownFor: 'hedge' }))) {
     // The positive is taken but its hedge account is another pair's now: say both, and raise the alert.
-    return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair', commit.events, [answerAudit(doc, accepted, bet)]);
+    return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair', commit.events ?? [], [answerAudit(doc, accepted, bet)], ['positive']);
   }
   // A resumed as-planned pair may have sent the hedge before it died: ask the bookmaker first.
   run.freshRef = asPlanned && !fresh ? null : hedge.clientRef;
@@ -139,7 +140,7 @@ async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView,
  * the acceptance is journaled alongside. The hedge's intent was journaled at preflight; a worker that
  * dies here is resumed by lookups by client reference, never by a blind resend.
  */
-async function hedgeAtOnce(run: PairRun, hedge: Placement, commit: { doc: PairDoc; events: StreamEntry[]; audit: StreamEntry[] }): Promise<void> {
+async function hedgeAtOnce(run: PairRun, hedge: Placement, commit: Commit): Promise<void> {
   const sending = sendPlacement(run, hedge);
   try {
     // The hedge is out: journal it even if the account's cooldown was taken meanwhile (it cannot be unsent).
@@ -158,6 +159,7 @@ async function positiveFailed(run: PairRun, positive: Placement, error: string):
   const positiveBetStatus = legStatusName(positive);
   await run.commit({
     doc,
+    touch: ['positive'],
     events: [
       { type: 'bet_failed', data: { ...pairRef(doc), role: 'positive', attempt: positive.attempt, clientRef: positive.clientRef, status: positiveBetStatus, error } },
       { type: 'arb_failed', data: { ...pairRef(doc), reason: 'positive_bet_rejected', positiveBetStatus, hedgeBetStatus: 'cancelled', error } },
@@ -215,6 +217,7 @@ async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Prom
     const worstCaseMinor = pairWorstCaseMinor(positive, acceptedHedges(doc));
     await run.commit({
       doc: { ...doc, state: 'hedged', outcomeReason: 'executed' },
+      touch: ['hedge'],
       events: [...events, { type: 'arb_executed', data: { ...pairRef(doc), positiveTicket: doc.positive?.ticketId, hedgeTickets: doc.hedges.filter((h) => h.status === 'accepted').map((h) => h.ticketId), worstCaseMinor } }],
       audit,
     });
@@ -253,7 +256,7 @@ async function nextHedgeAttempt(run: PairRun, doc: PairDoc, oddsMilli: number, w
     return hedgeFailed(run, doc, `${why}; ${stop}`, events, audit);
   }
   // Journal the failed attempt's outcome first, so a crash during the pause loses nothing.
-  await run.commit({ doc, events, audit });
+  await run.commit({ doc, events, audit, touch: ['hedge'] });
   await deps.sleep(config.hedgeRetryBackoffMs);
   const hedge = newPlacement(doc.pair, 'hedge', attempt, stakeMinor, oddsMilli, deps.clock.nowMs());
   const next: PairDoc = { ...run.doc, hedges: [...run.doc.hedges, hedge] };
@@ -267,12 +270,12 @@ async function nextHedgeAttempt(run: PairRun, doc: PairDoc, oddsMilli: number, w
   run.freshRef = hedge.clientRef;
 }
 
-async function hedgeFailed(run: PairRun, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = []): Promise<void> {
-  return flagExposure(run, 'hedge_failed_positive_active', { ...doc, state: 'hedge_failed' }, detail, events, audit);
+async function hedgeFailed(run: PairRun, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = [], touch: LegRole[] = ['hedge']): Promise<void> {
+  return flagExposure(run, 'hedge_failed_positive_active', { ...doc, state: 'hedge_failed' }, detail, events, audit, touch);
 }
 
 /** Ends the placement with an exposure: record (TTL), durable review entry and alert, in one step. */
-async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = []): Promise<void> {
+async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = [], touch: LegRole[] = [reason === 'positive_in_doubt' ? 'positive' : 'hedge']): Promise<void> {
   const { deps } = run;
   const nowMs = deps.clock.nowMs();
   const statuses = {
@@ -285,6 +288,7 @@ async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: 
   const alert: StreamEntry = { type: 'exposure_alert', data: exposureAlertData(record, key) };
   await run.commit({
     doc: { ...doc, outcomeReason: reason },
+    touch,
     events: [...events, alert],
     audit: [...audit, alert],
     exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewKeyByPair: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },

@@ -45,8 +45,12 @@ export interface TransitionWrite {
   /** The pair leaves the set of open pairs (nothing more will happen to it). */
   closes: boolean;
   nowMs: number;
-  /** Refresh the cooldown of the account about to be bet on; refused when another pair holds it. */
-  cooldown?: { key: string; ownerKey: string; cooldownMs: number };
+  /**
+   * Cooldowns refreshed with this step: `claim` for an account about to be bet on (the whole step is
+   * refused when another pair holds it), `touch` for one just bet on (skipped if another pair holds it).
+   */
+  cooldowns?: Array<{ key: string; ownerKey: string; mode: 'claim' | 'touch' }>;
+  cooldownMs?: number;
   exposure?: ExposureWrite;
   events?: StreamEntry[];
   audit?: StreamEntry[];
@@ -96,7 +100,8 @@ export class Store {
   constructor(redis: Redis, private readonly eventsLenMax: number) {
     redis.defineCommand('beClaim', { numberOfKeys: 3, lua: lua('claim') });
     redis.defineCommand('beLease', { numberOfKeys: 2, lua: lua('lease') });
-    redis.defineCommand('beTransition', { numberOfKeys: 10, lua: lua('transition') });
+    // numberOfKeys left out: the caller passes it (the cooldown keys vary).
+    redis.defineCommand('beTransition', { lua: lua('transition') });
     redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
     redis.defineCommand('beSettleBet', { numberOfKeys: 3, lua: lua('settle_bet') });
     redis.defineCommand('beReconcile', { numberOfKeys: 6, lua: lua('reconcile') });
@@ -132,14 +137,16 @@ export class Store {
   async transition(write: TransitionWrite): Promise<TransitionResult> {
     const events = write.events ?? [];
     const audit = write.audit ?? [];
-    const { doc, cooldown, exposure } = write;
+    const { doc, exposure } = write;
+    const cooldowns = write.cooldowns ?? [];
     const entryArgs = [...events, ...audit].flatMap((e) => [e.type, JSON.stringify(e.data)]);
     const reply = await this.redis.beTransition(
+      8 + 2 * cooldowns.length,
       keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
-      cooldown?.key ?? keys.pair(write.arbId), cooldown?.ownerKey ?? keys.pair(write.arbId),
       exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewKeyByPair ?? keys.pair(write.arbId),
+      ...cooldowns.flatMap((c) => [c.key, c.ownerKey]),
       write.token, write.rev, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
-      cooldown ? '1' : '0', cooldown?.cooldownMs ?? 0,
+      cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), write.cooldownMs ?? 0,
       exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.key ?? '',
       this.eventsLenMax, events.length, audit.length, ...entryArgs,
     );

@@ -53,11 +53,32 @@ describe('the fenced journal', () => {
     await redis.set('be:cooldown-owner:wl1:bookB:acc-x', 'another-arb', 'PX', 60_000);
     const result = await store.transition({
       arbId: doc.arbId, token: 'token-D', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
-      cooldown: { key: 'cooldown:wl1:bookB:acc-x', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-x', cooldownMs: 1000 },
+      cooldowns: [{ key: 'cooldown:wl1:bookB:acc-x', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-x', mode: 'claim' }],
+      cooldownMs: 1000,
       events: [{ type: 'x', data: {} }],
     });
     assert.deepEqual(result, { kind: 'cooldown_conflict' });
     assert.equal((await store.loadPair(doc.arbId))?.rev, 1);
     assert.equal(await redis.xlen('bet-executor:events'), 0);
+  });
+
+  it('touches an account just bet on (restarts its cooldown) but leaves one another pair holds', async () => {
+    const doc = docFor(makePair());
+    await store.claim(doc.arbId, 'token-E', 60_000, doc, 60_000);
+    await redis.set('cooldown:wl1:bookB:acc-y', '1', 'PX', 60_000);
+    await redis.set('be:cooldown-owner:wl1:bookB:acc-y', 'another-arb', 'PX', 60_000);
+    await redis.set('be:cooldown-owner:wl1:bookA:acc-z', doc.arbId, 'PX', 10);
+    await redis.set('cooldown:wl1:bookA:acc-z', '1', 'PX', 10);
+    const result = await store.transition({
+      arbId: doc.arbId, token: 'token-E', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(), cooldownMs: 5_000,
+      cooldowns: [
+        { key: 'cooldown:wl1:bookA:acc-z', ownerKey: 'be:cooldown-owner:wl1:bookA:acc-z', mode: 'touch' },
+        { key: 'cooldown:wl1:bookB:acc-y', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-y', mode: 'touch' },
+      ],
+    });
+    assert.deepEqual(result, { kind: 'ok', rev: 2 });
+    assert.ok((await redis.pttl('cooldown:wl1:bookA:acc-z')) > 4_000, 'ours restarted');
+    assert.ok((await redis.pttl('cooldown:wl1:bookB:acc-y')) > 50_000, 'theirs untouched');
+    assert.equal(await redis.get('be:cooldown-owner:wl1:bookB:acc-y'), 'another-arb');
   });
 });

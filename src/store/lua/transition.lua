@@ -2,11 +2,13 @@
 -- the new doc, events, audit entries, the refresh of the cooldown of the account about to be bet on,
 -- and an exposure record with its review entry.
 -- KEYS[1] pair journal hash   KEYS[2] lease   KEYS[3] events stream   KEYS[4] audit stream   KEYS[5] open pairs zset
--- KEYS[6] cooldown key to refresh   KEYS[7] its owner key     (both ignored unless ARGV[8] == '1')
--- KEYS[8] exposure key   KEYS[9] review hash   KEYS[10] review-by-pair key   (ignored unless ARGV[10] ~= '')
+-- KEYS[6] exposure key   KEYS[7] review hash   KEYS[8] review-by-pair key   (ignored unless ARGV[10] ~= '')
+-- KEYS[9 ..] C pairs (cooldown key, its owner key) of accounts whose cooldown this step refreshes
 -- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] new state   ARGV[4] new doc JSON
 -- ARGV[5] '1' when the pair leaves the open set (its lease is released too)   ARGV[6] now ms   ARGV[7] arbId
--- ARGV[8] '1' refresh cooldown   ARGV[9] cooldown ms
+-- ARGV[8] C modes, one letter per pair: 'c' claim (the account is about to be bet on: refused when
+--         another pair holds it) or 't' touch (it was just bet on: refreshed unless another pair holds it)
+-- ARGV[9] cooldown ms
 -- ARGV[10] exposure JSON or ''   ARGV[11] exposure TTL ms   ARGV[12] review id
 -- ARGV[13] events stream max length   ARGV[14] event count E   ARGV[15] audit count A
 -- ARGV[16 ..] E pairs (type, data) then A pairs (type, data)
@@ -18,15 +20,24 @@ local rev = tonumber(redis.call('HGET', KEYS[1], 'rev'))
 if rev ~= tonumber(ARGV[2]) then
   return {-2, rev or 0}
 end
-if ARGV[8] == '1' then
-  local owner = redis.call('GET', KEYS[7])
-  local exists = redis.call('EXISTS', KEYS[6])
-  if not ((owner == ARGV[7]) or (not owner and exists == 0)) then
+local modes = ARGV[8]
+local ours = {}
+for c = 1, #modes do
+  local key, ownerKey = KEYS[7 + 2 * c], KEYS[8 + 2 * c]
+  local owner = redis.call('GET', ownerKey)
+  ours[c] = (owner == ARGV[7]) or (not owner and redis.call('EXISTS', key) == 0)
+  if not ours[c] and string.sub(modes, c, c) == 'c' then
     return {-3}
   end
+end
+if #modes > 0 then
   local t = redis.call('TIME')
-  redis.call('SET', KEYS[6], t[1], 'PX', ARGV[9])
-  redis.call('SET', KEYS[7], ARGV[7], 'PX', ARGV[9])
+  for c = 1, #modes do
+    if ours[c] then
+      redis.call('SET', KEYS[7 + 2 * c], t[1], 'PX', ARGV[9])
+      redis.call('SET', KEYS[8 + 2 * c], ARGV[7], 'PX', ARGV[9])
+    end
+  end
 end
 local newRev = rev + 1
 redis.call('HSET', KEYS[1], 'rev', newRev, 'state', ARGV[3], 'doc', ARGV[4])
@@ -37,9 +48,9 @@ else
   redis.call('ZADD', KEYS[5], ARGV[6], ARGV[7])
 end
 if ARGV[10] ~= '' then
-  redis.call('SET', KEYS[8], ARGV[10], 'PX', ARGV[11])
-  redis.call('HSET', KEYS[9], ARGV[12], ARGV[10])
-  redis.call('SET', KEYS[10], ARGV[12])
+  redis.call('SET', KEYS[6], ARGV[10], 'PX', ARGV[11])
+  redis.call('HSET', KEYS[7], ARGV[12], ARGV[10])
+  redis.call('SET', KEYS[8], ARGV[12])
 end
 local e = tonumber(ARGV[14])
 local a = tonumber(ARGV[15])
