@@ -1,5 +1,5 @@
 // `npm run bench`: the executor's time per pair and leg window, as ratios to a BullMQ no-op job measured in the same run.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +8,15 @@ import { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
 import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
 import { baselineRound, executorRound, LegWindowRecorder, type RoundResult, type RoundTarget } from './rounds.js';
+import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementOptions } from './settlement-bench.js';
 import { startSims, type BenchSims, type SimMode } from './sims.js';
 import { summarize } from './stats.js';
 
 interface BenchOptions {
+  /** The interleaved no-op/executor rounds run (not with --only settlement). */
+  runRounds: boolean;
+  /** The settlement phase after the rounds; null with --no-settlement or --only rounds. */
+  settlement: SettlementOptions | null;
   pairsC16: number;
   pairsC1: number;
   rounds: number;
@@ -48,6 +53,10 @@ function parseOptions(argv: string[]): BenchOptions {
       rounds: { type: 'string' },
       sim: { type: 'string' },
       'warmup-pairs': { type: 'string' },
+      'settlement-pairs': { type: 'string' },
+      'settlement-window-ms': { type: 'string' },
+      'no-settlement': { type: 'boolean' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -55,12 +64,24 @@ function parseOptions(argv: string[]): BenchOptions {
   if (values.help) {
     process.stdout.write([
       'usage: npm run bench -- [--pairs N] [--pairs-c1 N] [--rounds R] [--sim process|inline] [--warmup-pairs N]',
+      '                        [--settlement-pairs N] [--settlement-window-ms MS] [--no-settlement] [--only rounds|settlement]',
       `  --pairs N         pairs per round at concurrency 16 (default ${defaults.pairs})`,
       '  --pairs-c1 N      pairs per round at concurrency 1 (default: a quarter of --pairs)',
       `  --rounds R        rounds of each kind per concurrency, interleaved (default ${defaults.rounds})`,
       '  --sim MODE        process: the sims in a child process (default); inline: in the bench process',
       `  --warmup-pairs N  unmeasured warm-up pairs of each kind before the rounds (default ${defaults.warmupPairs}, 0 = none)`,
+      '',
+      'settlement phase (after the rounds): N pairs executed and left open (bets never settle), so 2N poll chains',
+      `  at the production interval (${pollIntervalMs} ms) on one worker; after one interval of warm-up, a window measures poll`,
+      '  lateness p50/p99/max, polls/s against 2N/5 s, CPU by process, the worker process\'s timers, Redis memory',
+      '  and delayed set, and Redis commands per poll. It runs on its own private redis-server (or REDIS_URL).',
+      `  --settlement-pairs N       open pairs (default ${settlementDefaults.pairs})`,
+      `  --settlement-window-ms MS  measurement window, a multiple of ${pollIntervalMs} (default ${settlementDefaults.windowMs}: ${settlementDefaults.windowMs / pollIntervalMs} poll cycles)`,
+      '  --no-settlement            skip the settlement phase (same as --only rounds)',
+      '  --only rounds|settlement   run one part; e.g. node --import tsx bench/bench.ts --only settlement',
+      '',
       '  REDIS_URL         use this Redis (a scratch database!) instead of a private redis-server',
+      '  results           bench/results/latest.json: the parts that ran replace theirs, a part that did not run is kept',
       '',
     ].join('\n'));
     process.exit(0);
@@ -68,7 +89,17 @@ function parseOptions(argv: string[]): BenchOptions {
   const pairsC16 = positiveInt('pairs', values.pairs, defaults.pairs);
   const sim = values.sim ?? defaults.sim;
   if (sim !== 'process' && sim !== 'inline') throw new Error(`--sim (${sim}) is not process or inline`);
+  const only = values.only;
+  if (only !== undefined && only !== 'rounds' && only !== 'settlement') throw new Error(`--only (${only}) is not rounds or settlement`);
+  if (only === 'settlement' && values['no-settlement']) throw new Error('--only settlement and --no-settlement contradict each other');
+  const settlement: SettlementOptions = {
+    pairs: positiveInt('settlement-pairs', values['settlement-pairs'], settlementDefaults.pairs),
+    windowMs: positiveInt('settlement-window-ms', values['settlement-window-ms'], settlementDefaults.windowMs, pollIntervalMs),
+  };
+  if (settlement.windowMs % pollIntervalMs !== 0) throw new Error(`--settlement-window-ms (${settlement.windowMs}) is not a multiple of ${pollIntervalMs}`);
   return {
+    runRounds: only !== 'settlement',
+    settlement: only === 'rounds' || values['no-settlement'] ? null : settlement,
     pairsC16,
     pairsC1: positiveInt('pairs-c1', values['pairs-c1'], Math.max(1, Math.ceil(pairsC16 / 4))),
     rounds: positiveInt('rounds', values.rounds, defaults.rounds),
@@ -78,10 +109,19 @@ function parseOptions(argv: string[]): BenchOptions {
 }
 
 function reproduceCommand(options: BenchOptions): string {
-  const args = [`--pairs ${options.pairsC16}`, `--rounds ${options.rounds}`];
-  if (options.pairsC1 !== Math.max(1, Math.ceil(options.pairsC16 / 4))) args.push(`--pairs-c1 ${options.pairsC1}`);
+  const args: string[] = [];
+  if (options.runRounds) {
+    args.push(`--pairs ${options.pairsC16}`, `--rounds ${options.rounds}`);
+    if (options.pairsC1 !== Math.max(1, Math.ceil(options.pairsC16 / 4))) args.push(`--pairs-c1 ${options.pairsC1}`);
+    if (options.warmupPairs !== defaults.warmupPairs) args.push(`--warmup-pairs ${options.warmupPairs}`);
+  }
   if (options.sim !== defaults.sim) args.push(`--sim ${options.sim}`);
-  if (options.warmupPairs !== defaults.warmupPairs) args.push(`--warmup-pairs ${options.warmupPairs}`);
+  if (!options.settlement) args.push('--no-settlement');
+  else {
+    if (!options.runRounds) args.push('--only settlement');
+    args.push(`--settlement-pairs ${options.settlement.pairs}`);
+    if (options.settlement.windowMs !== settlementDefaults.windowMs) args.push(`--settlement-window-ms ${options.settlement.windowMs}`);
+  }
   const env = process.env.REDIS_URL ? `REDIS_URL=${process.env.REDIS_URL} ` : '';
   return `${env}npm run bench -- ${args.join(' ')}`;
 }
@@ -176,19 +216,26 @@ async function environment(redis: BenchRedis, sims: BenchSims): Promise<Environm
   };
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
-  const command = reproduceCommand(options);
+/** The previous results file, so that a part that did not run this time keeps its figures. */
+function previousResults(): Record<string, unknown> {
+  if (!existsSync(resultsPath)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(resultsPath, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+async function runRounds(options: BenchOptions, sims: BenchSims, command: string): Promise<Record<string, unknown>> {
   const roundsTotal = 2 * concurrencies.length * options.rounds + (options.warmupPairs > 0 ? 2 : 0);
   const redis = await openRedis(roundsTotal);
-  let sims: BenchSims | undefined;
   try {
-    sims = await startSims(options.sim);
     const env = await environment(redis, sims);
     const rounds = await measure({ redis, sims, probe: new LegWindowRecorder() }, options);
     const figures = concurrencies.map((c) => figuresFor(c, rounds));
     process.stdout.write(`${renderTable(figures, env, command)}\n`);
-    writeJson(resultsPath, {
+    return {
       generatedAt: new Date().toISOString(),
       command,
       environment: env,
@@ -196,11 +243,33 @@ async function main(): Promise<void> {
       targets,
       figures,
       rounds: rounds.map(({ legWindowsMs, ...round }) => ({ ...round, legWindow: legWindowsMs.length > 0 ? summarize(legWindowsMs) : null })),
-    });
+    };
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const command = reproduceCommand(options);
+  let sims: BenchSims | undefined;
+  try {
+    sims = await startSims(options.sim);
+    let results = previousResults();
+    if (options.runRounds) {
+      const { settlement: kept } = results;
+      results = { ...(await runRounds(options, sims, command)), ...(kept === undefined ? {} : { settlement: kept }) };
+    }
+    if (options.settlement) {
+      const redisUrl = process.env.REDIS_URL;
+      const figures = await settlementPhase({ options: options.settlement, sims, progress, ...(redisUrl ? { redisUrl } : {}) });
+      process.stdout.write(`${renderSettlementTable(figures, command)}\n`);
+      results = { ...results, settlement: { command, ...figures } };
+    }
+    writeJson(resultsPath, results);
     progress(`results written to ${resultsPath}`);
   } finally {
     await sims?.close();
-    await redis.stop();
   }
 }
 

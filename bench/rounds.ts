@@ -64,7 +64,7 @@ export function makeBenchPair(tag: string, index: number): BetPairJob {
 }
 
 /** The executor's configuration for the bench: the given concurrency, limits that never block a unique pair. */
-export function benchConfig(target: RoundTarget, queueName: string): Config {
+export function benchConfig(target: RoundTarget, queueName: string, overrides: Record<string, unknown> = {}): Config {
   return parseConfig({
     providers: { bookA: { url: target.bookAUrl }, bookB: { url: target.bookBUrl } },
     queueName,
@@ -75,6 +75,7 @@ export function benchConfig(target: RoundTarget, queueName: string): Config {
     pairRecordTtlMs: 3_600_000,
     // Settlement is not measured: the first poll is an hour away.
     settlementPollIntervalMs: 3_600_000,
+    ...overrides,
   });
 }
 
@@ -82,7 +83,7 @@ function freshTag(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
 
-async function fillPausedQueue(queue: Queue, pairs: readonly BetPairJob[]): Promise<void> {
+export async function fillPausedQueue(queue: Queue, pairs: readonly BetPairJob[]): Promise<void> {
   await queue.pause();
   for (let i = 0; i < pairs.length; i += addBulkChunk) {
     await queue.addBulk(pairs.slice(i, i + addBulkChunk).map((data) => ({ name: jobName, data })));
@@ -93,7 +94,7 @@ async function fillPausedQueue(queue: Queue, pairs: readonly BetPairJob[]): Prom
  * Resolves when `count` jobs completed on the worker; rejects on the first failed job, on a completed job
  * `check` refuses, or when the round takes longer than its limit.
  */
-function completions(worker: Worker, count: number, check: (result: unknown) => string | null): { done: Promise<void>; detach(): void } {
+export function completions(worker: Worker, count: number, check: (result: unknown) => string | null): { done: Promise<void>; detach(): void } {
   let completed = 0;
   let timer: NodeJS.Timeout | undefined;
   let onCompleted: (job: Job, result: unknown) => void = () => undefined;
@@ -120,13 +121,13 @@ function completions(worker: Worker, count: number, check: (result: unknown) => 
   };
 }
 
-interface CpuSample {
+export interface CpuSample {
   nodeMs: number;
   redisMs: number;
   simsMs: number | null;
 }
 
-async function sampleCpu(redis: Redis, target: RoundTarget): Promise<CpuSample> {
+export async function sampleCpu(redis: Redis, target: RoundTarget): Promise<CpuSample> {
   const usage = process.cpuUsage();
   const info = await redis.info('cpu');
   const seconds = (name: string): number => Number(new RegExp(`${name}:(\\S+)`).exec(info)?.[1] ?? Number.NaN);
@@ -232,7 +233,7 @@ export class LegWindowRecorder implements LegWindowProbe {
   }
 }
 
-function outcomeProblem(value: unknown): string | null {
+export function outcomeProblem(value: unknown): string | null {
   const outcome = typeof value === 'object' && value !== null ? (value as { outcome?: unknown }).outcome : undefined;
   return outcome === 'hedged' ? null : `with outcome ${JSON.stringify(outcome ?? value)} instead of hedged (arb_executed)`;
 }
