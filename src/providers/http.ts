@@ -100,20 +100,28 @@ export class HttpProvider implements Provider {
   }
 
   private async call(method: 'GET' | 'POST', path: string, body: string | undefined): Promise<RawAnswer> {
-    const response = await this.pool.request({
-      method,
-      path: this.basePath + path,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(this.requestTimeoutMs),
-    });
-    const length = Number(response.headers['content-length'] ?? 0);
-    if (length > responseBytesMax) {
-      await response.body.dump();
-      return { statusCode: response.statusCode, body: undefined };
+    // One timer per call, cleared as soon as the call ends (AbortSignal.timeout would keep every one
+    // alive for the whole timeout: thousands of them under settlement polling).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), this.requestTimeoutMs);
+    try {
+      const response = await this.pool.request({
+        method,
+        path: this.basePath + path,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body,
+        signal: controller.signal,
+      });
+      const length = Number(response.headers['content-length'] ?? 0);
+      if (length > responseBytesMax) {
+        await response.body.dump();
+        return { statusCode: response.statusCode, body: undefined };
+      }
+      const text = await response.body.text();
+      return { statusCode: response.statusCode, body: parseJson(text) };
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await response.body.text();
-    return { statusCode: response.statusCode, body: parseJson(text) };
   }
 }
 

@@ -251,6 +251,11 @@ export class Store {
 
   /** Appends to the audit trail (never trimmed). */
   async audit(entries: StreamEntry[]): Promise<void> {
+    const [only] = entries;
+    if (entries.length === 1 && only) {
+      await this.redis.xadd(auditStream, '*', 'type', only.type, 'data', JSON.stringify(only.data));
+      return;
+    }
     const pipeline = this.redis.multi();
     for (const e of entries) pipeline.xadd(auditStream, '*', 'type', e.type, 'data', JSON.stringify(e.data));
     await execOrThrow(pipeline);
