@@ -1,6 +1,7 @@
 // The command line as a user meets it: config errors, exposure review commands.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,5 +84,44 @@ describe('bet-executor kill', () => {
     const bad = await cli(['kill', 'set', '--account', 'wl1:bookA'], { REDIS_URL: url });
     assert.equal(bad.code, 2);
     redis.disconnect();
+  });
+});
+
+describe('bet-executor enqueue', () => {
+  it('adds every pair of a file to the bet-pairs queue (validation stays with the worker)', async () => {
+    const url = await freshRedisUrl();
+    const dir = mkdtempSync(join(tmpdir(), 'be-cli-'));
+    const file = join(dir, 'pairs.json');
+    writeFileSync(file, JSON.stringify([{ arbId: 'a-1' }, { arbId: 'a-2' }]));
+    const r = await cli(['enqueue', file], { REDIS_URL: url });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /enqueued 2 bet pair\(s\) on bet-pairs/);
+    const redis = new Redis(url);
+    assert.equal(await redis.llen('bull:bet-pairs:wait'), 2);
+    redis.disconnect();
+  });
+
+  it('refuses to run without REDIS_URL', async () => {
+    const env = { ...process.env };
+    delete env.REDIS_URL;
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['bin/bet-executor.mjs', 'enqueue', 'x.json'], { env }, (error, _out, err) => resolve({ code: (error as { code?: number } | null)?.code ?? 0, stderr: err }));
+    });
+    assert.equal(code, 2);
+    assert.match(stderr, /needs REDIS_URL/);
+  });
+});
+
+describe('bet-executor sim', () => {
+  it('serves the reference protocol on the given port until SIGTERM', async () => {
+    const child = spawn(process.execPath, ['bin/bet-executor.mjs', 'sim', '--port', '0', '--seed', '3', '--name', 'bk'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    const url = /listening on (\S+)/.exec(line)?.[1];
+    assert.ok(url, line);
+    const health = (await (await fetch(`${url}/_sim/health`)).json()) as { ok: boolean; name: string };
+    assert.deepEqual(health, { ok: true, name: 'bk' });
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
   });
 });
