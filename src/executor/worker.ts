@@ -131,9 +131,18 @@ async function processJob(deps: ExecutorDeps, job: Job, token: string | undefine
   return result;
 }
 
+/**
+ * Hands the job back to run again later, never to BullMQ's failed set (a failed job is a lost pair when
+ * it has no journal yet). When Redis cannot even take the delay, the job keeps this worker's lock until
+ * the lock lapses, and BullMQ's stalled-job check puts it back in the queue.
+ */
 async function retryLater<T>(deps: ExecutorDeps, job: Job<T>, token: string | undefined): Promise<never | void> {
   if (!token) return;
-  await job.moveToDelayed(Date.now() + deps.config.retryDelayMs, token);
+  try {
+    await job.moveToDelayed(Date.now() + deps.config.retryDelayMs, token);
+  } catch (error) {
+    deps.log.error({ jobId: job.id, err: error }, 'could not delay the job; it will come back as a stalled job');
+  }
   throw new DelayedError();
 }
 
