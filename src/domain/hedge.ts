@@ -1,11 +1,8 @@
 // Hedge sizing: the stake of the next hedge bet given the accepted positive and hedges already accepted.
-import { payoutMinor } from './money.js';
+import { payoutMinor, type PricedStake } from './money.js';
 import type { Minor, OddsMilli } from './types.js';
 
-export interface PricedStake {
-  stakeMinor: Minor;
-  oddsMilli: OddsMilli;
-}
+export type { PricedStake };
 
 /** P&L of the pair when the positive wins (every hedge bet lost). */
 export function pnlIfPositiveWinsMinor(positive: PricedStake, hedges: readonly PricedStake[]): Minor {

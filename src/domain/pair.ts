@@ -34,11 +34,6 @@ export const placementDoneStates: readonly PairState[] = [
   'blocked', 'positive_failed', 'positive_in_doubt', 'hedged', 'hedge_failed', 'hedge_in_doubt', 'settled',
 ];
 
-/** States with no transition out at all. */
-export function isTerminal(state: PairState): boolean {
-  return pairTransitions[state].length === 0;
-}
-
 export function isPlacementDone(state: PairState): boolean {
   return placementDoneStates.includes(state);
 }
@@ -127,11 +122,6 @@ export function newPlacement(pair: BetPair, role: LegRole, attempt: number, stak
     status,
     intentAtMs: nowMs,
   };
-}
-
-/** Hedge stake already accepted across attempts. */
-export function hedgedStakeMinor(doc: PairDoc): Minor {
-  return doc.hedges.reduce((sum, h) => sum + (h.status === 'accepted' ? h.acceptedStakeMinor ?? 0 : 0), 0);
 }
 
 export function currentHedge(doc: PairDoc): Placement | undefined {

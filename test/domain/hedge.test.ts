@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hedgeTargetReturnMinor, nextHedgeStakeMinor, repriceLossLimitMinor } from '../../src/domain/hedge.js';
+import { hedgeTargetReturnMinor, nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor } from '../../src/domain/hedge.js';
 import { payoutMinor } from '../../src/domain/money.js';
 import { assertTransition, clientRefFor, pairTransitions, type PairState } from '../../src/domain/pair.js';
 
@@ -51,6 +51,22 @@ describe('hedge sizing', () => {
       if (stakeMinor === 10_000 && oddsMilli === 2_100) assert.equal(t, payoutMinor(10_244, 2_050));
     }));
   });
+});
+
+describe('pairWorstCaseMinor', () => {
+  const rows: Array<[pos: [number, number], hedges: Array<[number, number]>, worst: number]> = [
+    [[10_000, 2100], [[10_500, 2000]], 500],
+    [[10_000, 2100], [[10_000, 2000]], 0], // positive wins: 21000 − 20000 = 1000; hedge wins: 20000 − 20000 = 0
+    [[10_000, 1900], [[10_000, 1900]], -1000],
+    [[1, 1001], [[1, 1001]], -1],
+    [[10_000, 2100], [[4_000, 2050], [6_244, 2050]], 756], // a hedge placed as two bets
+    [[10_000, 2100], [], -10_000], // unhedged: the positive may lose
+  ];
+  for (const [[ps, po], hedges, worst] of rows) {
+    it(`is ${worst} for ${ps}@${po} vs ${hedges.map(([s, o]) => `${s}@${o}`).join(' + ') || 'no hedge'}`, () => {
+      assert.equal(pairWorstCaseMinor({ stakeMinor: ps, oddsMilli: po }, hedges.map(([stakeMinor, oddsMilli]) => ({ stakeMinor, oddsMilli }))), worst);
+    });
+  }
 });
 
 describe('repriceLossLimitMinor', () => {
