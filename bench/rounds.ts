@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { parseConfig, type Config } from '../src/config.js';
 import type { LegRole } from '../src/domain/types.js';
 import type { LegWindowProbe } from '../src/executor/run.js';
-import { startWorker } from '../src/executor/worker.js';
+import { pairWorkerOptions, startWorker } from '../src/executor/worker.js';
 import { closeProviders, providersFromConfig } from '../src/providers/factory.js';
 import { eventsStream } from '../src/store/keys.js';
 
@@ -186,15 +186,7 @@ export async function baselineRound(target: RoundTarget): Promise<RoundResult> {
   let worker: Worker | undefined;
   try {
     await fillPausedQueue(queue, pairs);
-    worker = new Worker(config.queueName, async () => undefined, {
-      connection: workerRedis,
-      concurrency: config.concurrency,
-      lockDuration: config.jobLockMs,
-      stalledInterval: config.stalledCheckMs,
-      maxStalledCount: config.stalledCountMax,
-      removeOnComplete: { count: 100_000 },
-      removeOnFail: { count: 100_000 },
-    });
+    worker = new Worker(config.queueName, async () => undefined, pairWorkerOptions(config, workerRedis));
     await worker.waitUntilReady();
     const waiter = completions(worker, target.count, () => null);
     const timing = await timeDrain(queue, queueRedis, target, waiter.done.finally(() => waiter.detach()));

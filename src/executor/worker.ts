@@ -1,5 +1,5 @@
 // The worker process shell: a BullMQ worker on `bet-pairs`, the recovery sweep, and clean shutdown.
-import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -34,6 +34,19 @@ const sweepBatchMax = 100;
 
 export const resumeJobName = 'resume';
 
+/** BullMQ options of the bet-pairs worker (the benchmark's no-op baseline uses the very same). */
+export function pairWorkerOptions(config: Config, connection: Redis): BullWorkerOptions {
+  return {
+    connection,
+    concurrency: config.concurrency,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.stalledCheckMs,
+    maxStalledCount: config.stalledCountMax,
+    removeOnComplete: { count: 100_000 },
+    removeOnFail: { count: 100_000 },
+  };
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config, log } = options;
   const storeRedis = new Redis(options.redisUrl, storeRedisOptions());
@@ -55,15 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
-  const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), {
-    connection: workerRedis,
-    concurrency: config.concurrency,
-    lockDuration: config.jobLockMs,
-    stalledInterval: config.stalledCheckMs,
-    maxStalledCount: config.stalledCountMax,
-    removeOnComplete: { count: 100_000 },
-    removeOnFail: { count: 100_000 },
-  });
+  const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis));
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
