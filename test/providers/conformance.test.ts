@@ -8,6 +8,12 @@ import type { BetView, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } fro
 import { SimBookmaker } from '../../src/sim/bookmaker.js';
 import { startSimServer } from '../../src/sim/server.js';
 import { eventResult } from '../../src/sim/settlement.js';
+import { placeRequest } from '../support/requests.js';
+
+/** An odd stake, so halving (partial fills, half results) exercises the rounding. */
+function request(overrides: Partial<PlaceRequest> = {}): PlaceRequest {
+  return placeRequest({ stakeMinor: 1001, ...overrides });
+}
 
 class ManualClock {
   nowMs = 1_700_000_000_000;
@@ -61,21 +67,6 @@ function dropUndefined(options: TargetOptions): TargetOptions {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-let refSeq = 0;
-function request(overrides: Partial<PlaceRequest> = {}): PlaceRequest {
-  refSeq += 1;
-  return {
-    clientRef: `ref-${refSeq}`,
-    accountId: 'acc-1',
-    eventId: 'ev-1',
-    market: 'match_winner',
-    selection: 'home',
-    oddsMilli: 2050,
-    stakeMinor: 1001,
-    currency: 'EUR',
-    ...overrides,
-  };
-}
 
 function acceptedBet(outcome: PlaceOutcome): BetView {
   assert.equal(outcome.kind, 'accepted', `expected accepted, got ${JSON.stringify(outcome)}`);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { HttpProvider, networkDetail } from '../../src/providers/http.js';
 import type { PlaceRequest } from '../../src/providers/provider.js';
 import { startSimServer } from '../../src/sim/server.js';
+import { placeRequest } from '../support/requests.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -42,16 +43,7 @@ function json(status: number, body: unknown): Handler {
   };
 }
 
-const request: PlaceRequest = {
-  clientRef: 'ref-1',
-  accountId: 'acc-1',
-  eventId: 'ev-1',
-  market: 'match_winner',
-  selection: 'home',
-  oddsMilli: 2050,
-  stakeMinor: 1000,
-  currency: 'EUR',
-};
+const request: PlaceRequest = placeRequest({ clientRef: 'ref-1' });
 const wireBet = { ticketId: 't-1', clientRef: 'ref-1', accountId: 'acc-1', status: 'accepted', oddsMilli: 2050, stakeMinor: 1000 };
 
 describe('HttpProvider', () => {

@@ -2,25 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { PlaceRequest } from '../../src/providers/provider.js';
+import { placeRequest as request } from '../support/requests.js';
 import { SimBookmaker, type SimPlaceResult } from '../../src/sim/bookmaker.js';
 import { eventResult, hash32, seededSettlement, selectionSide } from '../../src/sim/settlement.js';
 
-let seq = 0;
-function request(overrides: Partial<PlaceRequest> = {}): PlaceRequest {
-  seq += 1;
-  return {
-    clientRef: `ref-${seq}`,
-    accountId: 'acc-1',
-    eventId: 'ev-1',
-    market: 'match_winner',
-    selection: 'home',
-    oddsMilli: 2050,
-    stakeMinor: 1000,
-    currency: 'EUR',
-    ...overrides,
-  };
-}
 
 function bookmaker(overrides: Partial<ConstructorParameters<typeof SimBookmaker>[0]> = {}): SimBookmaker {
   return new SimBookmaker({ name: 'bk', seed: 1, now: () => 0, ...overrides });

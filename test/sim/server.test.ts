@@ -2,22 +2,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startSimServer, type SimServer } from '../../src/sim/server.js';
+import { placeRequest } from '../support/requests.js';
 
-let seq = 0;
 function bet(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  seq += 1;
-  return {
-    clientRef: `ref-${seq}`,
-    accountId: 'acc-1',
-    eventId: 'ev-1',
-    market: 'match_winner',
-    selection: 'home',
-    oddsMilli: 2050,
-    stakeMinor: 1000,
-    currency: 'EUR',
-    ...overrides,
-  };
+  return { ...placeRequest(), ...overrides };
 }
+
 
 interface Answer {
   status: number;
