@@ -29,7 +29,7 @@ describe('the fenced journal', () => {
     assert.equal(first.kind, 'created');
     assert.equal((await store.claim(doc.arbId, 'token-B', 60_000, doc, 60_000)).kind, 'busy', 'held lease');
     await redis.pexpire(`lock:arb:${doc.arbId}`, 1); // A is frozen past its lease
-    await new Promise((r) => setTimeout(r, 5));
+    while ((await redis.exists(`lock:arb:${doc.arbId}`)) === 1) await new Promise((r) => setTimeout(r, 1));
     const second = await store.claim(doc.arbId, 'token-B', 60_000, doc, 60_000);
     assert.equal(second.kind, 'existing');
     const next: PairDoc = { ...doc, state: 'blocked' };
