@@ -64,8 +64,7 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
   const claim = await store.claim(pair.arbId, token, config.lockTtlMs, initial, config.pairRecordTtlMs);
   const ref = { arbId: pair.arbId, betPairId: pair.betPairId, whitelabel: pair.whitelabel, jobId };
   if (claim.kind === 'busy') {
-    const loaded = await store.loadPair(pair.arbId);
-    if (recovery || loaded?.doc.jobId === jobId) return { outcome: 'busy', arbId: pair.arbId };
+    if (recovery || claim.jobId === jobId) return { outcome: 'busy', arbId: pair.arbId };
     await store.emit([{ type: 'arb_duplicate', data: { ...ref, reason: 'in_flight' } }]);
     return { outcome: 'duplicate', arbId: pair.arbId, state: 'in_flight' };
   }

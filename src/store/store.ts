@@ -20,7 +20,8 @@ export class FencedError extends Error {
 }
 
 export type ClaimResult =
-  | { kind: 'busy' }
+  /** Another worker holds the lease; `jobId` is the job that created the journal (null if none yet). */
+  | { kind: 'busy'; jobId: string | null }
   | { kind: 'created'; rev: number; doc: PairDoc }
   | { kind: 'existing'; rev: number; doc: PairDoc };
 
@@ -72,7 +73,7 @@ export interface PreflightWrite {
 }
 
 interface ScriptedRedis extends Redis {
-  beClaim(...args: (string | number)[]): Promise<[number, number?, string?]>;
+  beClaim(...args: (string | number)[]): Promise<[number, (number | string | null)?, string?]>;
   beLease(...args: (string | number)[]): Promise<number>;
   beTransition(...args: (string | number)[]): Promise<[number, number?]>;
   bePreflight(...args: (string | number)[]): Promise<[number, (string | number)?, number?]>;
@@ -112,10 +113,10 @@ export class Store {
   async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number): Promise<ClaimResult> {
     const reply = await this.redis.beClaim(
       keys.pair(arbId), keys.lease(arbId), keys.openPairs,
-      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId,
+      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId,
     );
     const code = reply[0];
-    if (code === 0) return { kind: 'busy' };
+    if (code === 0) return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };
     const rev = Number(reply[1]);
     const doc = JSON.parse(String(reply[2])) as PairDoc;
     return code === 1 ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
