@@ -3,6 +3,7 @@ import { isFinalBetStatus, invariant, type FinalBetStatus, type Minor, type Odds
 import type { PlaceRequest } from '../providers/provider.js';
 import type { WireBet } from '../providers/protocol.js';
 import {
+  commitDelayMsDefault,
   FaultQueue,
   hangMsDefault,
   lookupFaultKinds,
@@ -37,7 +38,9 @@ export type PlacementDecision =
   | 'duplicate'
   | 'error_500'
   | 'timeout_before_commit'
-  | 'timeout_after_commit';
+  | 'timeout_after_commit'
+  /** No answer (500 or a hang) and nothing committed yet: the bet is committed `delayMs` later. */
+  | 'commit_late';
 
 /** One placement request as the bookmaker received it, and what it decided. */
 export interface SimLogEntry {
@@ -64,6 +67,8 @@ export interface SimBetView extends WireBet {
   market: string;
   selection: string;
   currency: string;
+  /** When the bet got its (latest) final result, bookmaker clock; absent while unsettled. */
+  settledAtMs?: number;
 }
 
 export type SimPlaceResult =
@@ -92,6 +97,15 @@ interface SimBet {
   acceptedAtMs: number | null;
   pending: { pollsLeft: number; then: 'accepted' | 'rejected'; reason: string } | null;
   settlement: FinalBetStatus | null;
+  settledAtMs: number | null;
+}
+
+/** A `commit_late` request: the bookmaker commits it when `dueAtMs` has passed (checked on every call). */
+interface LateCommit {
+  dueAtMs: number;
+  request: PlaceRequest;
+  entry: SimLogEntry;
+  fault: QueuedFault;
 }
 
 /** What a placement commits, before it is recorded. */
@@ -111,6 +125,7 @@ export class SimBookmaker {
   private bets: SimBet[] = [];
   private byTicket = new Map<string, SimBet>();
   private byRef = new Map<string, SimBet>();
+  private lateCommits: LateCommit[] = [];
 
   constructor(options: SimBookmakerOptions) {
     invariant(options.name.length > 0, 'sim bookmaker name is empty');
@@ -138,6 +153,7 @@ export class SimBookmaker {
   }
 
   log(): SimLogEntry[] {
+    this.commitDue();
     return this.entries.map((entry) => ({ ...entry }));
   }
 
@@ -147,9 +163,11 @@ export class SimBookmaker {
     this.bets = [];
     this.byTicket = new Map();
     this.byRef = new Map();
+    this.lateCommits = [];
   }
 
   place(request: PlaceRequest): SimPlaceResult {
+    this.commitDue();
     this.assertRoom(this.entries.length, 'log entries');
     const existing = this.dedupe ? this.byRef.get(request.clientRef) : undefined;
     if (existing !== undefined) return this.placeDuplicate(request, existing);
@@ -158,7 +176,8 @@ export class SimBookmaker {
     if (fault?.fault === 'timeout_before_commit') {
       return this.refuse(request, fault, 'timeout_before_commit', { kind: 'no_answer', committed: false, hangMs: hangMsOf(fault) });
     }
-    const bet = this.record(request, commitFor(request, fault));
+    if (fault?.fault === 'commit_late') return this.deferCommit(request, fault);
+    const bet = this.record(request, commitFor(request, fault), fault);
     if (fault?.fault === 'timeout_after_commit') {
       this.append(request, 'timeout_after_commit', bet, fault);
       return { kind: 'no_answer', committed: true, hangMs: hangMsOf(fault) };
@@ -168,6 +187,7 @@ export class SimBookmaker {
   }
 
   lookupByClientRef(clientRef: string): SimLookupResult {
+    this.commitDue();
     const bet = this.byRef.get(clientRef);
     const fault = this.faultQueue.take(lookupFaultKinds, { accountId: bet?.request.accountId, clientRef });
     if (fault !== null) return { kind: 'error_500' };
@@ -178,6 +198,7 @@ export class SimBookmaker {
 
   /** A status poll: advances a pending bet towards its outcome and settles an accepted one when due. */
   status(ticketId: string): SimLookupResult {
+    this.commitDue();
     const bet = this.byTicket.get(ticketId);
     if (bet === undefined) return { kind: 'not_found' };
     this.pollPending(bet);
@@ -187,11 +208,41 @@ export class SimBookmaker {
 
   settle(ticketIdOrClientRef: string, result: FinalBetStatus): SimSettleResult {
     invariant(isFinalBetStatus(result), `settle result (${String(result)}) is not a final status`);
+    this.commitDue();
     const bet = this.byTicket.get(ticketIdOrClientRef) ?? this.byRef.get(ticketIdOrClientRef);
     if (bet === undefined) return { kind: 'not_found' };
     if (bet.placement !== 'accepted') return { kind: 'not_accepted', status: bet.placement };
     bet.settlement = result;
+    bet.settledAtMs = this.now();
     return { kind: 'settled', bet: this.view(bet) };
+  }
+
+  /**
+   * A `commit_late` request: logged now with no ticket, answered with a 500 (or a hang), and committed as a
+   * plain acceptance once `delayMs` has passed, as a bookmaker whose queue was still holding it would.
+   */
+  private deferCommit(request: PlaceRequest, fault: QueuedFault): SimPlaceResult {
+    this.append(request, 'commit_late', null, fault);
+    const entry = this.entries[this.entries.length - 1];
+    invariant(entry !== undefined, 'commit_late entry was just appended');
+    this.lateCommits.push({ dueAtMs: this.now() + (fault.params.delayMs ?? commitDelayMsDefault), request: { ...request }, entry, fault });
+    if (fault.params.hangMs !== undefined) return { kind: 'no_answer', committed: false, hangMs: fault.params.hangMs };
+    return { kind: 'error_500' };
+  }
+
+  /** Commits every late request that is due. With dedupe on, a ref committed meanwhile (a resend) is not committed twice. */
+  private commitDue(): void {
+    if (this.lateCommits.length === 0) return;
+    const nowMs = this.now();
+    const due = this.lateCommits.filter((c) => c.dueAtMs <= nowMs);
+    if (due.length === 0) return;
+    this.lateCommits = this.lateCommits.filter((c) => c.dueAtMs > nowMs);
+    for (const late of due) {
+      if (this.dedupe && this.byRef.has(late.request.clientRef)) continue;
+      const bet = this.record(late.request, commitFor(late.request, null), late.fault);
+      // The request's own log entry names the bet it finally committed.
+      Object.assign(late.entry, betFields(bet));
+    }
   }
 
   private placeDuplicate(request: PlaceRequest, existing: SimBet): SimPlaceResult {
@@ -211,11 +262,13 @@ export class SimBookmaker {
     return result;
   }
 
-  private record(request: PlaceRequest, commit: Commit): SimBet {
+  private record(request: PlaceRequest, commit: Commit, fault: QueuedFault | null): SimBet {
     this.assertRoom(this.bets.length, 'bets');
     const ticketId = `${this.name}-${this.bets.length + 1}`;
     const acceptedAtMs = commit.placement === 'accepted' ? this.now() : null;
-    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: null };
+    // settleAs: the bookmaker settles (e.g. voids) the bet the moment it takes it, before anyone looks it up.
+    const settleAs = commit.placement === 'accepted' ? fault?.params.settleAs ?? null : null;
+    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: settleAs, settledAtMs: settleAs === null ? null : this.now() };
     this.bets.push(bet);
     this.byTicket.set(ticketId, bet);
     if (!this.byRef.has(request.clientRef)) this.byRef.set(request.clientRef, bet);
@@ -259,6 +312,7 @@ export class SimBookmaker {
     if (this.now() - bet.acceptedAtMs < this.settleAfterMs) return;
     const { eventId, market, selection } = bet.request;
     bet.settlement = seededSettlement(this.seed, eventId, market, selection);
+    bet.settledAtMs = bet.acceptedAtMs + this.settleAfterMs; // when it became due, not when someone looked
   }
 
   /** The bet as a placement answer reports it: its placement status, never a settlement. */
@@ -282,6 +336,7 @@ export class SimBookmaker {
     };
     if (bet.reason !== undefined) view.reason = bet.reason;
     if (bet.currentOddsMilli !== undefined) view.currentOddsMilli = bet.currentOddsMilli;
+    if (bet.settledAtMs !== null) view.settledAtMs = bet.settledAtMs;
     return view;
   }
 

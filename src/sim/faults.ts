@@ -12,6 +12,7 @@ export const simFaultKinds = [
   'pending_then_accept',
   'pending_then_reject',
   'lookup_error',
+  'commit_late',
 ] as const;
 export type SimFaultKind = (typeof simFaultKinds)[number];
 
@@ -23,6 +24,8 @@ export const lookupFaultKinds: readonly SimFaultKind[] = ['lookup_error'];
 export const hangMsDefault = 30_000;
 export const hangMsMax = 600_000;
 export const pendingPollsDefault = 2;
+/** `commit_late`: how long after the request the bookmaker commits the bet it did not answer. */
+export const commitDelayMsDefault = 300;
 export const faultCountMax = 1_000_000;
 export const faultQueueLengthMax = 10_000;
 
@@ -35,6 +38,10 @@ export const faultParamsSchema = z.object({
   oddsMilli: z.int().gt(1000).max(oddsMilliMax).optional(),
   accept: z.boolean().optional(),
   pendingPolls: z.int().min(0).max(1_000_000).optional(),
+  /** `commit_late`: the bet is committed this long after the request (default commitDelayMsDefault). */
+  delayMs: z.int().min(0).max(hangMsMax).optional(),
+  /** Any committing fault: the bet is settled with this result the moment it is committed (a void before our lookup). */
+  settleAs: z.enum(['won', 'lost', 'void', 'half_won', 'half_lost']).optional(),
 });
 export type FaultParams = z.infer<typeof faultParamsSchema>;
 

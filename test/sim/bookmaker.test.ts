@@ -90,6 +90,50 @@ describe('SimBookmaker faults', () => {
     assert.deepEqual(statuses, ['pending', 'accepted']);
   });
 
+  it('commit_late answers 500, says not_found until the delay has passed, then holds the bet under its ref', () => {
+    let nowMs = 0;
+    const bk = bookmaker({ now: () => nowMs });
+    const req = request();
+    bk.addFault({ fault: 'commit_late', params: { delayMs: 100 } });
+    assert.deepEqual(bk.place(req), { kind: 'error_500' });
+    nowMs = 99;
+    assert.equal(bk.lookupByClientRef(req.clientRef).kind, 'not_found');
+    nowMs = 100;
+    const found = bk.lookupByClientRef(req.clientRef);
+    assert.equal(found.kind === 'found' && found.bet.status, 'accepted');
+    assert.deepEqual(bk.log().map((e) => [e.decision, e.ticketId, e.atMs]), [['commit_late', 'bk-1', 0]]);
+  });
+
+  it('commit_late with hangMs loses the answer instead of a 500', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'commit_late', params: { hangMs: 7, delayMs: 0 } });
+    assert.deepEqual(bk.place(request()), { kind: 'no_answer', committed: false, hangMs: 7 });
+  });
+
+  it('does not commit a late request twice when its ref was resent and committed meanwhile', () => {
+    let nowMs = 0;
+    const bk = bookmaker({ now: () => nowMs });
+    const req = request();
+    bk.addFault({ fault: 'commit_late', params: { delayMs: 50 } });
+    bk.place(req);
+    assert.equal(statusOf(bk.place(req)), 'accepted', 'the resend is a new placement: nothing was committed yet');
+    nowMs = 60;
+    assert.equal(bk.log().filter((e) => e.ticketId !== undefined).length, 1);
+    assert.equal(bk.status('bk-2').kind, 'not_found', 'no second bet');
+  });
+
+  it('settleAs settles a committed bet at once (a void before anyone looks it up)', () => {
+    let nowMs = 5;
+    const bk = bookmaker({ now: () => nowMs, settleAfterMs: null });
+    const req = request();
+    bk.addFault({ fault: 'timeout_after_commit', params: { hangMs: 1, settleAs: 'void' } });
+    assert.equal(bk.place(req).kind, 'no_answer');
+    nowMs = 9;
+    const found = bk.lookupByClientRef(req.clientRef);
+    assert.equal(found.kind === 'found' && found.bet.status, 'void');
+    assert.equal(found.kind === 'found' && found.bet.settledAtMs, 5);
+  });
+
   it('refuses a fault with a bad count', () => {
     assert.throws(() => bookmaker().addFault({ fault: 'reject', count: 0 }));
   });
@@ -119,6 +163,17 @@ describe('SimBookmaker settlement', () => {
     nowMs = 1100;
     const settled = bk.status('bk-1');
     assert.notEqual(settled.kind === 'found' && settled.bet.status, 'accepted');
+  });
+
+  it('re-settles a settled bet when told (won → void), with the new settledAtMs', () => {
+    let nowMs = 0;
+    const bk = bookmaker({ now: () => nowMs, settleAfterMs: null });
+    bk.place(request());
+    bk.settle('bk-1', 'won');
+    nowMs = 40;
+    const again = bk.settle('bk-1', 'void');
+    assert.equal(again.kind === 'settled' && again.bet.status, 'void');
+    assert.equal(again.kind === 'settled' && again.bet.settledAtMs, 40);
   });
 
   it('refuses to settle a bet that was not accepted', () => {
