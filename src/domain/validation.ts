@@ -81,21 +81,33 @@ function stakeSchema(stakeMinorMax: Minor) {
   });
 }
 
-const ISO_8601_RE =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
+// RFC 3339 §5.6, plus what its §5.6 notes allow: a lower-case "t"/"z" and a space in place of the
+// "T". Seconds may be omitted (ISO 8601 allows it; accepted before RFC 3339 forms were). Fraction
+// digits are not bounded by the RFC; the pattern is anchored and linear, so a long one costs nothing.
+const RFC_3339_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 function daysInMonth(year: number, month: number): number {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
 }
 
+/** True when unix ms `ms` is 23:59:59.999 UTC on the last day of a month, where a leap second is inserted. */
+function isLastMsOfUtcMonth(ms: number): boolean {
+  const next = new Date(ms + 1); // pure arithmetic on the argument, no clock
+  return next.getUTCDate() === 1 && next.getUTCHours() === 0 && next.getUTCMinutes() === 0 &&
+    next.getUTCSeconds() === 0 && next.getUTCMilliseconds() === 0;
+}
+
 /**
- * Strict ISO-8601 date-time with a zone ("2024-05-01T12:00:00Z", "…+02:00") → unix ms, or null.
- * Date.parse is not used: it accepts other formats and rolls Feb 30 over into March. Digits past
- * milliseconds are truncated (floor), which is exact enough for an age check.
+ * Strict RFC 3339 date-time with a zone ("2024-05-01T12:00:00Z", "2024-05-01 14:00:00+02:00",
+ * "2024-05-01t12:00:00z") → unix ms, or null. Date.parse is not used: it accepts other formats and
+ * rolls Feb 30 over into March. Digits past milliseconds are truncated (floor), which is exact enough
+ * for an age check. A leap second (:60, only at 23:59 UTC on a month's last day, RFC 3339 §5.7) is
+ * read as 23:59:59.999: unix time has no such second.
  */
 export function parseIsoTimestampMs(text: string): number | null {
-  const m = ISO_8601_RE.exec(text);
+  const m = RFC_3339_RE.exec(text);
   if (m === null) return null;
   const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as
     [number, number, number, number, number];
@@ -105,18 +117,22 @@ export function parseIsoTimestampMs(text: string): number | null {
   const offsetMinutes = Number(m[11] ?? '0');
   const valid =
     month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 &&
-    minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+    minute <= 59 && second <= 60 && offsetHours <= 23 && offsetMinutes <= 59;
   if (!valid) return null;
   const offsetMs = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   // Date.UTC is pure arithmetic on its arguments (no clock). Years < 100 map to 19xx there, but
   // those lie far below CREATED_AT_MS_MIN and are refused by the caller anyway.
+  if (second === 60) {
+    const ms = Date.UTC(year, month - 1, day, hour, minute, 59, 999) - offsetMs;
+    return isLastMsOfUtcMonth(ms) ? ms : null;
+  }
   return Date.UTC(year, month - 1, day, hour, minute, second, millisecond) - offsetMs;
 }
 
 /** Why a createdAt value (and its ms, or null when unreadable) is refused, or null when it is fine. */
 function createdAtProblem(value: string | number, ms: number | null): string | null {
   const shown = `(${show(value)})`;
-  if (ms === null) return `${shown} must be an ISO-8601 date-time with a zone`;
+  if (ms === null) return `${shown} must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)`;
   if (!Number.isSafeInteger(ms)) return `${shown} must be an integer number of unix ms`;
   if (ms < CREATED_AT_MS_MIN) return `${shown} < createdAtMsMin (${CREATED_AT_MS_MIN}); seconds instead of ms?`;
   if (ms >= CREATED_AT_MS_MAX_EXCLUSIVE) {
@@ -127,7 +143,7 @@ function createdAtProblem(value: string | number, ms: number | null): string | n
 
 /** Optional; null is read as absent too, since many JSON writers emit null for a missing value. */
 const createdAtSchema = z
-  .union([z.string(), z.number(), z.null()], expected('an ISO-8601 date-time string or unix ms'))
+  .union([z.string(), z.number(), z.null()], expected('an RFC 3339 date-time string or unix ms'))
   .optional()
   .transform((value, ctx): number | null => {
     if (value === undefined || value === null) return null;

@@ -259,16 +259,16 @@ describe('createdAt', () => {
   }
 
   const invalidRows: Array<[unknown, string]> = [
-    ['2024-02-30T00:00:00Z', 'createdAt ("2024-02-30T00:00:00Z") must be an ISO-8601 date-time with a zone'],
-    ['2023-02-29T00:00:00Z', 'createdAt ("2023-02-29T00:00:00Z") must be an ISO-8601 date-time with a zone'],
-    ['2024-05-01T24:00:00Z', 'createdAt ("2024-05-01T24:00:00Z") must be an ISO-8601 date-time with a zone'],
-    ['2024-05-01T12:00:00', 'createdAt ("2024-05-01T12:00:00") must be an ISO-8601 date-time with a zone'],
-    ['2024-05-01', 'createdAt ("2024-05-01") must be an ISO-8601 date-time with a zone'],
-    ['May 1, 2024', 'createdAt ("May 1, 2024") must be an ISO-8601 date-time with a zone'],
+    ['2024-02-30T00:00:00Z', 'createdAt ("2024-02-30T00:00:00Z") must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)'],
+    ['2023-02-29T00:00:00Z', 'createdAt ("2023-02-29T00:00:00Z") must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)'],
+    ['2024-05-01T24:00:00Z', 'createdAt ("2024-05-01T24:00:00Z") must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)'],
+    ['2024-05-01T12:00:00', 'createdAt ("2024-05-01T12:00:00") must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)'],
+    ['2024-05-01', 'createdAt ("2024-05-01") must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)'],
+    ['May 1, 2024', 'createdAt ("May 1, 2024") must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)'],
     [1_714_564_800, 'createdAt (1714564800) < createdAtMsMin (1000000000000); seconds instead of ms?'],
     [1_714_564_800_000_000, 'createdAt (1714564800000000) >= createdAtMsMax (100000000000000); microseconds instead of ms?'],
     [1_714_564_800_000.5, 'createdAt (1714564800000.5) must be an integer number of unix ms'],
-    [true, 'createdAt (true) must be an ISO-8601 date-time string or unix ms'],
+    [true, 'createdAt (true) must be an RFC 3339 date-time string or unix ms'],
   ];
   for (const [createdAt, message] of invalidRows) {
     it(`refuses ${JSON.stringify(createdAt)}`, () => {
@@ -390,4 +390,35 @@ describe('both legs on one account', () => {
     leg(job, 'hedgeBet').whitelabel = 'wl2';
     assert.equal(parseBetPair(job, limits).ok, true);
   });
+});
+
+describe('createdAt in the forms RFC 3339 allows', () => {
+  const noon = Date.UTC(2024, 4, 1, 12);
+  const validRows: Array<[string, number]> = [
+    ['2024-05-01t12:00:00z', noon],
+    ['2024-05-01T12:00:00z', noon],
+    ['2024-05-01 12:00:00Z', noon],
+    ['2024-05-01 14:00:00+02:00', noon],
+    ['2024-05-01T12:00:00.1239999999Z', noon + 123],
+    ['2016-12-31T23:59:60Z', Date.UTC(2016, 11, 31, 23, 59, 59, 999)], // a leap second, read as the last ms
+    ['2016-12-31T15:59:60-08:00', Date.UTC(2016, 11, 31, 23, 59, 59, 999)], // RFC 3339 §5.8's example
+  ];
+  for (const [createdAt, createdAtMs] of validRows) {
+    it(`reads ${JSON.stringify(createdAt)}`, () => {
+      const job = validJob();
+      job.createdAt = createdAt;
+      assert.equal(expectPair(parseBetPair(job, limits)).createdAtMs, createdAtMs);
+    });
+  }
+
+  for (const junk of ['2024-05-01  12:00:00Z', '2024-05-01_12:00:00Z', '2024-05-01T12:00:00Z ', '2024-05-01t12:00:00 Z',
+    '2024-05-01T12:00:60Z', '2024-05-01T12:00:00UTC', '20240501T120000Z', '2024-05-01T12:00:00.Z', '2024-5-1T12:00:00Z']) {
+    it(`still refuses ${JSON.stringify(junk)}`, () => {
+      const job = validJob();
+      job.createdAt = junk;
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+        `createdAt (${JSON.stringify(junk)}) must be an RFC 3339 date-time with a zone (like 2024-05-01T12:00:00Z)`,
+      ]);
+    });
+  }
 });
