@@ -1,6 +1,7 @@
 // Worker configuration: one zod schema with every default, and the relations between limits checked at start-up.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ARB_MARGIN_BPS_MAX_DEFAULT, WORST_CASE_MINOR_MIN_DEFAULT } from './domain/validation.js';
 
 const providerIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -35,6 +36,13 @@ export const configSchema = z.object({
   arbAgeMsMax: z.int().positive().max(86_400_000).default(30_000),
   /** Largest stake accepted on one leg, in minor units. */
   stakeMinorMax: z.int().positive().max(Number.MAX_SAFE_INTEGER).default(10_000_000),
+  /**
+   * Lowest planned worst case of a pair (its P&L in the worst outcome its legs can have), minor units.
+   * Default 0: an arb must not lose in any outcome (why no negative tolerance: src/domain/validation.ts).
+   */
+  worstCaseMinorMin: z.int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(WORST_CASE_MINOR_MIN_DEFAULT),
+  /** Largest margin 10000 × (1 − 1/p − 1/h) a pair's prices may leave, bps: more is a scanner bug or a palpable error. */
+  arbMarginBpsMax: z.int().nonnegative().max(10_000).default(ARB_MARGIN_BPS_MAX_DEFAULT),
   /** Timeout of every bookmaker request unless the provider sets its own. */
   providerTimeoutMs: z.int().positive().max(120_000).default(5_000),
   /** Lease on a pair (lock:arb:{arbId}); renewed every third of it while the pair is worked on. */

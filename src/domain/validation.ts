@@ -3,8 +3,16 @@
 // Every error is collected, each as "<field path> <problem>", with the offending value in
 // parentheses beside its limit: `positiveBet.stakeMinor (120000) > stakeMinorMax (100000)`.
 // Unknown keys, at the top level and inside a leg, are ignored (dropped), so that the platform can
-// add fields to the job without breaking executors that do not know them yet.
+// add fields to the job without breaking executors that do not know them yet. A leg key that would
+// change the bet if it were honoured (LEG_TERMS_NOT_IN_CONTRACT, a leg `currency` other than the
+// pair's) is an error instead: dropping it would place a bet other than the one asked for.
+//
+// The pair must also be an arbitrage (the executor is the last line of defence against a scanner
+// bug): both legs on one event and market, on different selections that provably cover every outcome
+// (src/domain/arb.ts), on two accounts, with a planned worst case at or above worstCaseMinorMin and a
+// margin no larger than arbMarginBpsMax.
 import { z } from 'zod';
+import { arbMarginBps, describeOutcome, legCoverage, plannedWorstCase } from './arb.js';
 import { parseOdds } from './money.js';
 import { invariant, type BetPair, type LegInput, type Minor } from './types.js';
 
@@ -24,11 +32,29 @@ export const CURRENCY_RE = /^[A-Z]{3}$/;
 export const CREATED_AT_MS_MIN = 1e12;
 export const CREATED_AT_MS_MAX_EXCLUSIVE = 1e14;
 
+/**
+ * Default floor of a pair's planned worst case: an arb must not lose in any outcome. A scanner that
+ * rounds the hedge stake to a whole minor unit loses at most about half the hedge odds plus one unit
+ * to rounding, which only pushes a pair below 0 when its margin is smaller than that: a pair with
+ * nothing to win, so refusing it costs nothing.
+ */
+export const WORST_CASE_MINOR_MIN_DEFAULT: Minor = 0;
+/** Default ceiling of the margin the two prices leave (20 %): real arbs leave a few percent. */
+export const ARB_MARGIN_BPS_MAX_DEFAULT = 2_000;
+
 export interface ValidationLimits {
   /** Largest stake accepted for one leg, in minor units. */
   stakeMinorMax: Minor;
+  /** Lowest planned worst case (P&L of the worst outcome) accepted, minor units. Default WORST_CASE_MINOR_MIN_DEFAULT. */
+  worstCaseMinorMin?: Minor;
+  /** Largest margin 10000 × (1 − 1/p − 1/h) accepted, basis points. Default ARB_MARGIN_BPS_MAX_DEFAULT. */
+  arbMarginBpsMax?: number;
 }
-export const defaultValidationLimits: ValidationLimits = { stakeMinorMax: 100_000_00 };
+export const defaultValidationLimits: ValidationLimits = {
+  stakeMinorMax: 100_000_00,
+  worstCaseMinorMin: WORST_CASE_MINOR_MIN_DEFAULT,
+  arbMarginBpsMax: ARB_MARGIN_BPS_MAX_DEFAULT,
+};
 
 export type ParseResult = { ok: true; pair: BetPair } | { ok: false; errors: string[] };
 
@@ -206,6 +232,32 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Leg keys the contract does not read but that would change the bet if they were honoured: a lay
+ * placed as a back (`side`), a stake or price read in other units or formats (`stake`, `price`,
+ * `oddsFormat`), another line (`line`, `handicap`). Dropping one would place a bet other than the one
+ * the scanner asked for, so each is refused wherever it appears in a leg, whatever its value.
+ */
+export const LEG_TERMS_NOT_IN_CONTRACT = ['stake', 'price', 'oddsFormat', 'side', 'line', 'handicap'] as const;
+/** Pair keys a leg may repeat, only with the pair's value: a leg in another currency is another bet. */
+const PAIR_KEYS_A_LEG_MAY_REPEAT = ['currency', 'arbId', 'betPairId'] as const;
+const LEGS = [['positiveBet', 'positive'], ['hedgeBet', 'hedge']] as const;
+
+/** A raw leg's field when it is a string matching `pattern`, else null (the schema reports it). */
+function rawField(leg: Record<string, unknown>, key: string, pattern: RegExp): string | null {
+  const value = leg[key];
+  return typeof value === 'string' && pattern.test(value) ? value : null;
+}
+
+/**
+ * How bookmakers compare names: ignoring case (the reference simulator settles "Home" as "home";
+ * account logins are case-insensitive at most bookmakers). Valid identifiers are ASCII, so
+ * toLowerCase is a plain ASCII fold, independent of locale.
+ */
+export function sameIgnoringCase(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 /** "{whitelabel}:{provider}:{accountId}" of a raw leg after defaulting, or null if any part is invalid. */
 function rawAccountKey(leg: Record<string, unknown>, pair: Record<string, unknown>): string | null {
   const parts = [leg.whitelabel === undefined ? pair.whitelabel : leg.whitelabel,
@@ -214,17 +266,82 @@ function rawAccountKey(leg: Record<string, unknown>, pair: Record<string, unknow
   return valid ? parts.join(':') : null; // ':' cannot occur inside a valid identifier
 }
 
+/** Leg keys that conflict with the pair or would change the bet (see LEG_TERMS_NOT_IN_CONTRACT). */
+function legConflictErrors(raw: Record<string, unknown>, legs: Record<'positiveBet' | 'hedgeBet', Record<string, unknown>>): string[] {
+  const errors: string[] = [];
+  for (const [name] of LEGS) {
+    const leg = legs[name];
+    for (const key of PAIR_KEYS_A_LEG_MAY_REPEAT) {
+      if (key in leg && leg[key] !== raw[key]) {
+        errors.push(`${name}.${key} (${show(leg[key])}) is not the pair's ${key} (${show(raw[key])}); a leg may repeat it only unchanged`);
+      }
+    }
+    for (const key of LEG_TERMS_NOT_IN_CONTRACT) {
+      if (key in leg) errors.push(`${name}.${key} (${show(leg[key])}) is not in the contract and would change the bet; refused, not ignored`);
+    }
+  }
+  return errors;
+}
+
+/** Both legs on one account? Whitelabel, provider and account are compared ignoring case, as a bookmaker does. */
+function sameAccountErrors(raw: Record<string, unknown>, legs: Record<'positiveBet' | 'hedgeBet', Record<string, unknown>>): string[] {
+  const positiveAccount = rawAccountKey(legs.positiveBet, raw);
+  const hedgeAccount = rawAccountKey(legs.hedgeBet, raw);
+  if (positiveAccount === null || hedgeAccount === null || !sameIgnoringCase(positiveAccount, hedgeAccount)) return [];
+  const shown = show(legs.hedgeBet.accountId);
+  return [`hedgeBet.accountId (${shown}) is the positive leg's account (${positiveAccount}), compared ignoring case; the legs must use different accounts`];
+}
+
+/**
+ * One event and market, two selections that provably cover every outcome. Event and market must be
+ * equal exactly: the simulated bookmaker settles "EV-1" and "ev-1" as two events, so only an exact
+ * match proves one event. Selections must differ ignoring case, since bookmakers settle "HOME" as "home".
+ * Each comparison is the one that refuses when in doubt.
+ */
+function marketErrors(legs: Record<'positiveBet' | 'hedgeBet', Record<string, unknown>>): string[] {
+  const [positive, hedge] = [legs.positiveBet, legs.hedgeBet];
+  const errors: string[] = [];
+  for (const [key, pattern] of [['eventId', IDENTIFIER_RE], ['market', MARKET_RE]] as const) {
+    const [p, h] = [rawField(positive, key, pattern), rawField(hedge, key, pattern)];
+    if (p !== null && h !== null && p !== h) {
+      errors.push(`hedgeBet.${key} (${show(h)}) is not the positive leg's ${key} (${show(p)}); both legs must be on one event and market (compared exactly)`);
+    }
+  }
+  const [eventId, market] = [rawField(positive, 'eventId', IDENTIFIER_RE), rawField(positive, 'market', MARKET_RE)];
+  const [p, h] = [rawField(positive, 'selection', MARKET_RE), rawField(hedge, 'selection', MARKET_RE)];
+  if (errors.length > 0 || eventId === null || market === null || p === null || h === null) return errors;
+  if (sameIgnoringCase(p, h)) {
+    return [`hedgeBet.selection (${show(h)}) is the positive leg's selection (${show(p)}), compared ignoring case; the legs must back different selections`];
+  }
+  const coverage = legCoverage({ eventId, market, selection: p }, { eventId, market, selection: h });
+  if (coverage.uncoveredReason === null) return [];
+  return [`hedgeBet.selection (${show(h)}) and the positive leg's (${show(p)}) do not provably cover every outcome of market ${show(market)}: ${coverage.uncoveredReason}`];
+}
+
 /**
  * Rules across the two legs. Checked on the raw input, independently of the schema, so that they
  * are reported together with every other error (zod skips object refinements after a field error).
  */
 function crossLegErrors(raw: unknown): string[] {
   if (!isRecord(raw) || !isRecord(raw.positiveBet) || !isRecord(raw.hedgeBet)) return [];
-  const positiveAccount = rawAccountKey(raw.positiveBet, raw);
-  const hedgeAccount = rawAccountKey(raw.hedgeBet, raw);
-  if (positiveAccount === null || positiveAccount !== hedgeAccount) return [];
-  const shown = show(raw.hedgeBet.accountId);
-  return [`hedgeBet.accountId (${shown}) is the positive leg's account (${positiveAccount}); the legs must use different accounts`];
+  const legs = { positiveBet: raw.positiveBet, hedgeBet: raw.hedgeBet };
+  return [...legConflictErrors(raw, legs), ...sameAccountErrors(raw, legs), ...marketErrors(legs)];
+}
+
+/** Money rules of a parsed pair: its planned worst case over every outcome its legs can have, and its margin. */
+function moneyErrors(pair: BetPair, limits: ValidationLimits): string[] {
+  const worstCaseMinorMin = limits.worstCaseMinorMin ?? WORST_CASE_MINOR_MIN_DEFAULT;
+  const arbMarginBpsMax = limits.arbMarginBpsMax ?? ARB_MARGIN_BPS_MAX_DEFAULT;
+  const errors: string[] = [];
+  const worst = plannedWorstCase(pair);
+  if (worst.worstCaseMinor < worstCaseMinorMin) {
+    errors.push(`worstCaseMinor (${worst.worstCaseMinor}) < worstCaseMinorMin (${worstCaseMinorMin}): the planned pair loses that much when ${describeOutcome(worst.outcome)}`);
+  }
+  const marginBps = arbMarginBps(pair.positive.oddsMilli, pair.hedge.oddsMilli);
+  if (marginBps > arbMarginBpsMax) {
+    errors.push(`arbMarginBps (${marginBps}) > arbMarginBpsMax (${arbMarginBpsMax}): prices this far apart are a scanner bug or a palpable error a bookmaker voids later, not an arb`);
+  }
+  return errors;
 }
 
 function toLeg(leg: ParsedLeg, pair: ParsedJob): LegInput {
@@ -264,11 +381,28 @@ function schemaFor(limits: ValidationLimits): BetPairSchema {
   return cachedSchema.schema;
 }
 
-/** Validates raw job data into a BetPair, or returns every error found. Never throws on bad input. */
+function assertLimits(limits: ValidationLimits): void {
+  const { worstCaseMinorMin, arbMarginBpsMax } = limits;
+  invariant(worstCaseMinorMin === undefined || Number.isSafeInteger(worstCaseMinorMin), `worstCaseMinorMin (${worstCaseMinorMin}) is an integer`);
+  invariant(
+    arbMarginBpsMax === undefined || (Number.isSafeInteger(arbMarginBpsMax) && arbMarginBpsMax >= 0 && arbMarginBpsMax <= 10_000),
+    `arbMarginBpsMax (${arbMarginBpsMax}) is an integer in [0, 10000]`,
+  );
+}
+
+/**
+ * Validates raw job data into a BetPair that is an arbitrage, or returns every error found. Never
+ * throws on bad input.
+ */
 export function parseBetPair(raw: unknown, limits: ValidationLimits = defaultValidationLimits): ParseResult {
+  assertLimits(limits);
   const parsed = schemaFor(limits).safeParse(raw);
   const errors = parsed.success ? [] : parsed.error.issues.map((issue) => `${formatPath(issue.path)} ${issue.message}`);
   errors.push(...crossLegErrors(raw));
-  if (!parsed.success || errors.length > 0) return { ok: false, errors };
-  return { ok: true, pair: toBetPair(parsed.data) };
+  if (!parsed.success) return { ok: false, errors };
+  // The money rules need parsed odds and stakes; they run even when a cross-leg rule failed, so that
+  // the rejection shows what the pair would have risked (a same-side pair: both stakes).
+  const pair = toBetPair(parsed.data);
+  errors.push(...moneyErrors(pair, limits));
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, pair };
 }

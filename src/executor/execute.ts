@@ -39,7 +39,8 @@ function unknownProviders(pair: BetPair, deps: ExecutorDeps): string[] {
 }
 
 export async function executeJob(deps: ExecutorDeps, job: JobInput): Promise<JobResult> {
-  const parsed = parseBetPair(job.data, { stakeMinorMax: deps.config.stakeMinorMax });
+  const { stakeMinorMax, worstCaseMinorMin, arbMarginBpsMax } = deps.config;
+  const parsed = parseBetPair(job.data, { stakeMinorMax, worstCaseMinorMin, arbMarginBpsMax });
   const errors = parsed.ok ? unknownProviders(parsed.pair, deps) : parsed.errors;
   if (!parsed.ok || errors.length > 0) {
     await deps.store.emit([{ type: 'arb_rejected', data: { arbId: safeArbId(job.data), jobId: job.id, errors } }]);

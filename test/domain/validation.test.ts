@@ -1,4 +1,4 @@
-// Job validation: identifiers, odds, stakes, createdAt, leg defaults, cross-leg rules, error reporting.
+// Job validation: identifiers, odds, stakes, createdAt, leg defaults, cross-leg and arbitrage rules, error reporting.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -6,9 +6,12 @@ import { parseBetPair, parseIsoTimestampMs, type ParseResult } from '../../src/d
 import type { BetPair } from '../../src/domain/types.js';
 
 const limits = { stakeMinorMax: 100_000 };
+/** For tests of one field's parsing: no floor on the worst case, any margin, so other legs' terms do not matter. */
+const moneyRulesOff = { stakeMinorMax: 100_000, worstCaseMinorMin: -Number.MAX_SAFE_INTEGER, arbMarginBpsMax: 10_000 };
 
 type Json = Record<string, unknown>;
 
+/** A two-way arb: 10000 @ 2.2 on over, 11579 @ 1.9 on under; +421 whichever side wins. */
 function validJob(): Json {
   return {
     arbId: 'arb-1',
@@ -93,13 +96,14 @@ describe('parseBetPair on a valid job', () => {
     const job = validJob();
     leg(job, 'positiveBet').stakeMinor = 100_000;
     job.arbId = 'a'.repeat(64);
-    const pair = expectPair(parseBetPair(job, limits));
+    const pair = expectPair(parseBetPair(job, moneyRulesOff));
     assert.equal(pair.positive.stakeMinor, 100_000);
   });
 
   it('uses the default stakeMinorMax (100_000_00) when no limits are given', () => {
     const job = validJob();
-    leg(job, 'positiveBet').stakeMinor = 100_000_00;
+    Object.assign(leg(job, 'positiveBet'), { odds: '2.000', stakeMinor: 100_000_00 });
+    Object.assign(leg(job, 'hedgeBet'), { odds: '2.000', stakeMinor: 100_000_00 });
     assert.equal(parseBetPair(job).ok, true);
     leg(job, 'positiveBet').stakeMinor = 100_000_01;
     assert.deepEqual(expectErrors(parseBetPair(job)), ['positiveBet.stakeMinor (10000001) > stakeMinorMax (10000000)']);
@@ -148,7 +152,8 @@ describe('identifiers', () => {
 
   it('accepts dots and plus signs in market and selection, but not key separators', () => {
     const ok = validJob();
-    leg(ok, 'positiveBet').selection = '+1.5';
+    leg(ok, 'positiveBet').selection = 'home_+1.5';
+    leg(ok, 'hedgeBet').selection = 'away_-1.5';
     assert.equal(parseBetPair(ok, limits).ok, true);
     for (const value of ['a:b', 'a b', 'a{b', 'a*b', '', 'x'.repeat(65)]) {
       const job = validJob();
@@ -185,7 +190,7 @@ describe('odds', () => {
     it(`reads ${JSON.stringify(odds)} exactly as ${oddsMilli}`, () => {
       const job = validJob();
       leg(job, 'positiveBet').odds = odds;
-      assert.equal(expectPair(parseBetPair(job, limits)).positive.oddsMilli, oddsMilli);
+      assert.equal(expectPair(parseBetPair(job, moneyRulesOff)).positive.oddsMilli, oddsMilli);
     });
   }
 
@@ -360,7 +365,7 @@ describe('both legs on one account', () => {
     delete leg(job, 'hedgeBet').provider;
     leg(job, 'hedgeBet').accountId = 'acc-1';
     assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
-      `hedgeBet.accountId ("acc-1") is the positive leg's account (wl1:bookA:acc-1); the legs must use different accounts`,
+      `hedgeBet.accountId ("acc-1") is the positive leg's account (wl1:bookA:acc-1), compared ignoring case; the legs must use different accounts`,
     ]);
   });
 
@@ -390,6 +395,175 @@ describe('both legs on one account', () => {
     leg(job, 'hedgeBet').whitelabel = 'wl2';
     assert.equal(parseBetPair(job, limits).ok, true);
   });
+});
+
+describe('when both legs are on the same selection', () => {
+  for (const hedgeSelection of ['over', 'OVER', 'Over']) {
+    it(`refuses over / ${hedgeSelection} (selections compared ignoring case) and names the loss when both lose`, () => {
+      const job = validJob();
+      leg(job, 'hedgeBet').selection = hedgeSelection;
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+        `hedgeBet.selection ("${hedgeSelection}") is the positive leg's selection ("over"), compared ignoring case; the legs must back different selections`,
+        'worstCaseMinor (-21579) < worstCaseMinorMin (0): the planned pair loses that much when positive lost, hedge lost',
+      ]);
+    });
+  }
+});
+
+describe('when the hedge is on another event or market', () => {
+  const rows: Array<[string, string, string]> = [
+    ['eventId', 'ev-2', 'another event'],
+    ['eventId', 'EV-1', 'the event written in another case (a bookmaker may settle it as another event)'],
+    ['market', 'match_winner', 'another market'],
+    ['market', 'OVER_UNDER_2.5', 'the market written in another case'],
+  ];
+  for (const [field, value, what] of rows) {
+    it(`refuses ${what}`, () => {
+      const job = validJob();
+      leg(job, 'hedgeBet')[field] = value;
+      const shown = field === 'eventId' ? '"ev-1"' : '"over_under_2.5"';
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+        `hedgeBet.${field} ("${value}") is not the positive leg's ${field} (${shown}); both legs must be on one event and market (compared exactly)`,
+        'worstCaseMinor (-21579) < worstCaseMinorMin (0): the planned pair loses that much when positive lost, hedge lost',
+      ]);
+    });
+  }
+});
+
+describe('when both legs use one account written in another case', () => {
+  it('refuses it: whitelabel, provider and account are compared ignoring case', () => {
+    for (const [whitelabel, provider, accountId] of [['wl1', 'bookA', 'ACC-1'], ['WL1', 'BOOKA', 'Acc-1']]) {
+      const job = validJob();
+      Object.assign(leg(job, 'hedgeBet'), { whitelabel, provider, accountId });
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+        `hedgeBet.accountId ("${accountId}") is the positive leg's account (wl1:bookA:acc-1), compared ignoring case; the legs must use different accounts`,
+      ]);
+    }
+  });
+});
+
+describe('when the selections do not provably cover every outcome', () => {
+  const rows: Array<{ positive: string; hedge: string; market?: string; why: string }> = [
+    { positive: 'home', hedge: 'over', why: 'the selections are of two kinds (home_away, over_under)' },
+    { positive: 'home', hedge: 'draw', why: '"draw" is not a known selection' },
+    { positive: '+1.5', hedge: '-1.5', why: '"+1.5" is not a known selection' },
+    { positive: 'over_2.25', hedge: 'under_2.25', why: '"over_2.25" is a split (quarter) line, settled half won/half lost' },
+    { positive: 'over_3.5', hedge: 'under_2.5', why: 'positive lost, hedge lost can happen' },
+    { positive: 'over_2.5', hedge: 'under_2', why: 'positive lost, hedge void can happen' },
+    { positive: 'home_+1.5', hedge: 'home_-1.5', why: 'positive lost, hedge lost can happen' },
+    { positive: 'home_1.5', hedge: 'away_-1.5', why: '"home_1.5" has a handicap without a sign' },
+    { positive: 'over_-2.5', hedge: 'under_-2.5', why: '"over_-2.5" has a signed total line' },
+    { positive: 'yes_1.5', hedge: 'no_1.5', why: '"yes_1.5" has a line, which yes_no selections do not take' },
+    { positive: 'home', hedge: 'away_+1.5', why: 'one selection has a line and the other does not' },
+    { positive: '1', hedge: '2', market: '1x2', why: 'market "1x2" is three-way (a draw neither leg backs)' },
+    { positive: 'home', hedge: 'away', market: 'match_result_3way', why: 'market "match_result_3way" is three-way (a draw neither leg backs)' },
+  ];
+  for (const row of rows) {
+    it(`refuses ${row.positive} / ${row.hedge}${row.market ? ` on ${row.market}` : ''}: ${row.why}`, () => {
+      const job = validJob();
+      Object.assign(leg(job, 'positiveBet'), { selection: row.positive, ...(row.market ? { market: row.market } : {}) });
+      Object.assign(leg(job, 'hedgeBet'), { selection: row.hedge, ...(row.market ? { market: row.market } : {}) });
+      const errors = expectErrors(parseBetPair(job, limits));
+      const market = row.market ?? 'over_under_2.5';
+      assert.equal(errors[0], `hedgeBet.selection ("${row.hedge}") and the positive leg's ("${row.positive}") do not provably cover every outcome of market "${market}": ${row.why}`);
+      assert.match(errors[1] ?? '', /^worstCaseMinor \(-\d+\) < worstCaseMinorMin \(0\)/, 'and the loss it risks');
+    });
+  }
+});
+
+describe('when the selections are a known opposite pair', () => {
+  const rows: Array<[string, string]> = [
+    ['home', 'away'], ['Home', 'AWAY'], ['1', '2'], ['yes', 'no'], ['back', 'lay'], ['over', 'under'],
+    ['over_2.5', 'under_2.5'], ['UNDER_0.5', 'Over_0.5'], ['home_-1.5', 'away_+1.5'], ['home_+0.5', 'away_-0.5'],
+    ['1_-2', '2_+2'], ['home_0', 'away_0'], ['over_2', 'under_2'],
+    ['over_2.5', 'under_3.5'], ['home_+1.5', 'away_+1.5'], // middles: both may win, neither can lose alone
+  ];
+  for (const [positive, hedge] of rows) {
+    it(`accepts ${positive} / ${hedge}`, () => {
+      const job = validJob();
+      leg(job, 'positiveBet').selection = positive;
+      leg(job, 'hedgeBet').selection = hedge;
+      expectPair(parseBetPair(job, limits));
+    });
+  }
+});
+
+describe('when the planned worst case is below worstCaseMinorMin', () => {
+  it('refuses both legs at 1.010 (a loss whichever side wins) and names the losing outcome', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').odds = '1.010';
+    leg(job, 'hedgeBet').odds = '1.010';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      'worstCaseMinor (-11479) < worstCaseMinorMin (0): the planned pair loses that much when positive won, hedge lost',
+    ]);
+  });
+
+  it('refuses a pair one minor unit short of break-even by default (floor 0), and accepts it under a floor of -5', () => {
+    const job = validJob();
+    Object.assign(leg(job, 'positiveBet'), { odds: '2.000', stakeMinor: 10_000 });
+    Object.assign(leg(job, 'hedgeBet'), { odds: '2.000', stakeMinor: 9_999 });
+    const refused = ['worstCaseMinor (-1) < worstCaseMinorMin (0): the planned pair loses that much when positive lost, hedge won'];
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), refused);
+    assert.deepEqual(expectErrors(parseBetPair(job)), refused);
+    expectPair(parseBetPair(job, { ...limits, worstCaseMinorMin: -5 }));
+  });
+
+  it('applies a positive floor (a minimum profit) to the worst outcome', () => {
+    expectPair(parseBetPair(validJob(), { ...limits, worstCaseMinorMin: 421 }));
+    assert.deepEqual(expectErrors(parseBetPair(validJob(), { ...limits, worstCaseMinorMin: 422 })), [
+      'worstCaseMinor (421) < worstCaseMinorMin (422): the planned pair loses that much when positive won, hedge lost',
+    ]);
+  });
+});
+
+describe('when the prices leave an implausible margin', () => {
+  it('refuses odds 1000 / 1000 (a 99.8 % margin: a scanner bug or a palpable error, not an arb)', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').odds = 1000;
+    leg(job, 'hedgeBet').odds = '1000';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      'arbMarginBps (9980) > arbMarginBpsMax (2000): prices this far apart are a scanner bug or a palpable error a bookmaker voids later, not an arb',
+    ]);
+  });
+
+  it('accepts a margin equal to arbMarginBpsMax and refuses one basis point more', () => {
+    const job = validJob();
+    Object.assign(leg(job, 'positiveBet'), { odds: '2.500', stakeMinor: 10_000 });
+    Object.assign(leg(job, 'hedgeBet'), { odds: '2.500', stakeMinor: 10_000 }); // 1 − 2/2.5 = 20 %
+    expectPair(parseBetPair(job, limits));
+    assert.equal(expectErrors(parseBetPair(job, { ...limits, arbMarginBpsMax: 1_999 })).length, 1);
+  });
+});
+
+describe('when a leg carries a field the contract does not honour', () => {
+  it('refuses a leg currency other than the pair\'s, and accepts the same one', () => {
+    const job = validJob();
+    leg(job, 'hedgeBet').currency = 'USD';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      'hedgeBet.currency ("USD") is not the pair\'s currency ("EUR"); a leg may repeat it only unchanged',
+    ]);
+    leg(job, 'hedgeBet').currency = 'EUR';
+    expectPair(parseBetPair(job, limits));
+  });
+
+  it('refuses a leg arbId or betPairId other than the pair\'s', () => {
+    const job = validJob();
+    leg(job, 'positiveBet').arbId = 'arb-2';
+    leg(job, 'hedgeBet').betPairId = 'pair_1';
+    assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+      'positiveBet.arbId ("arb-2") is not the pair\'s arbId ("arb-1"); a leg may repeat it only unchanged',
+    ]);
+  });
+
+  for (const [key, value] of [['side', 'lay'], ['stake', 100], ['price', 2.2], ['oddsFormat', 'american'], ['line', 2.5], ['handicap', '-1.5']] as const) {
+    it(`refuses a leg ${key} (it would change the bet), whatever its value`, () => {
+      const job = validJob();
+      leg(job, 'positiveBet')[key] = value;
+      assert.deepEqual(expectErrors(parseBetPair(job, limits)), [
+        `positiveBet.${key} (${JSON.stringify(value)}) is not in the contract and would change the bet; refused, not ignored`,
+      ]);
+    });
+  }
 });
 
 describe('createdAt in the forms RFC 3339 allows', () => {

@@ -59,6 +59,36 @@ describe('intake and preflight', () => {
     });
   });
 
+  describe('when the pair is not an arbitrage', () => {
+    async function expectRejectedAndNothingPlaced(pair: Record<string, unknown> & { arbId: string }, errorStarts: string[]) {
+      const jobId = await h.enqueue(pair);
+      const rejected = await rejectionOf(jobId);
+      const errors = rejected.data.errors as string[];
+      for (const start of errorStarts) assert.ok(errors.some((e) => e.startsWith(start)), `${start}… in ${JSON.stringify(errors)}`);
+      assert.equal(rejected.data.arbId, pair.arbId);
+      assert.deepEqual(eventsFor(await h.events(), pair.arbId).map((e) => e.type), ['arb_rejected'], 'no preflight, no bet');
+      assert.equal(placedFor(pair.arbId), 0, 'nothing at either simulator');
+      assert.equal(await h.redis.exists(`lock:arb:${pair.arbId}`), 0, 'no lease taken');
+    }
+
+    it('refuses both legs on one selection with arb_rejected, naming the loss, and places nothing', async () => {
+      const pair = makePair({}, { hedge: { selection: 'HOME' } });
+      await expectRejectedAndNothingPlaced(pair, [
+        'hedgeBet.selection ("HOME") is the positive leg\'s selection ("home")',
+        'worstCaseMinor (-20244) < worstCaseMinorMin (0)',
+      ]);
+    });
+
+    it('refuses a hedge on another event, and a pair that loses whichever side wins', async () => {
+      await expectRejectedAndNothingPlaced(makePair({}, { hedge: { eventId: 'ev-elsewhere' } }), ['hedgeBet.eventId ("ev-elsewhere")']);
+      await expectRejectedAndNothingPlaced(makePair({}, { positive: { odds: '1.010' }, hedge: { odds: '1.010' } }), ['worstCaseMinor (-10144)']);
+    });
+
+    it('refuses a leg in another currency than the pair', async () => {
+      await expectRejectedAndNothingPlaced(makePair({}, { hedge: { currency: 'GBP' } }), ['hedgeBet.currency ("GBP")']);
+    });
+  });
+
   it('blocks a stale pair (createdAt older than arbAgeMsMax)', async () => {
     const pair = makePair({ createdAt: new Date(Date.now() - 6_000).toISOString() });
     await h.enqueue(pair);
