@@ -20,11 +20,17 @@
 //   at the job's stake and odds; its failure is ignored: no retry, no alert, no exposure record.
 // - No settlement polling, no reconciliation, no events, no audit trail. Errors are logged and the job
 //   completes ("logged and went on").
+// - Input is checked for shape only (ids, odds, stakes): no kill switch, no staleness, and none of the
+//   executor's own rules on what a pair must be (that its legs form an arb, leg terms it cannot honour).
+//   It does not share parseBetPair, which grows those rules: a pair on one side, or on two events, is
+//   executed here as the audited worker executed it.
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { parseOdds } from '../src/domain/money.js';
 import { clientRefFor } from '../src/domain/pair.js';
 import type { BetPair, LegInput, LegRole } from '../src/domain/types.js';
-import { parseBetPair } from '../src/domain/validation.js';
+import { CURRENCY_RE, IDENTIFIER_RE, MARKET_RE } from '../src/domain/validation.js';
 import type { PlaceOutcome, Provider } from '../src/providers/provider.js';
 
 export interface NaiveWorkerOptions {
@@ -93,11 +99,37 @@ function cooldownKey(leg: LegInput): string {
   return `cooldown:${leg.whitelabel}:${leg.provider}:${leg.accountId}`;
 }
 
+const id = z.string().regex(IDENTIFIER_RE);
+const marketName = z.string().regex(MARKET_RE);
+const odds = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const result = parseOdds(String(value));
+  if (result.ok) return result.oddsMilli;
+  ctx.addIssue({ code: 'custom', message: result.reason });
+  return z.NEVER;
+});
+// Unknown keys (a leg's own currency, say) are dropped, as the audited schema did.
+const naiveLeg = z.object({
+  betId: id, accountId: id, provider: id.optional(), whitelabel: id.optional(), eventId: id,
+  market: marketName, selection: marketName, odds, stakeMinor: z.number().int().positive(),
+});
+const naivePairSchema = z.object({ arbId: id, betPairId: id, whitelabel: id, provider: id, currency: z.string().regex(CURRENCY_RE), positiveBet: naiveLeg, hedgeBet: naiveLeg });
+
+/** The audited system's input check: the job's shape, nothing about whether it is an arb. Null when malformed. */
+export function parseNaively(data: unknown): BetPair | null {
+  const parsed = naivePairSchema.safeParse(data);
+  if (!parsed.success) return null;
+  const job = parsed.data;
+  const leg = (l: z.output<typeof naiveLeg>): LegInput => ({
+    betId: l.betId, accountId: l.accountId, provider: l.provider ?? job.provider, whitelabel: l.whitelabel ?? job.whitelabel,
+    eventId: l.eventId, market: l.market, selection: l.selection, oddsMilli: l.odds, stakeMinor: l.stakeMinor,
+  });
+  return { arbId: job.arbId, betPairId: job.betPairId, whitelabel: job.whitelabel, provider: job.provider, currency: job.currency, createdAtMs: null, positive: leg(job.positiveBet), hedge: leg(job.hedgeBet) };
+}
+
 /** One pair, the audited way: check memory, bet, then remember the cooldown. */
 export async function executeNaively(deps: NaiveDeps, data: unknown): Promise<NaiveOutcome> {
-  const parsed = parseBetPair(data);
-  if (!parsed.ok) return 'invalid';
-  const pair = parsed.pair;
+  const pair = parseNaively(data);
+  if (pair === null) return 'invalid';
   const positiveProvider = deps.providers.get(pair.positive.provider);
   const hedgeProvider = deps.providers.get(pair.hedge.provider);
   if (!positiveProvider || !hedgeProvider) return 'invalid';

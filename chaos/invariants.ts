@@ -2,7 +2,7 @@
 import { reconcile, type SettlementOutcome } from '../src/domain/settlement.js';
 import { isFinalBetStatus } from '../src/domain/types.js';
 import type { SimLogEntry } from '../src/sim/bookmaker.js';
-import type { ChaosSnapshot, PairPlan } from './snapshot.js';
+import type { ChaosSnapshot, JournalPlacement, PairPlan, StreamRow } from './snapshot.js';
 
 export interface InvariantResult {
   id: number;
@@ -50,6 +50,8 @@ export interface BetFact {
   /** The bookmaker's final view: accepted, rejected, pending or a settled status. */
   status: string;
   accepted: boolean;
+  /** When it got its (latest) final result at the bookmaker; absent while unsettled. */
+  settledAtMs?: number;
 }
 
 const placingStates = new Set(['received', 'positive_placing', 'hedge_placing']);
@@ -83,6 +85,11 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
+/** A committing request whose answer never reached the executor: it can only learn of the bet by a lookup. */
+function answerLost(decision: SimLogEntry['decision']): boolean {
+  return decision === 'timeout_after_commit' || decision === 'commit_late';
+}
+
 function isAcceptedStatus(status: string): boolean {
   return status === 'accepted' || isFinalBetStatus(status);
 }
@@ -100,13 +107,15 @@ export function betFacts(s: ChaosSnapshot): BetFact[] {
       if (entry.ticketId === undefined || seen.has(entry.ticketId)) continue;
       seen.add(entry.ticketId);
       const final = finals.get(entry.ticketId);
-      const loggedStatus = entry.decision === 'timeout_after_commit' ? 'accepted' : entry.decision;
+      const loggedStatus = answerLost(entry.decision) ? 'accepted' : entry.decision;
       const status = final?.status ?? loggedStatus;
       facts.push({
         book: book.name, ticketId: entry.ticketId, clientRef: entry.clientRef, accountId: entry.accountId, ref: legOf(entry.clientRef),
-        committedAtMs: entry.atMs, committedSeq: entry.seq, committedDecision: entry.decision,
+        // A late commit is logged when its request arrives and committed later.
+        committedAtMs: final?.committedAtMs ?? entry.atMs, committedSeq: entry.seq, committedDecision: entry.decision,
         requestedStakeMinor: entry.stakeMinor, stakeMinor: final?.stakeMinor ?? entry.acceptedStakeMinor ?? 0,
         status, accepted: isAcceptedStatus(status),
+        ...(final?.settledAtMs !== undefined ? { settledAtMs: final.settledAtMs } : {}),
       });
     }
   }
@@ -122,23 +131,35 @@ function plansByArb(s: ChaosSnapshot): Map<string, PairPlan> {
   return new Map(s.plans.filter((p) => !p.invalid).map((p) => [p.arbId, p]));
 }
 
-/** Arbs and bet pairs with an exposure record, a review entry or an exposure alert. */
-function exposedIndex(s: ChaosSnapshot, records: 'all' | 'review'): { arbs: Set<string>; pairs: Set<string> } {
-  const arbs = new Set<string>();
-  const pairs = new Set<string>();
-  const sources = records === 'all' ? [...Object.values(s.exposureKeys), ...Object.values(s.reviewOpen)] : Object.values(s.reviewOpen);
-  for (const record of sources) {
-    if (typeof record.arb_id === 'string') arbs.add(record.arb_id);
-    if (typeof record.bet_pair_id === 'string') pairs.add(record.bet_pair_id);
-  }
-  if (records === 'all') {
-    for (const e of s.events) if (e.type === 'exposure_alert' && typeof e.data.arbId === 'string') arbs.add(e.data.arbId);
-  }
-  return { arbs, pairs };
+/** The arb a review entry is about: its record's arb_id (open entries), or its resolution's record (resolved ones). */
+function reviewArbOf(entry: Record<string, unknown>): string | null {
+  if (typeof entry.arb_id === 'string') return entry.arb_id;
+  const record = entry.record;
+  if (typeof record !== 'object' || record === null) return null;
+  const arbId = (record as Record<string, unknown>).arb_id;
+  return typeof arbId === 'string' ? arbId : null;
 }
 
-function isExposed(index: { arbs: Set<string>; pairs: Set<string> }, arbId: string, plan: PairPlan | undefined): boolean {
-  return index.arbs.has(arbId) || (plan !== undefined && index.pairs.has(plan.betPairId));
+/** Review entries (open and resolved) by the arb they name, as JSON text, for "does it name this bet". */
+function reviewTextByArb(s: ChaosSnapshot): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const entry of [...Object.values(s.reviewOpen), ...Object.values(s.reviewResolved)]) {
+    const arbId = reviewArbOf(entry);
+    if (arbId !== null) texts.set(arbId, `${texts.get(arbId) ?? ''}${JSON.stringify(entry)}`);
+  }
+  return texts;
+}
+
+/**
+ * Arbs with an exposure: `all` = an exposure record, a review entry (open or resolved) or an exposure alert
+ * naming the arb; `review` = a review entry only. Matched by arb, never by betPairId: arbs may share one.
+ */
+function exposedArbs(s: ChaosSnapshot, records: 'all' | 'review'): Set<string> {
+  const arbs = new Set(reviewTextByArb(s).keys());
+  if (records === 'review') return arbs;
+  for (const record of Object.values(s.exposureKeys)) if (typeof record.arb_id === 'string') arbs.add(record.arb_id);
+  for (const e of s.events) if (e.type === 'exposure_alert' && typeof e.data.arbId === 'string') arbs.add(e.data.arbId);
+  return arbs;
 }
 
 function betName(b: BetFact): string {
@@ -196,14 +217,13 @@ export function checkHedgeAfterPositive(s: ChaosSnapshot, bets: readonly BetFact
 /** 3. Every accepted positive has an accepted hedge within the deadline, or an exposure record or alert. */
 export function checkHedgedOrAlerted(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
   const t = new Tally();
-  const plans = plansByArb(s);
-  const exposed = exposedIndex(s, 'all');
+  const exposed = exposedArbs(s, 'all');
   const hedges = acceptedLegs(bets, 'h');
   for (const [arbId, positives] of acceptedLegs(bets, 'p')) {
     t.checked += 1;
     const positive = positives[0] as BetFact;
     const hedge = hedges.get(arbId)?.[0];
-    if (isExposed(exposed, arbId, plans.get(arbId))) continue;
+    if (exposed.has(arbId)) continue;
     if (hedge === undefined) {
       t.violate(`${arbId}: positive ${betName(positive)} accepted, no accepted hedge and no exposure record or alert`);
       continue;
@@ -273,9 +293,13 @@ function unfinishedState(state: string | undefined, settlementExpected: boolean)
 export function checkTerminal(s: ChaosSnapshot): InvariantResult {
   const t = new Tally();
   const settlementExpected = s.settlementExpected ?? s.executor === 'ours';
+  const refused = new Set(s.events.filter((e) => e.type === 'arb_rejected' && typeof e.data.arbId === 'string').map((e) => e.data.arbId as string));
   for (const plan of s.plans.filter((p) => !p.invalid)) {
     t.checked += 1;
-    const why = unfinishedState(s.journalStates[plan.arbId], settlementExpected);
+    const state = s.journalStates[plan.arbId];
+    // A createdAt far ahead may be refused at intake rather than blocked: both are ends.
+    if (state === undefined && plan.refusable === true && refused.has(plan.arbId)) continue;
+    const why = unfinishedState(state, settlementExpected);
     if (why !== null) t.violate(`${plan.arbId}: ${why}`);
   }
   const invalidDeliveries = s.plans.filter((p) => p.invalid).reduce((sum, p) => sum + p.deliveries, 0);
@@ -298,24 +322,31 @@ export function checkTerminal(s: ChaosSnapshot): InvariantResult {
 /** 7. Nothing left in doubt without a review entry: journal in-doubt states, and every bet whose answer was lost. */
 export function checkInDoubtReviewed(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
   const t = new Tally();
-  const plans = plansByArb(s);
-  const review = exposedIndex(s, 'review');
+  const review = exposedArbs(s, 'review');
   for (const [arbId, state] of Object.entries(s.journalStates)) {
     if (state !== 'positive_in_doubt' && state !== 'hedge_in_doubt') continue;
     t.checked += 1;
-    if (!isExposed(review, arbId, plans.get(arbId))) t.violate(`${arbId}: journal ${state} without a review entry`);
+    if (!review.has(arbId)) t.violate(`${arbId}: journal ${state} without a review entry`);
   }
   // The executor learned of a bet when it announced it accepted: bet_accepted is written in the same
   // atomic step as the journal transition that records the leg accepted.
   const learned = new Set(s.events.filter((e) => e.type === 'bet_accepted' && typeof e.data.clientRef === 'string').map((e) => e.data.clientRef as string));
-  for (const bet of bets.filter((b) => b.committedDecision === 'timeout_after_commit')) {
+  // A void bet returns its stake: nothing is at risk if nobody learns of it (a hedge sent beside it is #10's).
+  for (const bet of bets.filter((b) => answerLost(b.committedDecision) && b.accepted && b.status !== 'void')) {
     t.checked += 1;
     const arbId = bet.ref?.arbId ?? bet.clientRef;
-    if (learned.has(bet.clientRef) || isExposed(review, arbId, plans.get(arbId))) continue;
+    if (learned.has(bet.clientRef) || review.has(arbId)) continue;
     t.violate(`${arbId}: ${betName(bet)} taken but its answer was lost; never announced accepted and no review entry (journal: ${s.journalStates[arbId] ?? 'none'})`);
   }
   return t.result(7, 'nothing in doubt without a review flag');
 }
+
+/**
+ * The event a re-reconciliation writes (issue 7, re-settlement: a bet's result changed after the pair was
+ * reconciled). ASSUMED name, with arb_settled's fields (positiveStatus, hedgeStatus, actualOutcome,
+ * exposureReason); change it here if the executor names it otherwise.
+ */
+export const reReconciliationEvent = 'arb_resettled';
 
 /** The classification a settled arb should carry, from the simulators' final statuses (placement exposures keep their reason). */
 function expectedSettlement(positive: BetFact, hedge: BetFact, settled: Record<string, unknown>, alerts: Set<string>): { actualOutcome: string; exposureReason: string | null } {
@@ -328,10 +359,32 @@ function expectedSettlement(positive: BetFact, hedge: BetFact, settled: Record<s
   return { actualOutcome: verdict.actualOutcome, exposureReason: verdict.exposure ? verdict.reason : null };
 }
 
-/** 8. Every arb whose two legs are final at the simulators is reconciled exactly once, as the simulators' statuses say. */
+function rowsByArb(s: ChaosSnapshot, type: string): Map<string, StreamRow[]> {
+  return groupBy(s.events.filter((e) => e.type === type && typeof e.data.arbId === 'string'), (e) => e.data.arbId as string);
+}
+
+/** The arb's latest reconciliation, first or re-reconciliation (the events stream is in order). */
+function lastReconciliation(first: StreamRow[], again: StreamRow[]): StreamRow | undefined {
+  const last = [first.at(-1), again.at(-1)].filter((r): r is StreamRow => r !== undefined);
+  return last.sort((a, b) => compareStreamIds(a.id, b.id)).at(-1);
+}
+
+/** Orders Redis stream ids ("ms-seq") numerically. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
+/**
+ * 8. Every arb whose two legs are final at the simulators is reconciled exactly once (one arb_settled), and
+ * its latest reconciliation (arb_settled or a re-reconciliation after a re-settled result) classifies it
+ * as the simulators' final statuses say.
+ */
 export function checkReconciled(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
   const t = new Tally();
-  const settledRows = groupBy(s.events.filter((e) => e.type === 'arb_settled' && typeof e.data.arbId === 'string'), (e) => e.data.arbId as string);
+  const settledRows = rowsByArb(s, 'arb_settled');
+  const againRows = rowsByArb(s, reReconciliationEvent);
   const alertsByArb = new Map<string, Set<string>>();
   for (const e of s.events) {
     if (e.type !== 'exposure_alert' || typeof e.data.arbId !== 'string' || !placementExposureReasons.has(String(e.data.exposure_reason))) continue;
@@ -339,6 +392,7 @@ export function checkReconciled(s: ChaosSnapshot, bets: readonly BetFact[]): Inv
   }
   const hedges = acceptedLegs(bets, 'h');
   const inScope = new Set<string>();
+  const twice = (arbId: string, rows: StreamRow[]) => t.violate(`${arbId}: reconciled ${rows.length} times (arb_settled ${rows.map((r) => r.id).join(', ')})`);
   for (const [arbId, positives] of acceptedLegs(bets, 'p')) {
     const positive = positives[0] as BetFact;
     const hedge = hedges.get(arbId)?.[0];
@@ -346,25 +400,208 @@ export function checkReconciled(s: ChaosSnapshot, bets: readonly BetFact[]): Inv
     inScope.add(arbId);
     t.checked += 1;
     const rows = settledRows.get(arbId) ?? [];
-    const row = rows[0];
-    if (row === undefined) {
+    if (rows.length === 0) {
       t.violate(`${arbId}: ${positive.status}/${hedge.status} at the bookmakers, never reconciled (no arb_settled)`);
       continue;
     }
     if (rows.length > 1) {
-      t.violate(`${arbId}: reconciled ${rows.length} times (arb_settled ${rows.map((r) => r.id).join(', ')})`);
+      twice(arbId, rows);
       continue;
     }
+    const again = againRows.get(arbId) ?? [];
+    const row = lastReconciliation(rows, again) as StreamRow;
     const want = expectedSettlement(positive, hedge, row.data, alertsByArb.get(arbId) ?? new Set());
     const got = { actualOutcome: row.data.actualOutcome, exposureReason: row.data.exposureReason ?? null };
     if (got.actualOutcome !== want.actualOutcome || got.exposureReason !== want.exposureReason) {
-      t.violate(`${arbId}: arb_settled says ${String(got.actualOutcome)} / ${String(got.exposureReason)}, the bookmakers' ${positive.status}/${hedge.status} give ${want.actualOutcome} / ${String(want.exposureReason)}`);
+      const which = again.length > 0 ? `its last re-reconciliation (${reReconciliationEvent} ${row.id})` : 'arb_settled';
+      t.violate(`${arbId}: ${which} says ${String(got.actualOutcome)} / ${String(got.exposureReason)}, the bookmakers' final ${positive.status}/${hedge.status} give ${want.actualOutcome} / ${String(want.exposureReason)}`);
     }
   }
-  for (const [arbId, rows] of settledRows) {
-    if (!inScope.has(arbId) && rows.length > 1) t.violate(`${arbId}: reconciled ${rows.length} times (arb_settled ${rows.map((r) => r.id).join(', ')})`);
+  for (const [arbId, rows] of settledRows) if (!inScope.has(arbId) && rows.length > 1) twice(arbId, rows);
+  for (const [arbId, rows] of againRows) {
+    if (!settledRows.has(arbId)) t.violate(`${arbId}: re-reconciled (${reReconciliationEvent} ${rows[0]?.id}) but never reconciled first`);
   }
   return t.result(8, 'every settled pair reconciled once, rightly');
+}
+
+/** Where the journal records a client reference, if anywhere. */
+function journalPlacementOf(s: ChaosSnapshot, arbId: string, clientRef: string): JournalPlacement | undefined {
+  const doc = s.journalDocs[arbId];
+  if (doc === undefined) return undefined;
+  return [doc.positive, ...doc.hedges].find((p): p is JournalPlacement => p !== null && p.clientRef === clientRef);
+}
+
+/** Statuses that say "the bookmaker does not hold this bet": a record keeping one beside a live bet is wrong. */
+const notHeldStatuses = new Set(['planned', 'rejected', 'not_placed']);
+
+function journalSays(s: ChaosSnapshot, arbId: string, placement: JournalPlacement | undefined): string {
+  if (s.journalDocs[arbId] === undefined) return 'no journal';
+  if (placement === undefined) return `no placement of it (state ${s.journalDocs[arbId]?.state})`;
+  return `${placement.status}${placement.ticketId ? ` as ${placement.ticketId}` : ''} (state ${s.journalDocs[arbId]?.state})`;
+}
+
+/**
+ * 9. The records say what the bookmakers hold. Every accepted bet of a valid arb is named by the arb's journal
+ * with its ticket (accepted, or settled/void as the executor learned), or is in doubt with a review entry, or
+ * is named by a review entry of the arb (a possibly-sent placement); every placement the journal records as
+ * accepted is held by its bookmaker under that ticket.
+ */
+export function checkRecordsMatchBookmaker(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
+  const t = new Tally();
+  const plans = plansByArb(s);
+  const reviews = reviewTextByArb(s);
+  for (const bet of bets) {
+    if (!bet.accepted || bet.ref === null || !plans.has(bet.ref.arbId)) continue;
+    t.checked += 1;
+    const arbId = bet.ref.arbId;
+    const placement = journalPlacementOf(s, arbId, bet.clientRef);
+    const review = reviews.get(arbId);
+    if (placement?.ticketId === bet.ticketId && !notHeldStatuses.has(placement.status)) continue;
+    if (placement?.status === 'in_doubt' && review !== undefined) continue;
+    if (review !== undefined && (review.includes(`"${bet.clientRef}"`) || review.includes(`"${bet.ticketId}"`))) continue;
+    const reviewNote = review === undefined ? 'no review entry' : 'its review entry does not name it';
+    t.violate(`${arbId}: ${betName(bet)} is live at the bookmaker; the journal says ${journalSays(s, arbId, placement)} and ${reviewNote}`);
+  }
+  const held = new Map(bets.map((b) => [`${b.book}|${b.ticketId}`, b]));
+  for (const [arbId, doc] of Object.entries(s.journalDocs)) {
+    for (const p of [doc.positive, ...doc.hedges]) {
+      if (p === null || p.status !== 'accepted') continue;
+      t.checked += 1;
+      const bet = p.ticketId === undefined ? undefined : held.get(`${p.provider}|${p.ticketId}`);
+      if (bet !== undefined && bet.clientRef === p.clientRef && bet.accepted) continue;
+      const holds = bet === undefined ? 'no such bet' : betName(bet);
+      t.violate(`${arbId}: the journal says ${p.clientRef} accepted as ${p.ticketId ?? '(no ticket)'} at ${p.provider}, the bookmaker holds ${holds}`);
+    }
+  }
+  return t.result(9, 'records say what the bookmakers hold');
+}
+
+/**
+ * 10. No hedge request reaches a bookmaker when every positive of its arb taken by then was already settled
+ * (void, won, lost, half_*) at the bookmaker: a settled positive is not hedged. One count per arb.
+ */
+export function checkNoHedgeAfterSettledPositive(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
+  const t = new Tally();
+  const positives = acceptedLegs(bets, 'p');
+  const requests = s.books.flatMap((book) => book.log.map((entry) => ({ book: book.name, entry, ref: legOf(entry.clientRef) })));
+  const hedgeRequests = groupBy(requests.filter((r) => r.ref?.leg === 'h'), (r) => (r.ref as RefParts).arbId);
+  for (const [arbId, hedgeRequestsOfArb] of hedgeRequests) {
+    const taken = positives.get(arbId) ?? [];
+    let counted = false;
+    let offending: string | null = null;
+    for (const { book, entry } of hedgeRequestsOfArb) {
+      const before = taken.filter((p) => p.committedAtMs <= entry.atMs);
+      if (before.length === 0) continue; // a hedge before any positive is #2's
+      counted = true;
+      if (before.some((p) => p.settledAtMs === undefined || p.settledAtMs > entry.atMs)) continue;
+      const p = before[0] as BetFact;
+      offending ??= `${arbId}: hedge request ${entry.clientRef} reached ${book} at ${entry.atMs} ms, ${entry.atMs - (p.settledAtMs ?? 0)} ms after its positive ${betName(p)} was settled at the bookmaker`;
+    }
+    if (counted) t.checked += 1;
+    if (offending !== null) t.violate(offending);
+  }
+  return t.result(10, 'no hedge after its positive was settled');
+}
+
+/**
+ * 11. Every arb with an exposure (an exposure_alert, or a latest reconciliation that names one) has its own
+ * review entry, open or resolved, naming its arb_id: two arbs of one betPairId are two reviews.
+ */
+export function checkOwnReviewEntry(s: ChaosSnapshot): InvariantResult {
+  const t = new Tally();
+  const exposures = new Map<string, string>();
+  for (const e of s.events) {
+    if (e.type === 'exposure_alert' && typeof e.data.arbId === 'string') exposures.set(e.data.arbId, String(e.data.exposure_reason));
+  }
+  const settled = rowsByArb(s, 'arb_settled');
+  const again = rowsByArb(s, reReconciliationEvent);
+  for (const arbId of new Set([...settled.keys(), ...again.keys()])) {
+    const last = lastReconciliation(settled.get(arbId) ?? [], again.get(arbId) ?? []);
+    const reason = last?.data.exposureReason;
+    if (typeof reason === 'string' && !exposures.has(arbId)) exposures.set(arbId, reason);
+  }
+  const reviewed = new Set(reviewTextByArb(s).keys());
+  const reviewIdsByPair = new Map<string, string[]>();
+  for (const [id, entry] of Object.entries(s.reviewOpen)) {
+    const pairId = typeof entry.bet_pair_id === 'string' ? entry.bet_pair_id : null;
+    if (pairId !== null) reviewIdsByPair.set(pairId, [...(reviewIdsByPair.get(pairId) ?? []), `${id} (arb ${String(reviewArbOf(entry))})`]);
+  }
+  const planOf = new Map(s.plans.map((p) => [p.arbId, p]));
+  for (const [arbId, reason] of exposures) {
+    t.checked += 1;
+    if (reviewed.has(arbId)) continue;
+    const pairId = planOf.get(arbId)?.betPairId;
+    const others = pairId === undefined ? [] : reviewIdsByPair.get(pairId) ?? [];
+    const note = others.length > 0 ? `; its betPairId ${pairId} has only ${others.join(', ')}` : '';
+    t.violate(`${arbId}: exposure ${reason}, but no open or resolved review entry names it${note}`);
+  }
+  return t.result(11, 'every exposed arb has its own review entry');
+}
+
+/**
+ * 12. No positive request (first send or resend, any attempt) reaches a bookmaker while the global kill
+ * switch is set, from killToleranceMs after it was set (a positive journaled just before may still be on
+ * its way) until it is cleared. Hedges may go: a live positive must be hedged.
+ */
+export function checkKillSwitch(s: ChaosSnapshot): InvariantResult {
+  const t = new Tally();
+  for (const book of s.books) {
+    for (const entry of book.log) {
+      if (legOf(entry.clientRef)?.leg !== 'p') continue;
+      t.checked += 1;
+      const w = s.killWindows.find((k) => entry.atMs > k.setAtMs + s.killToleranceMs && entry.atMs < k.clearedAtMs);
+      if (w === undefined) continue;
+      t.violate(`${book.name}: positive request ${entry.clientRef} (#${entry.seq}, ${entry.decision}) at ${entry.atMs} ms, ${entry.atMs - w.setAtMs} ms after the kill switch was set (cleared ${w.clearedAtMs - w.setAtMs} ms after it was set)`);
+    }
+  }
+  return t.result(12, 'no positive sent while the kill switch is set');
+}
+
+/**
+ * 13. No arb's first positive request reaches a bookmaker more than arbAgeMsMax (+ tolerance) after the
+ * earlier of its createdAt and its first enqueue: a createdAt in the future does not make an old pair young.
+ */
+export function checkArbAge(s: ChaosSnapshot): InvariantResult {
+  const t = new Tally();
+  const firstPositiveAtMs = new Map<string, number>();
+  for (const book of s.books) {
+    for (const entry of book.log) {
+      const ref = legOf(entry.clientRef);
+      if (ref?.leg === 'p') firstPositiveAtMs.set(ref.arbId, Math.min(entry.atMs, firstPositiveAtMs.get(ref.arbId) ?? Infinity));
+    }
+  }
+  const limitMs = s.arbAgeMsMax + s.arbAgeToleranceMs;
+  for (const plan of s.plans) {
+    const sentAtMs = firstPositiveAtMs.get(plan.arbId);
+    const stamps = [plan.createdAtMs, plan.enqueuedAtMs].filter((ms): ms is number => ms !== undefined);
+    if (sentAtMs === undefined || stamps.length === 0) continue;
+    t.checked += 1;
+    const bornAtMs = Math.min(...stamps);
+    const ageMs = sentAtMs - bornAtMs;
+    if (ageMs <= limitMs) continue;
+    const ahead = plan.createdAtMs !== undefined && plan.enqueuedAtMs !== undefined && plan.createdAtMs > plan.enqueuedAtMs
+      ? `; its createdAt ${new Date(plan.createdAtMs).toISOString()} is ${plan.createdAtMs - plan.enqueuedAtMs} ms ahead of its enqueue` : '';
+    t.violate(`${plan.arbId}: first positive request at age ${ageMs} ms > arbAgeMsMax (${s.arbAgeMsMax}) + ${s.arbAgeToleranceMs} ms${ahead}`);
+  }
+  return t.result(13, 'no positive sent past the arb max age');
+}
+
+/** 14. Nothing at all reaches a bookmaker for a pair the scenario made invalid (bad ids, or not an arb). */
+export function checkNothingForInvalid(s: ChaosSnapshot): InvariantResult {
+  const t = new Tally();
+  const invalid = new Map(s.plans.filter((p) => p.invalid).map((p) => [p.arbId, p]));
+  t.checked = invalid.size;
+  const sent = new Map<string, string[]>();
+  for (const book of s.books) {
+    for (const entry of book.log) {
+      const arbId = legOf(entry.clientRef)?.arbId;
+      if (arbId !== undefined && invalid.has(arbId)) sent.set(arbId, [...(sent.get(arbId) ?? []), `${entry.clientRef} at ${book.name} (${entry.decision})`]);
+    }
+  }
+  for (const [arbId, requests] of sent) {
+    t.violate(`${arbId} (${invalid.get(arbId)?.invalidReason ?? 'invalid'}): ${requests.length} request(s) reached the bookmakers: ${requests.slice(0, 3).join(', ')}`);
+  }
+  return t.result(14, 'nothing placed for an invalid pair');
 }
 
 /** Runs every invariant over one snapshot. */
@@ -379,7 +616,28 @@ export function checkInvariants(s: ChaosSnapshot): InvariantResult[] {
     checkTerminal(s),
     checkInDoubtReviewed(s, bets),
     checkReconciled(s, bets),
+    checkRecordsMatchBookmaker(s, bets),
+    checkNoHedgeAfterSettledPositive(s, bets),
+    checkOwnReviewEntry(s),
+    checkKillSwitch(s),
+    checkArbAge(s),
+    checkNothingForInvalid(s),
   ];
+}
+
+/** Sums results of several runs (seeds) per invariant; examples are kept, prefixed by their run's label. */
+export function sumResults(runs: Array<{ label: string; results: InvariantResult[] }>): InvariantResult[] {
+  const sums = new Map<number, InvariantResult>();
+  for (const { label, results } of runs) {
+    for (const r of results) {
+      const sum = sums.get(r.id) ?? { id: r.id, name: r.name, checked: 0, violations: 0, examples: [] };
+      sum.checked += r.checked;
+      sum.violations += r.violations;
+      for (const example of r.examples) if (sum.examples.length < examplesMax) sum.examples.push(`[${label}] ${example}`);
+      sums.set(r.id, sum);
+    }
+  }
+  return [...sums.values()].sort((a, b) => a.id - b.id);
 }
 
 function pad(text: string, width: number, right = false): string {

@@ -1,8 +1,8 @@
-// `npm run chaos -- --seed S --pairs N --workers W [--naive|--no-naive]`: the seeded chaos run and its invariant table.
+// `npm run chaos -- --seed S | --seeds S1,S2,.. --pairs N --workers W [--classes all|c1,c2] [--clock-hook worker|preload] [--naive|--no-naive]`: seeded chaos runs and their invariant table.
 import { Command, InvalidArgumentError } from 'commander';
-import { checkInvariants, formatTable, type InvariantResult } from './invariants.js';
-import { runChaos, type ExecutorKind } from './run.js';
-import { buildScenario } from './scenario.js';
+import { checkInvariants, formatTable, sumResults, type InvariantResult } from './invariants.js';
+import { runChaos, type ClockHook, type ExecutorKind } from './run.js';
+import { buildScenario, faultClasses, type FaultClass } from './scenario.js';
 
 export interface ChaosOptions {
   seed: number;
@@ -12,32 +12,68 @@ export interface ChaosOptions {
   durationMs: number;
   naive: boolean;
   quiesceMsMax: number;
+  /** Issue-7 fault classes to inject (default none: the scenario every earlier run used). */
+  classes?: readonly FaultClass[];
+  clockHook?: ClockHook;
+  /** Write each run's snapshot to snapshot.json beside its worker logs. */
+  dump?: boolean;
   log: (line: string) => void;
 }
 
 export interface ChaosReport {
+  seed: number;
   ours: InvariantResult[];
   naive?: InvariantResult[];
   oursViolations: number;
   quiesced: boolean;
   table: string;
+  /** Wall time of each executor's run (ms). */
+  runMs: Partial<Record<ExecutorKind, number>>;
 }
 
 export async function chaos(o: ChaosOptions): Promise<ChaosReport> {
-  o.log(`chaos seed ${o.seed}: ${o.pairs} pairs, ${o.workers} workers, ${o.accounts} accounts per bookmaker, ${o.durationMs} ms of faults (replay with --seed ${o.seed})`);
-  const scenario = buildScenario({ seed: o.seed, pairs: o.pairs, accountsPerBook: o.accounts, durationMs: o.durationMs, workers: o.workers, lockTtlMs: 1_000 });
+  const classes = o.classes ?? [];
+  o.log(`chaos seed ${o.seed}: ${o.pairs} pairs, ${o.workers} workers, ${o.accounts} accounts per bookmaker, ${o.durationMs} ms of faults, classes: ${classes.length > 0 ? classes.join(',') : 'none'} (replay with --seed ${o.seed}${classes.length > 0 ? ` --classes ${classes.join(',')}` : ''})`);
+  const scenario = buildScenario({ seed: o.seed, pairs: o.pairs, accountsPerBook: o.accounts, durationMs: o.durationMs, workers: o.workers, lockTtlMs: 1_000, classes });
   const results: Partial<Record<ExecutorKind, InvariantResult[]>> = {};
+  const runMs: Partial<Record<ExecutorKind, number>> = {};
   let quiesced = true;
   for (const kind of (o.naive ? ['ours', 'naive'] : ['ours']) as ExecutorKind[]) {
     o.log(`--- ${kind} executor ---`);
-    const run = await runChaos({ kind, scenario, workers: o.workers, seed: o.seed, quiesceMsMax: o.quiesceMsMax, log: o.log });
+    const startedMs = Date.now();
+    const run = await runChaos({ kind, scenario, workers: o.workers, seed: o.seed, quiesceMsMax: o.quiesceMsMax, clockHook: o.clockHook ?? 'worker', dumpSnapshot: o.dump === true, log: o.log });
+    runMs[kind] = Date.now() - startedMs;
     if (kind === 'ours') quiesced = run.quiesced;
-    o.log(`${kind}: ${run.quiesced ? 'quiesced' : 'did NOT quiesce in time'}; worker logs in ${run.logDir}`);
+    o.log(`${kind}: ${run.quiesced ? 'quiesced' : 'did NOT quiesce in time'} after ${Math.round((runMs[kind] ?? 0) / 1000)} s; worker logs in ${run.logDir}`);
     results[kind] = checkInvariants(run.snapshot);
   }
   const ours = results.ours ?? [];
   const oursViolations = ours.reduce((sum, r) => sum + r.violations, 0) + (quiesced ? 0 : 1);
-  return { ours, ...(results.naive ? { naive: results.naive } : {}), oursViolations, quiesced, table: formatTable(ours, results.naive) };
+  return { seed: o.seed, ours, ...(results.naive ? { naive: results.naive } : {}), oursViolations, quiesced, table: formatTable(ours, results.naive), runMs };
+}
+
+/** One line per seed: violations per invariant (only those with any), and the run times. */
+export function seedLine(r: ChaosReport): string {
+  const nonZero = (rs: InvariantResult[]) => rs.filter((x) => x.violations > 0).map((x) => `#${x.id}:${x.violations}`).join(' ') || 'none';
+  const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)} s`);
+  const naive = r.naive ? `; naive ${nonZero(r.naive)} (${secs(r.runMs.naive)})` : '';
+  return `seed ${r.seed}: ours ${nonZero(r.ours)}${r.quiesced ? '' : ' + did not quiesce'} (${secs(r.runMs.ours)})${naive}`;
+}
+
+/** Runs seeds one after another and sums their tables. */
+export async function chaosSeeds(o: Omit<ChaosOptions, 'seed'> & { seeds: number[] }): Promise<{ reports: ChaosReport[]; table: string; oursViolations: number }> {
+  const reports: ChaosReport[] = [];
+  for (const seed of o.seeds) {
+    const report = await chaos({ ...o, seed });
+    o.log(seedLine(report));
+    reports.push(report);
+  }
+  const ours = sumResults(reports.map((r) => ({ label: `seed ${r.seed}`, results: r.ours })));
+  const naiveRuns = reports.filter((r) => r.naive).map((r) => ({ label: `seed ${r.seed}`, results: r.naive ?? [] }));
+  const naive = naiveRuns.length > 0 ? sumResults(naiveRuns) : undefined;
+  const header = `${o.seeds.length} seeds (${o.seeds.join(', ')}) × ${o.pairs} pairs = ${o.seeds.length * o.pairs} pairs; classes: ${(o.classes ?? []).join(',') || 'none'}`;
+  const table = [header, ...reports.map(seedLine), '', formatTable(ours, naive)].join('\n');
+  return { reports, table, oursViolations: reports.reduce((sum, r) => sum + r.oursViolations, 0) };
 }
 
 function intOption(name: string) {
@@ -48,19 +84,51 @@ function intOption(name: string) {
   };
 }
 
+function seedsOption(value: string): number[] {
+  const seeds = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(intOption('--seeds'));
+  if (seeds.length === 0 || seeds.length > 100) throw new InvalidArgumentError(`--seeds takes 1 to 100 comma-separated seeds (got ${value})`);
+  return seeds;
+}
+
+export function classesOption(value: string): FaultClass[] {
+  if (value === 'all') return [...faultClasses];
+  if (value === 'none' || value === '') return [];
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(faultClasses as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown class(es) ${unknown.join(', ')}; known: all, none, ${faultClasses.join(', ')}`);
+  return names as FaultClass[];
+}
+
+function clockHookOption(value: string): ClockHook {
+  if (value !== 'worker' && value !== 'preload') throw new InvalidArgumentError(`--clock-hook must be worker or preload (got ${value})`);
+  return value;
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('chaos')
     .option('--seed <s>', 'scenario seed (printed; the same seed replays the same scenario)', intOption('--seed'), Date.now() % 100_000)
-    .option('--pairs <n>', 'bet pairs', intOption('--pairs'), 2_000)
+    .option('--seeds <list>', 'run several seeds one after another (e.g. 1,2,3,4) and print their summed table', seedsOption)
+    .option('--pairs <n>', 'bet pairs (per seed)', intOption('--pairs'), 2_000)
     .option('--workers <n>', 'worker processes', intOption('--workers'), 3)
     .option('--accounts <n>', 'accounts per bookmaker (few = contended cooldowns)', intOption('--accounts'), 12)
     .option('--duration-ms <ms>', 'length of the enqueue and fault phase', intOption('--duration-ms'), 40_000)
+    .option('--classes <list>', `issue-7 fault classes to add: all, none, or a comma list of ${faultClasses.join(', ')}`, classesOption, [])
+    .option('--clock-hook <hook>', 'how clock_step steps a worker clock: worker (its own SIGUSR2 test hook) or preload (chaos/clock-step-preload.mjs)', clockHookOption, 'worker')
+    .option('--dump', 'write each run\'s snapshot to snapshot.json beside its worker logs')
     .option('--no-naive', 'skip the naive executor column')
     .option('--quiesce-ms-max <ms>', 'how long to wait for everything to finish', intOption('--quiesce-ms-max'), 120_000)
     .parse(process.argv);
-  const opts = program.opts<Omit<ChaosOptions, 'log'>>();
-  const report = await chaos({ ...opts, log: (line) => console.error(line) });
+  const opts = program.opts<Omit<ChaosOptions, 'log'> & { seeds?: number[] }>();
+  const log = (line: string) => console.error(line);
+  if (opts.seeds !== undefined) {
+    const multi = await chaosSeeds({ ...opts, seeds: opts.seeds, log });
+    console.log(multi.table);
+    console.log(multi.oursViolations === 0 ? 'ours: no violation' : `ours: ${multi.oursViolations} violation(s)`);
+    process.exit(multi.oursViolations === 0 ? 0 : 1);
+  }
+  const report = await chaos({ ...opts, log });
+  console.log(seedLine(report));
   console.log(report.table);
   console.log(report.oursViolations === 0 ? 'ours: no violation' : `ours: ${report.oursViolations} violation(s)`);
   process.exit(report.oursViolations === 0 ? 0 : 1);

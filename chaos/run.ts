@@ -3,18 +3,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { parseConfig, type Config } from '../src/config.js';
+import { configSchema, parseConfig, type Config } from '../src/config.js';
+import { isFinalBetStatus, type FinalBetStatus } from '../src/domain/types.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
-import { settlementQueueName } from '../src/settlement/scheduler.js';
 import { startSimServer, type SimServer } from '../src/sim/server.js';
 import { auditStream, eventsStream, keys } from '../src/store/keys.js';
 import { readStream } from '../src/store/store.js';
-import type { ProcessFault, Scenario } from './scenario.js';
-import type { BookSnapshot, ChaosSnapshot, SimBetFinal } from './snapshot.js';
+import { chaosArbAgeMsMax, crashCycle, journalGapLatencyMs, stampCreatedAt, type PlannedPair, type ProcessFault, type Resettlement, type Scenario } from './scenario.js';
+import type { BookSnapshot, ChaosSnapshot, JournalDoc, JournalPlacement, KillWindow, PairPlan, SimBetFinal } from './snapshot.js';
 
 export type ExecutorKind = 'ours' | 'naive';
+
+/**
+ * How a clock_step fault steps a worker's clock: `worker`, the executor's own test hook (SIGUSR2 with
+ * BET_EXECUTOR_TEST_HOOKS=1; a worker without it dies of the signal and is restarted); `preload`, the chaos
+ * preload that steps the whole process's Date.now() (chaos/clock-step-preload.mjs), for any executor.
+ */
+export type ClockHook = 'worker' | 'preload';
 
 export interface RunOptions {
   kind: ExecutorKind;
@@ -22,17 +30,42 @@ export interface RunOptions {
   workers: number;
   seed: number;
   quiesceMsMax: number;
+  clockHook?: ClockHook;
+  /** Also write the snapshot as JSON beside the worker logs (snapshot.json), to study a run's violations. */
+  dumpSnapshot?: boolean;
   log: (line: string) => void;
 }
 
+/**
+ * Accepted bets settle this long after acceptance at the simulators: longer than any placement flow
+ * (hedge deadline + in-doubt deadline + a resumption), so that a hedge sent after its positive was settled
+ * means the executor looked the positive up, found it settled, and hedged anyway (F3), not that the
+ * chaos run compressed an event into milliseconds.
+ */
+export const chaosSettleAfterMs = 10_000;
+/** How long after a kill switch is set a positive journaled just before it may still reach a bookmaker. */
+export const killToleranceMs = 100;
+/** Slack between the staleness check (preflight, Redis time) and the positive request reaching the bookmaker. */
+export const arbAgeToleranceMs = 200;
+const selfExitRestartMs = 300;
+
+/**
+ * Config keys the chaos run sets when this executor's config knows them (added by issue-7 fixes):
+ * a late commit comes at most 1.2 s after its request, inside the grace; a re-settled result is
+ * changed within ~1 s of the pair's reconciliation, inside the re-check delay.
+ */
+const optionalChaosKeys: Record<string, number> = { lateCommitGraceMs: 1_500, resettlementCheckDelayMs: 3_000 };
+
 /** Timings of a chaos run: short, so that leases lapse and cooldowns contend within seconds. */
-export function chaosConfig(bookA: string, bookB: string): Config {
+export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number } = {}): Config {
+  const known = new Set(Object.keys(configSchema.shape));
+  const optional = Object.fromEntries(Object.entries(optionalChaosKeys).filter(([key]) => known.has(key)));
   return parseConfig({
     providers: { bookA: { url: bookA }, bookB: { url: bookB } },
     concurrency: 8,
     cooldownMs: 300,
     rateLimit: { placementsMax: 1_000_000, windowMs: 60_000 },
-    arbAgeMsMax: 600_000,
+    arbAgeMsMax: o.arbAgeMsMax ?? 600_000,
     providerTimeoutMs: 250,
     lockTtlMs: 1_000,
     jobLockMs: 1_000,
@@ -41,9 +74,10 @@ export function chaosConfig(bookA: string, bookB: string): Config {
     inDoubtPollMs: 50,
     hedgeDeadlineMs: 3_000,
     hedgeRetryBackoffMs: 20,
-    settlementPollIntervalMs: 100,
-    settlementPollCountMax: 100,
+    settlementPollIntervalMs: 1_000,
+    settlementPollCountMax: 60,
     retryDelayMs: 200,
+    ...optional,
   });
 }
 
@@ -55,31 +89,73 @@ interface Rig {
   config: Config;
   configFile: string;
   dir: string;
+  kind: ExecutorKind;
+  clockHook: ClockHook;
+  /** One slot per worker process; the last is the crash worker when the scenario has one (ours). */
   workers: Array<ChildProcess | null>;
+  crashSlot: number | null;
+  crashes: number;
+  selfExits: number;
+  stopping: boolean;
+  killWindows: KillWindow[];
+  /** Fault steps still running in the background (a kill switch to clear, a kill to deliver). */
+  pending: Array<Promise<void>>;
   logStream: WriteStream;
+  log: (line: string) => void;
 }
 
-function spawnWorker(rig: Rig, kind: ExecutorKind): ChildProcess {
-  const args = kind === 'ours'
-    ? ['bin/bet-executor.mjs', 'worker', '--config', rig.configFile]
-    : ['--import', 'tsx', 'bench/naive-worker-process.ts', '--config', rig.configFile];
-  const child = spawn(process.execPath, args, { env: { ...process.env, REDIS_URL: rig.redis.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const preloadPath = fileURLToPath(new URL('./clock-step-preload.mjs', import.meta.url));
+
+function spawnWorker(rig: Rig, slot: number): ChildProcess {
+  const preload = rig.clockHook === 'preload' ? ['--import', preloadPath] : [];
+  const args = rig.kind === 'ours'
+    ? [...preload, 'bin/bet-executor.mjs', 'worker', '--config', rig.configFile]
+    : ['--import', 'tsx', ...preload, 'bench/naive-worker-process.ts', '--config', rig.configFile];
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: rig.redis.url, LOG_LEVEL: 'warn' };
+  if (rig.kind === 'ours' && rig.clockHook === 'worker') env.BET_EXECUTOR_TEST_HOOKS = '1';
+  if (slot === rig.crashSlot) {
+    env.BET_EXECUTOR_TEST_HOOKS = '1';
+    env.BET_EXECUTOR_CRASH_AT = crashCycle[rig.crashes % crashCycle.length];
+  }
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(rig.logStream, { end: false });
   child.stderr?.pipe(rig.logStream, { end: false });
+  child.on('exit', (code, signal) => onWorkerExit(rig, slot, child, code, signal));
   return child;
 }
 
-async function applyFault(rig: Rig, kind: ExecutorKind, fault: ProcessFault, log: (line: string) => void): Promise<void> {
+/** A worker that ended by itself (its crash hook, a signal it does not handle) is restarted like a killed one. */
+function onWorkerExit(rig: Rig, slot: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  if (rig.stopping || rig.workers[slot] !== child) return; // a deliberate kill restarts on its own schedule
+  rig.workers[slot] = null;
+  if (slot === rig.crashSlot) rig.crashes += 1;
+  else {
+    rig.selfExits += 1;
+    rig.log(`worker ${slot} exited by itself (${signal ?? `code ${code}`}); restart in ${selfExitRestartMs} ms`);
+  }
+  setTimeout(() => restartSlot(rig, slot), selfExitRestartMs).unref();
+}
+
+function restartSlot(rig: Rig, slot: number): void {
+  if (!rig.stopping && rig.workers[slot] === null) rig.workers[slot] = spawnWorker(rig, slot);
+}
+
+function killWorker(rig: Rig, slot: number, restartAfterMs: number): boolean {
+  const child = rig.workers[slot];
+  if (!child) return false;
+  rig.workers[slot] = null;
+  child.kill('SIGKILL');
+  setTimeout(() => restartSlot(rig, slot), restartAfterMs).unref();
+  return true;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => void): Promise<void> {
   switch (fault.kind) {
-    case 'kill': {
-      const child = rig.workers[fault.worker];
-      if (!child) return;
-      child.kill('SIGKILL');
-      rig.workers[fault.worker] = null;
-      log(`fault: SIGKILL worker ${fault.worker}, restart in ${fault.restartAfterMs} ms`);
-      setTimeout(() => { rig.workers[fault.worker] = spawnWorker(rig, kind); }, fault.restartAfterMs).unref();
+    case 'kill':
+      if (killWorker(rig, fault.worker, fault.restartAfterMs)) log(`fault: SIGKILL worker ${fault.worker}, restart in ${fault.restartAfterMs} ms`);
       return;
-    }
     case 'freeze': {
       const child = rig.workers[fault.worker];
       if (!child) return;
@@ -96,27 +172,76 @@ async function applyFault(rig: Rig, kind: ExecutorKind, fault: ProcessFault, log
       log(`fault: CLIENT PAUSE ${fault.pausedMs} ms`);
       await rig.admin.call('CLIENT', 'PAUSE', String(fault.pausedMs), 'ALL');
       return;
+    case 'clock_step': return stepClock(rig, fault.worker, log);
+    case 'kill_switch': return setKillSwitch(rig, fault.heldMs, log);
+    case 'kill_in_pause':
+      log(`fault: CLIENT PAUSE ${fault.pausedMs} ms, SIGKILL every worker after ${fault.killAfterMs} ms of it, restart in ${fault.restartAfterMs} ms`);
+      await rig.admin.call('CLIENT', 'PAUSE', String(fault.pausedMs), 'ALL');
+      rig.pending.push(sleep(fault.killAfterMs).then(() => {
+        for (let slot = 0; slot < rig.workers.length; slot++) if (slot !== rig.crashSlot) killWorker(rig, slot, fault.restartAfterMs);
+      }));
+      return;
   }
 }
 
-async function startRig(seed: number): Promise<Rig> {
+function stepClock(rig: Rig, slot: number, log: (line: string) => void): void {
+  const child = rig.workers[slot];
+  if (!child) return;
+  if (rig.kind === 'naive' && rig.clockHook === 'worker') {
+    log(`fault: clock step of worker ${slot} skipped (the naive executor has no clock hook; --clock-hook preload steps it)`);
+    return;
+  }
+  child.kill('SIGUSR2');
+  log(`fault: SIGUSR2 worker ${slot} (wall clock step, ${rig.clockHook} hook)`);
+}
+
+/** Sets the global kill switch as `bet-executor kill set` does (key and audit entry), and clears it heldMs later. */
+async function setKillSwitch(rig: Rig, heldMs: number, log: (line: string) => void): Promise<void> {
+  await rig.admin.set(keys.killGlobal, 'chaos');
+  // The switch is surely in force from the reply on (an earlier bound would blame pairs preflighted before it).
+  const setAtMs = Date.now();
+  await rig.admin.xadd(auditStream, '*', 'type', 'kill_switch_set', 'data', JSON.stringify({ key: keys.killGlobal, reason: 'chaos', atMs: setAtMs, by: 'chaos' }));
+  log(`fault: kill switch ${keys.killGlobal} set for ${heldMs} ms`);
+  rig.pending.push(sleep(heldMs).then(async () => {
+    // ...and surely until the clear is sent.
+    const clearedAtMs = Date.now();
+    await rig.admin.del(keys.killGlobal);
+    await rig.admin.xadd(auditStream, '*', 'type', 'kill_switch_cleared', 'data', JSON.stringify({ key: keys.killGlobal, atMs: clearedAtMs, by: 'chaos' }));
+    rig.killWindows.push({ setAtMs, clearedAtMs });
+    log(`fault: kill switch ${keys.killGlobal} cleared`);
+  }));
+}
+
+async function startRig(seed: number, kind: ExecutorKind, scenario: Scenario, clockHook: ClockHook, log: (line: string) => void): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'bet-executor-chaos-'));
   const redis = await startPrivateRedis({ hz: 50 });
   const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
   admin.on('error', () => undefined);
-  const bookA = await startSimServer({ seed, name: 'bookA', settleAfterMs: 300 });
-  const bookB = await startSimServer({ seed, name: 'bookB', settleAfterMs: 300 });
-  const config = chaosConfig(bookA.url, bookB.url);
+  const latencyMs = scenario.classes.includes('journal_gap') ? journalGapLatencyMs : 0;
+  const bookA = await startSimServer({ seed, name: 'bookA', settleAfterMs: chaosSettleAfterMs, latencyMs });
+  const bookB = await startSimServer({ seed, name: 'bookB', settleAfterMs: chaosSettleAfterMs });
+  const config = chaosConfig(bookA.url, bookB.url, scenario.classes.includes('future_stamped') ? { arbAgeMsMax: chaosArbAgeMsMax } : {});
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config));
-  return { redis, admin, bookA, bookB, config, configFile, dir, workers: [], logStream: createWriteStream(join(dir, 'workers.log')) };
+  return {
+    redis, admin, bookA, bookB, config, configFile, dir, kind, clockHook,
+    workers: [], crashSlot: null, crashes: 0, selfExits: 0, stopping: false, killWindows: [], pending: [],
+    logStream: createWriteStream(join(dir, 'workers.log')), log,
+  };
 }
 
-async function enqueueAll(rig: Rig, scenario: Scenario, kind: ExecutorKind, log: (line: string) => void): Promise<void> {
+/** One run's copy of a planned pair: the job data and plan get the enqueue time and createdAt stamp. */
+interface RunPair {
+  planned: PlannedPair;
+  plan: PairPlan;
+  data: Record<string, unknown>;
+}
+
+async function enqueueAll(rig: Rig, scenario: Scenario, pairs: RunPair[], tick: () => Promise<unknown>, log: (line: string) => void): Promise<void> {
   const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
   const queue = new Queue(rig.config.queueName, { connection });
-  const deliveries = scenario.pairs.flatMap((p) => p.deliveriesAtMs.map((atMs) => ({ atMs, pair: p })));
+  const deliveries = pairs.flatMap((p) => p.planned.deliveriesAtMs.map((atMs, n) => ({ atMs, pair: p, first: n === 0 })));
   deliveries.sort((a, b) => a.atMs - b.atMs);
   for (const p of scenario.pairs) {
     for (const f of p.faultsA) rig.bookA.bookmaker.addFault(f);
@@ -125,44 +250,117 @@ async function enqueueAll(rig: Rig, scenario: Scenario, kind: ExecutorKind, log:
   const faults = [...scenario.processFaults];
   const startMs = Date.now();
   let next = 0;
+  let tickedAtMs = 0;
   while (next < deliveries.length || faults.length > 0) {
     const elapsedMs = Date.now() - startMs;
-    while (faults.length > 0 && (faults[0]?.atMs ?? Infinity) <= elapsedMs) await applyFault(rig, kind, faults.shift() as ProcessFault, log);
+    while (faults.length > 0 && (faults[0]?.atMs ?? Infinity) <= elapsedMs) await applyFault(rig, faults.shift() as ProcessFault, log);
     const due = [];
     while (next < deliveries.length && (deliveries[next]?.atMs ?? Infinity) <= elapsedMs) due.push(deliveries[next++]);
-    // A producer retries until Redis takes the job (Redis may be restarting or paused).
-    for (const d of due) await addWithRetry(queue, d?.pair.data ?? {});
-    await new Promise((r) => setTimeout(r, 10));
+    for (const d of due) if (d) await deliver(queue, d.pair, d.first);
+    if (Date.now() - tickedAtMs >= 200) {
+      await tick();
+      tickedAtMs = Date.now();
+    }
+    await sleep(10);
   }
+  await Promise.all(rig.pending);
   await queue.close();
   connection.disconnect();
 }
 
-async function addWithRetry(queue: Queue, data: Record<string, unknown>): Promise<void> {
+/** Adds one delivery; the first stamps the enqueue time (and createdAt, when the scenario gives one). */
+async function deliver(queue: Queue, pair: RunPair, first: boolean): Promise<void> {
+  if (first) {
+    const nowMs = Date.now();
+    pair.plan.enqueuedAtMs = nowMs;
+    if (pair.planned.createdAt) {
+      const stamp = stampCreatedAt(pair.planned.createdAt, nowMs);
+      pair.data.createdAt = stamp.text;
+      pair.plan.createdAtMs = stamp.ms;
+    }
+  }
+  // A producer retries until Redis takes the job (Redis may be restarting or paused).
+  await addWithRetry(queue, pair.data, pair.planned.queueDelayMs);
+}
+
+async function addWithRetry(queue: Queue, data: Record<string, unknown>, delayMs: number | undefined): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await queue.add('bet-pair', data);
+      await queue.add('bet-pair', data, delayMs === undefined ? {} : { delay: delayMs });
       return;
     } catch (error) {
       if (attempt >= 100) throw error;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }
 
+/**
+ * Re-settlement: watches the events stream and, when a marked pair is reconciled (arb_settled), changes
+ * one leg's result at its bookmaker, as a bookmaker re-closing a market would (won → void, a corrected result).
+ */
+class Resettler {
+  private lastId = '0-0';
+  private readonly done = new Set<string>();
+  changed = 0;
+
+  constructor(private readonly rig: Rig, private readonly targets: Map<string, Resettlement>) {}
+
+  /** Reads new events; true when it changed a result this time. */
+  async tick(): Promise<boolean> {
+    if (this.targets.size === 0 || this.done.size === this.targets.size) return false;
+    let changedNow = false;
+    for (let page = 0; page < 100; page++) {
+      const rows = await this.rig.admin.xrange(eventsStream, `(${this.lastId}`, '+', 'COUNT', 5_000);
+      for (const [id, fields] of rows) {
+        this.lastId = id;
+        if (fields[1] !== 'arb_settled') continue;
+        const arbId = (JSON.parse(fields[3] ?? '{}') as { arbId?: unknown }).arbId;
+        if (typeof arbId === 'string' && this.apply(arbId)) changedNow = true;
+      }
+      if (rows.length < 5_000) break;
+    }
+    return changedNow;
+  }
+
+  private apply(arbId: string): boolean {
+    const target = this.targets.get(arbId);
+    if (target === undefined || this.done.has(arbId)) return false;
+    this.done.add(arbId);
+    const bookmaker = (target.leg === 'p' ? this.rig.bookA : this.rig.bookB).bookmaker;
+    const found = bookmaker.lookupByClientRef(`be1.${arbId}.${target.leg}1`);
+    if (found.kind !== 'found' || !isFinalBetStatus(found.bet.status)) return false;
+    bookmaker.settle(found.bet.ticketId, changedResult(found.bet.status, target.to));
+    this.changed += 1;
+    return true;
+  }
+}
+
+function changedResult(status: FinalBetStatus, to: Resettlement['to']): FinalBetStatus {
+  if (to === 'void') return status === 'void' ? 'won' : 'void';
+  if (status === 'won') return 'lost';
+  if (status === 'lost') return 'won';
+  return 'void';
+}
+
 /** Waits until nothing is left to do: queues drained and (ours) no pair open. */
-async function quiesce(rig: Rig, kind: ExecutorKind, scenario: Scenario, quiesceMsMax: number): Promise<boolean> {
+async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + quiesceMsMax;
   const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
-  const queues = [new Queue(rig.config.queueName, { connection }), new Queue(settlementQueueName, { connection })];
+  const queues = [new Queue(rig.config.queueName, { connection }), new Queue(rig.config.settlementQueueName, { connection })];
   try {
     while (Date.now() < deadline) {
+      // A result changed just now needs the executor's re-check (a delayed job) before anything is quiet.
+      if (await tick()) {
+        await sleep(250);
+        continue;
+      }
       const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
       const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
-      const open = kind === 'ours' ? await connection.zcard(keys.openPairs) : 0;
-      const unsettled = kind === 'ours' ? await countUnsettled(connection, scenario) : 0;
+      const open = rig.kind === 'ours' ? await connection.zcard(keys.openPairs) : 0;
+      const unsettled = rig.kind === 'ours' ? await countUnsettled(connection, pairs) : 0;
       if (!busy && open === 0 && unsettled === 0) return true;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     return false;
   } finally {
@@ -171,77 +369,150 @@ async function quiesce(rig: Rig, kind: ExecutorKind, scenario: Scenario, quiesce
   }
 }
 
-async function countUnsettled(redis: Redis, scenario: Scenario): Promise<number> {
+async function countUnsettled(redis: Redis, pairs: RunPair[]): Promise<number> {
   const pipeline = redis.pipeline();
-  const valid = scenario.pairs.filter((p) => !p.plan.invalid);
+  const valid = pairs.filter((p) => !p.plan.invalid);
   for (const p of valid) pipeline.hget(keys.pair(p.plan.arbId), 'state');
   const states = (await pipeline.exec()) ?? [];
   return states.filter(([, s]) => ['received', 'positive_placing', 'hedge_placing', 'hedged', 'hedge_failed', 'hedge_in_doubt'].includes(String(s))).length;
 }
 
-function bookSnapshot(book: SimServer): BookSnapshot {
+/** The `commit_late` delay per client reference: such a bet is committed that long after its request. */
+function lateCommitDelays(scenario: Scenario): Map<string, number> {
+  const delays = new Map<string, number>();
+  for (const p of scenario.pairs) {
+    for (const f of [...p.faultsA, ...p.faultsB]) {
+      if (f.fault === 'commit_late' && f.match?.clientRef !== undefined) delays.set(f.match.clientRef, f.params?.delayMs ?? 0);
+    }
+  }
+  return delays;
+}
+
+function bookSnapshot(book: SimServer, lateDelays: Map<string, number>): BookSnapshot {
   const log = book.bookmaker.log();
-  const tickets = [...new Set(log.map((e) => e.ticketId).filter((t): t is string => t !== undefined))];
   const bets: SimBetFinal[] = [];
-  for (const ticketId of tickets) {
+  const seen = new Set<string>();
+  for (const entry of log) {
+    const ticketId = entry.ticketId;
+    if (ticketId === undefined || seen.has(ticketId)) continue;
+    seen.add(ticketId);
     const found = book.bookmaker.status(ticketId);
     if (found.kind !== 'found') continue;
     const b = found.bet;
-    bets.push({ clientRef: b.clientRef, ticketId, accountId: b.accountId, status: b.status, stakeMinor: b.stakeMinor, oddsMilli: b.oddsMilli });
+    const bet: SimBetFinal = { clientRef: b.clientRef, ticketId, accountId: b.accountId, status: b.status, stakeMinor: b.stakeMinor, oddsMilli: b.oddsMilli };
+    if (b.settledAtMs !== undefined) bet.settledAtMs = b.settledAtMs;
+    if (entry.decision === 'commit_late') bet.committedAtMs = entry.atMs + (lateDelays.get(entry.clientRef) ?? 0);
+    bets.push(bet);
   }
   return { name: book.bookmaker.name, log, bets };
 }
 
-async function snapshot(rig: Rig, kind: ExecutorKind, scenario: Scenario, settlementExpected: boolean): Promise<ChaosSnapshot> {
+function journalPlacement(raw: unknown): JournalPlacement | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const p = raw as Record<string, unknown>;
+  const placement: JournalPlacement = { role: String(p.role), attempt: Number(p.attempt), clientRef: String(p.clientRef), provider: String(p.provider), status: String(p.status) };
+  if (typeof p.ticketId === 'string') placement.ticketId = p.ticketId;
+  return placement;
+}
+
+/** Journal states and placements of every planned arb, in one pipeline. */
+async function readJournals(redis: Redis, plans: PairPlan[]): Promise<{ states: Record<string, string>; docs: Record<string, JournalDoc> }> {
+  const pipeline = redis.pipeline();
+  for (const p of plans) pipeline.hmget(keys.pair(p.arbId), 'state', 'doc');
+  const replies = (await pipeline.exec()) ?? [];
+  const states: Record<string, string> = {};
+  const docs: Record<string, JournalDoc> = {};
+  plans.forEach((plan, i) => {
+    const [state, doc] = (replies[i]?.[1] ?? [null, null]) as [string | null, string | null];
+    if (state !== null) states[plan.arbId] = state;
+    if (doc === null) return;
+    const parsed = JSON.parse(doc) as { state?: unknown; positive?: unknown; hedges?: unknown };
+    const hedges = Array.isArray(parsed.hedges) ? parsed.hedges.map(journalPlacement).filter((h): h is JournalPlacement => h !== null) : [];
+    docs[plan.arbId] = { state: String(parsed.state ?? state), positive: journalPlacement(parsed.positive), hedges };
+  });
+  return { states, docs };
+}
+
+async function readHash(redis: Redis, key: string): Promise<Record<string, Record<string, unknown>>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [id, json] of Object.entries(await redis.hgetall(key))) out[id] = JSON.parse(json) as Record<string, unknown>;
+  return out;
+}
+
+async function snapshot(rig: Rig, scenario: Scenario, pairs: RunPair[]): Promise<ChaosSnapshot> {
   const redis = new Redis(rig.redis.url);
-  const journalStates: Record<string, string> = {};
-  for (const p of scenario.pairs) {
-    const state = await redis.hget(keys.pair(p.plan.arbId), 'state');
-    if (state !== null) journalStates[p.plan.arbId] = state;
-  }
+  const plans = pairs.map((p) => p.plan);
+  const journals = await readJournals(redis, plans);
   const exposureKeys: Record<string, Record<string, unknown>> = {};
   for (const key of await redis.keys('exposure:*')) exposureKeys[key] = JSON.parse((await redis.get(key)) ?? '{}') as Record<string, unknown>;
-  const reviewOpen: Record<string, Record<string, unknown>> = {};
-  for (const [id, json] of Object.entries(await redis.hgetall(keys.reviewOpen))) reviewOpen[id] = JSON.parse(json) as Record<string, unknown>;
   const queueCounts: Record<string, Record<string, number>> = {};
-  for (const name of [rig.config.queueName, settlementQueueName]) {
+  for (const name of [rig.config.queueName, rig.config.settlementQueueName]) {
     const q = new Queue(name, { connection: redis });
     queueCounts[name] = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
     await q.close();
   }
+  const lateDelays = lateCommitDelays(scenario);
   const result: ChaosSnapshot = {
     cooldownMs: rig.config.cooldownMs,
     cooldownToleranceMs: 5,
     hedgeOrAlertDeadlineMs: rig.config.hedgeDeadlineMs + rig.config.inDoubtDeadlineMs + rig.config.lockTtlMs * 10,
-    books: [bookSnapshot(rig.bookA), bookSnapshot(rig.bookB)],
-    plans: scenario.pairs.map((p) => p.plan),
-    journalStates,
+    arbAgeMsMax: rig.config.arbAgeMsMax,
+    arbAgeToleranceMs,
+    killWindows: rig.killWindows,
+    killToleranceMs,
+    books: [bookSnapshot(rig.bookA, lateDelays), bookSnapshot(rig.bookB, lateDelays)],
+    plans,
+    journalStates: journals.states,
+    journalDocs: journals.docs,
     exposureKeys,
-    reviewOpen,
+    reviewOpen: await readHash(redis, keys.reviewOpen),
+    reviewResolved: await readHash(redis, keys.reviewResolved),
     events: await readStream(redis, eventsStream, 10_000_000),
     audit: await readStream(redis, auditStream, 10_000_000),
     queueCounts,
-    executor: kind,
-    settlementExpected,
+    executor: rig.kind,
+    settlementExpected: rig.kind === 'ours',
   };
   redis.disconnect();
   return result;
 }
 
+export interface RunResult {
+  snapshot: ChaosSnapshot;
+  quiesced: boolean;
+  logDir: string;
+  /** Results changed at the simulators after reconciliation (resettle class). */
+  resettled: number;
+  /** Lives of the journal_gap crash worker that ended at a crash point. */
+  crashes: number;
+}
+
 /** Runs the scenario against one executor and returns what the checks need. */
-export async function runChaos(o: RunOptions): Promise<{ snapshot: ChaosSnapshot; quiesced: boolean; logDir: string }> {
-  const rig = await startRig(o.seed);
+export async function runChaos(o: RunOptions): Promise<RunResult> {
+  const rig = await startRig(o.seed, o.kind, o.scenario, o.clockHook ?? 'worker', o.log);
+  const pairs: RunPair[] = o.scenario.pairs.map((p) => ({ planned: p, plan: { ...p.plan }, data: structuredClone(p.data) }));
+  const resettler = new Resettler(rig, new Map(o.kind === 'ours' ? o.scenario.pairs.filter((p) => p.resettle).map((p) => [p.plan.arbId, p.resettle as Resettlement]) : []));
   try {
-    for (let w = 0; w < o.workers; w++) rig.workers.push(spawnWorker(rig, o.kind));
-    await waitForWorkers(rig, o.workers);
-    await enqueueAll(rig, o.scenario, o.kind, o.log);
+    const slots = o.workers + (o.scenario.crashWorker && o.kind === 'ours' ? 1 : 0);
+    if (slots > o.workers) rig.crashSlot = o.workers;
+    for (let w = 0; w < slots; w++) rig.workers.push(spawnWorker(rig, w));
+    await waitForWorkers(rig, slots);
+    await enqueueAll(rig, o.scenario, pairs, () => resettler.tick(), o.log);
     // Every killed worker is back before the end: the restarts are part of the scenario.
-    await new Promise((r) => setTimeout(r, 1_500));
-    for (let w = 0; w < rig.workers.length; w++) if (rig.workers[w] === null) rig.workers[w] = spawnWorker(rig, o.kind);
-    const quiesced = await quiesce(rig, o.kind, o.scenario, o.quiesceMsMax);
-    const snap = await snapshot(rig, o.kind, o.scenario, o.kind === 'ours');
-    return { snapshot: snap, quiesced, logDir: rig.dir };
+    await sleep(1_500);
+    for (let w = 0; w < rig.workers.length; w++) restartSlot(rig, w);
+    const quiesced = await quiesce(rig, pairs, o.quiesceMsMax, () => resettler.tick());
+    // The bookmakers' final view: every accepted bet past its settle time (an executor that never polls
+    // leaves them unsettled until someone asks; the snapshot asks).
+    await sleep(Math.min(chaosSettleAfterMs, Math.max(0, lastRequestAtMs(rig) + chaosSettleAfterMs + 100 - Date.now())));
+    rig.stopping = true;
+    if (rig.crashSlot !== null) o.log(`crash worker: ${rig.crashes} crash(es) at ${crashCycle.join(' / ')} in turn`);
+    if (resettler.changed > 0) o.log(`re-settled ${resettler.changed} bet(s) at the simulators after their pair was reconciled`);
+    const snap = await snapshot(rig, o.scenario, pairs);
+    if (o.dumpSnapshot) writeFileSync(join(rig.dir, 'snapshot.json'), JSON.stringify(snap));
+    return { snapshot: snap, quiesced, logDir: rig.dir, resettled: resettler.changed, crashes: rig.crashes };
   } finally {
+    rig.stopping = true;
     for (const child of rig.workers) child?.kill('SIGKILL');
     rig.admin.disconnect();
     await rig.bookA.close();
@@ -251,6 +522,12 @@ export async function runChaos(o: RunOptions): Promise<{ snapshot: ChaosSnapshot
   }
 }
 
+function lastRequestAtMs(rig: Rig): number {
+  let lastMs = 0;
+  for (const book of [rig.bookA, rig.bookB]) lastMs = Math.max(lastMs, book.bookmaker.log().at(-1)?.atMs ?? 0);
+  return lastMs;
+}
+
 async function waitForWorkers(rig: Rig, count: number): Promise<void> {
   const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
   const queue = new Queue(rig.config.queueName, { connection });
@@ -258,7 +535,7 @@ async function waitForWorkers(rig: Rig, count: number): Promise<void> {
   try {
     while ((await queue.getWorkers()).length < count) {
       if (Date.now() > deadline) throw new Error(`only ${(await queue.getWorkers()).length} of ${count} workers came up; see ${rig.dir}/workers.log`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   } finally {
     await queue.close();

@@ -9,6 +9,13 @@ export interface SimBetFinal {
   status: string;
   stakeMinor: number;
   oddsMilli: number;
+  /** When the bet got its (latest) final result at the bookmaker; absent while unsettled. */
+  settledAtMs?: number;
+  /**
+   * When the bookmaker committed the bet, when that is not the time of the log entry naming it: a
+   * `commit_late` request is logged when it arrives and committed `delayMs` later.
+   */
+  committedAtMs?: number;
 }
 
 export interface BookSnapshot {
@@ -18,6 +25,9 @@ export interface BookSnapshot {
   /** Each distinct bet the bookmaker holds, by ticket, as it stands at the end. */
   bets: SimBetFinal[];
 }
+
+/** Why the scenario made a pair invalid: a malformed id, or a pair that passes the old schema but is no arb. */
+export type InvalidReason = 'bad_id' | 'same_side' | 'other_event' | 'other_market' | 'low_odds' | 'leg_currency';
 
 export interface PairPlan {
   arbId: string;
@@ -30,8 +40,17 @@ export interface PairPlan {
   positiveStakeMinor: number;
   /** Whether the scenario made it invalid on purpose (it must be rejected, nothing placed). */
   invalid: boolean;
+  invalidReason?: InvalidReason;
   /** How many times it was enqueued (duplicates). */
   deliveries: number;
+  /** The issue-7 fault class the scenario gave this pair, if any (for reading examples). */
+  faultClass?: string;
+  /** A valid pair the executor may refuse at intake (arb_rejected) instead of blocking it (a createdAt far ahead). */
+  refusable?: boolean;
+  /** The job's createdAt as unix ms, when it carried one (runner clock; set at enqueue). */
+  createdAtMs?: number;
+  /** When its first delivery was added to the queue (runner clock = the simulators' clock). */
+  enqueuedAtMs?: number;
 }
 
 export interface StreamRow {
@@ -40,19 +59,50 @@ export interface StreamRow {
   data: Record<string, unknown>;
 }
 
+/** One placement as a pair's journal (be:pair:{arbId} field `doc`) records it. */
+export interface JournalPlacement {
+  role: string;
+  attempt: number;
+  clientRef: string;
+  provider: string;
+  status: string;
+  ticketId?: string;
+}
+
+export interface JournalDoc {
+  state: string;
+  positive: JournalPlacement | null;
+  hedges: JournalPlacement[];
+}
+
+/** A period during which the global kill switch was set (runner clock = the simulators' clock). */
+export interface KillWindow {
+  setAtMs: number;
+  clearedAtMs: number;
+}
+
 export interface ChaosSnapshot {
   cooldownMs: number;
   /** Tolerance for clock and network jitter in the cooldown check, ms. */
   cooldownToleranceMs: number;
   /** From the first accepted positive to an accepted hedge or an exposure, at most this (ms). */
   hedgeOrAlertDeadlineMs: number;
+  /** The executor's max arb age (config arbAgeMsMax) and the slack allowed between its check and the send. */
+  arbAgeMsMax: number;
+  arbAgeToleranceMs: number;
+  /** Kill-switch windows, and how long after a set a positive journaled just before it may still arrive. */
+  killWindows: KillWindow[];
+  killToleranceMs: number;
   books: BookSnapshot[];
   plans: PairPlan[];
   /** Journal states by arbId (Redis be:pair:{arbId} field `state`); absent = no journal. */
   journalStates: Record<string, string>;
-  /** Exposure keys present and review-list entries (ids = exposure keys), with their records. */
+  /** The placements each journal records, by arbId (absent = no journal or no doc). */
+  journalDocs: Record<string, JournalDoc>;
+  /** Exposure keys present, and the review list's open and resolved entries (id → record), with their records. */
   exposureKeys: Record<string, Record<string, unknown>>;
   reviewOpen: Record<string, Record<string, unknown>>;
+  reviewResolved: Record<string, Record<string, unknown>>;
   events: StreamRow[];
   audit: StreamRow[];
   /** BullMQ job counts per queue at the end (waiting, active, delayed, failed, ...). */
