@@ -48,11 +48,12 @@ describe('bet-executor exposures', () => {
   it('lists open exposures and resolves one with a note', async () => {
     const url = await freshRedisUrl();
     const redis = new Redis(url);
-    const id = 'exposure:wl1:bookA:bp-9';
+    const id = 'arb-9';
+    const exposureKey = 'exposure:wl1:bookA:bp-9';
     const record = { bet_pair_id: 'bp-9', arb_id: 'arb-9', whitelabel: 'wl1', positive_provider: 'bookA', exposure_reason: 'both_won_unexpected', actual_outcome: 'won_won', detected_at: '2026-11-24T00:00:00.000Z' };
     await redis.hset('be:review:open', id, JSON.stringify(record));
-    await redis.set(id, JSON.stringify(record), 'PX', 60_000);
-    await redis.set('be:review:pair:wl1:bookA:bp-9', id);
+    await redis.set(exposureKey, JSON.stringify(record), 'PX', 60_000);
+    await redis.sadd('be:review:pair:wl1:bookA:bp-9', id);
     const listed = await cli(['exposures', 'list'], { REDIS_URL: url });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /1 open exposure/);
@@ -60,7 +61,7 @@ describe('bet-executor exposures', () => {
     const resolved = await cli(['exposures', 'resolve', id, '--note', 'checked with bookA', '--by', 'bob'], { REDIS_URL: url });
     assert.equal(resolved.code, 0, resolved.stderr);
     assert.equal(await redis.hlen('be:review:open'), 0);
-    assert.equal(await redis.exists(id), 0);
+    assert.equal(await redis.exists(exposureKey), 0);
     assert.equal(await redis.exists('be:review:pair:wl1:bookA:bp-9'), 0);
     assert.match((await redis.hget('be:review:resolved', id)) ?? '', /checked with bookA/);
     const again = await cli(['exposures', 'resolve', id, '--note', 'x'], { REDIS_URL: url });

@@ -16,10 +16,11 @@ export const keys = {
   killProvider: (provider: string) => `be:kill:provider:${provider}`,
   killAccount: (whitelabel: string, provider: string, accountId: string) => `be:kill:account:${whitelabel}:${provider}:${accountId}`,
   rate: (whitelabel: string, provider: string, accountId: string) => `be:rate:${whitelabel}:${provider}:${accountId}`,
-  /** Durable review list: exposures stay here until a person resolves them (no TTL). */
+  /** Durable review list, one field per arbId: exposures stay here until a person resolves them (no TTL). */
   reviewOpen: 'be:review:open',
   reviewResolved: 'be:review:resolved',
   /** Final results of a pair's polled bets, by client reference. */
   settlement: (arbId: string) => `be:settle:${arbId}`,
+  /** Set of the arbIds of a betPairId with an open review: while not empty, new arbs of the betPairId are blocked. */
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
 };

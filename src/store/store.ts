@@ -4,10 +4,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PairDoc, PairState } from '../domain/pair.js';
+import { assertNever } from '../domain/types.js';
+import { luaCodeTable, replyName } from './codes.js';
 import { auditStream, eventsStream, keys } from './keys.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
-const lua = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf8');
+const luaFile = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf8');
+/** Every script starts with the reply codes and the shared fenced write path (fence.lua). */
+const prelude = luaCodeTable() + luaFile('fence');
+const lua = (name: string) => prelude + luaFile(name);
 
 export interface StreamEntry {
   type: string;
@@ -29,19 +34,34 @@ export type PreflightResult =
   | { kind: 'passed'; rev: number }
   | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
 
-export type BlockReason = 'kill_switch' | 'stale' | 'exposure_open' | 'cooldown' | 'rate_limit';
+export type BlockReason = 'kill_switch' | 'created_at_in_future' | 'stale' | 'exposure_open' | 'cooldown' | 'rate_limit';
 
 export interface ExposureWrite {
+  /** The contract key exposure:{whitelabel}:{positiveProvider}:{betPairId} (24 h TTL). */
   key: string;
   record: Record<string, unknown>;
   ttlMs: number;
-  reviewKeyByPair: string;
+  /** Field of the durable review hash: the arbId (two arbs of one betPairId are two reviews). */
+  reviewId: string;
+  /** Set of the betPairId's arbIds with an open review: blocks new arbs of the betPairId while not empty. */
+  reviewSetKey: string;
+}
+
+/** Guards re-checked in the same step that journals a positive send that is not the first, fresh one. */
+export interface SendGuards {
+  /** Kill switches that apply to the leg (global, its provider, its account). */
+  killKeys: string[];
+  /** The arb's age runs from here (the earlier of createdAt and the enqueue time); null = unknown. */
+  ageBaseMs: number | null;
+  arbAgeMsMax: number;
 }
 
 export interface TransitionWrite {
   arbId: string;
   token: string;
   rev: number;
+  /** The state the journal must be in: the write is refused otherwise (a stale or confused writer). */
+  from: PairState;
   doc: PairDoc;
   /** The pair leaves the set of open pairs (nothing more will happen to it). */
   closes: boolean;
@@ -53,11 +73,15 @@ export interface TransitionWrite {
   cooldowns?: Array<{ key: string; ownerKey: string; mode: 'claim' | 'touch' }>;
   cooldownMs?: number;
   exposure?: ExposureWrite;
+  guards?: SendGuards;
   events?: StreamEntry[];
   audit?: StreamEntry[];
 }
 
-export type TransitionResult = { kind: 'ok'; rev: number } | { kind: 'cooldown_conflict' };
+export type TransitionResult =
+  | { kind: 'ok'; rev: number }
+  | { kind: 'cooldown_conflict' }
+  | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
 
 export interface PreflightWrite {
   arbId: string;
@@ -66,17 +90,23 @@ export interface PreflightWrite {
   doc: PairDoc;
   nowMs: number;
   cooldownMs: number;
-  createdAtMs: number | null;
+  /** The earlier of createdAt and the enqueue time: the arb's age runs from here (null = unknown). */
+  ageBaseMs: number | null;
   arbAgeMsMax: number;
+  /** createdAt as the scanner stamped it, checked against Redis time (null = not given). */
+  createdAtMs: number | null;
+  createdAtSkewMsMax: number;
   rateLimit: { placementsMax: number; windowMs: number };
   audit: StreamEntry[];
 }
 
+type Reply = [number, (string | number | null)?, (string | number)?];
+
 interface ScriptedRedis extends Redis {
-  beClaim(...args: (string | number)[]): Promise<[number, (number | string | null)?, string?]>;
+  beClaim(...args: (string | number)[]): Promise<Reply>;
   beLease(...args: (string | number)[]): Promise<number>;
-  beTransition(...args: (string | number)[]): Promise<[number, number?]>;
-  bePreflight(...args: (string | number)[]): Promise<[number, (string | number)?, number?]>;
+  beTransition(...args: (string | number)[]): Promise<Reply>;
+  bePreflight(...args: (string | number)[]): Promise<Reply>;
   beSettleBet(...args: (string | number)[]): Promise<[number, number]>;
   beReconcile(...args: (string | number)[]): Promise<number>;
   beResolveExposure(...args: (string | number)[]): Promise<number>;
@@ -115,43 +145,54 @@ export class Store {
       keys.pair(arbId), keys.lease(arbId), keys.openPairs,
       token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId,
     );
-    const code = reply[0];
-    if (code === 0) return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };
+    const code = replyName(reply, 'claim', ['busy', 'created', 'existing']);
+    if (code === 'busy') return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };
     const rev = Number(reply[1]);
     const doc = JSON.parse(String(reply[2])) as PairDoc;
-    return code === 1 ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
+    return code === 'created' ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
   }
 
   async renewLease(arbId: string, token: string, leaseMs: number): Promise<boolean> {
-    return (await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, 'renew', leaseMs, arbId)) === 1;
+    return this.lease(arbId, token, 'renew', leaseMs);
   }
 
   async releaseLease(arbId: string, token: string): Promise<boolean> {
-    return (await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, 'release', 0, arbId)) === 1;
+    return this.lease(arbId, token, 'release', 0);
   }
 
   /** Releases the lease and takes the pair out of the open set, in one step. */
   async releaseAndClose(arbId: string, token: string): Promise<boolean> {
-    return (await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, 'release_close', 0, arbId)) === 1;
+    return this.lease(arbId, token, 'release_close', 0);
+  }
+
+  private async lease(arbId: string, token: string, action: 'renew' | 'release' | 'release_close', leaseMs: number): Promise<boolean> {
+    const reply = await this.redis.beLease(keys.lease(arbId), keys.openPairs, token, action, leaseMs, arbId);
+    return replyName(reply, 'lease', ['ok', 'fenced']) === 'ok';
   }
 
   async transition(write: TransitionWrite): Promise<TransitionResult> {
     const events = write.events ?? [];
     const audit = write.audit ?? [];
-    const { doc, exposure } = write;
+    const { doc, exposure, guards } = write;
     const cooldowns = write.cooldowns ?? [];
+    const killKeys = guards?.killKeys ?? [];
     const entryArgs = [...events, ...audit].flatMap((e) => [e.type, JSON.stringify(e.data)]);
     const reply = await this.redis.beTransition(
-      8 + 2 * cooldowns.length,
+      8 + 2 * cooldowns.length + killKeys.length,
       keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
-      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewKeyByPair ?? keys.pair(write.arbId),
-      ...cooldowns.flatMap((c) => [c.key, c.ownerKey]),
-      write.token, write.rev, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
+      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
+      ...cooldowns.flatMap((c) => [c.key, c.ownerKey]), ...killKeys,
+      write.token, write.rev, write.from, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
       cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), write.cooldownMs ?? 0,
-      exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.key ?? '',
-      this.eventsLenMax, events.length, audit.length, ...entryArgs,
+      exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
+      this.eventsLenMax, events.length, audit.length,
+      killKeys.length, guards?.ageBaseMs ?? '', guards?.arbAgeMsMax ?? 0,
+      ...entryArgs,
     );
-    return this.fenceReply(reply, write.arbId, doc.state);
+    const code = replyName(reply, 'transition', ['ok', 'blocked', 'fenced', 'moved', 'wrongState', 'cooldownConflict']);
+    if (code === 'cooldownConflict') return { kind: 'cooldown_conflict' };
+    if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    return { kind: 'ok', rev: this.fenced(code, reply, write.arbId, doc.state) };
   }
 
   async preflight(write: PreflightWrite): Promise<PreflightResult> {
@@ -166,24 +207,24 @@ export class Store {
       keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
       keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
       keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
-      write.token, write.rev, write.arbId, write.cooldownMs, write.createdAtMs ?? '', write.arbAgeMsMax,
+      write.token, write.rev, write.arbId, write.cooldownMs, write.ageBaseMs ?? '', write.arbAgeMsMax,
       write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
+      write.createdAtMs ?? '', write.createdAtSkewMsMax,
       write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
-    const code = reply[0];
-    if (code === 0) return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
-    const result = this.fenceReply([code, reply[1] as number | undefined], write.arbId, 'positive_placing');
-    if (result.kind !== 'ok') throw new Error('invariant violated: preflight cannot report a cooldown conflict');
-    return { kind: 'passed', rev: result.rev };
+    const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
+    if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    return { kind: 'passed', rev: this.fenced(code, reply, write.arbId, 'positive_placing') };
   }
 
-  private fenceReply(reply: [number, number?], arbId: string, state: PairState): TransitionResult {
-    switch (reply[0]) {
-      case 1: return { kind: 'ok', rev: Number(reply[1]) };
-      case -1: throw new FencedError(`lease on ${arbId} lost before writing ${state}`);
-      case -2: throw new FencedError(`journal of ${arbId} moved on (rev ${reply[1]}) before writing ${state}`);
-      case -3: return { kind: 'cooldown_conflict' };
-      default: throw new Error(`invariant violated: unknown journal reply ${JSON.stringify(reply)}`);
+  /** The new revision of a fenced write that went through; a FencedError when the write was refused. */
+  private fenced(code: 'ok' | 'fenced' | 'moved' | 'wrongState', reply: Reply, arbId: string, state: PairState): number {
+    switch (code) {
+      case 'ok': return Number(reply[1]);
+      case 'fenced': throw new FencedError(`lease on ${arbId} lost before writing ${state}`);
+      case 'moved': throw new FencedError(`journal of ${arbId} moved on (rev ${reply[1]}) before writing ${state}`);
+      case 'wrongState': throw new FencedError(`journal of ${arbId} is in ${reply[1]}, not the expected from-state, before writing ${state}`);
+      default: return assertNever(code, 'fenced reply');
     }
   }
 
@@ -202,8 +243,8 @@ export class Store {
     const { exposure } = write;
     const code = await this.redis.beReconcile(
       keys.pair(write.arbId), eventsStream, auditStream,
-      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewKeyByPair ?? keys.pair(write.arbId),
-      write.rev, JSON.stringify(write.doc), exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.key ?? '',
+      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
+      write.rev, JSON.stringify(write.doc), exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
       this.eventsLenMax, write.events.length, ...write.events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
     if (code === 1) return 'settled';
@@ -217,14 +258,18 @@ export class Store {
     return Object.entries(all).map(([id, json]) => ({ id, record: JSON.parse(json) as Record<string, unknown> }));
   }
 
-  /** Closes an exposure on a person's word; false when no open exposure has this id. */
+  /** Closes an exposure (review id: the arbId) on a person's word; false when no open exposure has this id. */
   async resolveExposure(id: string, by: string, note: string, atMs: number): Promise<boolean> {
     const json = await this.redis.hget(keys.reviewOpen, id);
     if (json === null) return false;
     const record = JSON.parse(json) as { whitelabel?: string; positive_provider?: string; bet_pair_id?: string };
-    const byPair = keys.reviewByPair(String(record.whitelabel), String(record.positive_provider), String(record.bet_pair_id));
+    const [whitelabel, provider, betPairId] = [String(record.whitelabel), String(record.positive_provider), String(record.bet_pair_id)];
     const resolution = JSON.stringify({ id, resolvedBy: by, note, resolvedAt: new Date(atMs).toISOString(), record });
-    return (await this.redis.beResolveExposure(keys.reviewOpen, keys.reviewResolved, auditStream, id, byPair, resolution)) === 1;
+    const reply = await this.redis.beResolveExposure(
+      keys.reviewOpen, keys.reviewResolved, auditStream, keys.exposure(whitelabel, provider, betPairId), keys.reviewByPair(whitelabel, provider, betPairId),
+      id, resolution,
+    );
+    return replyName(reply, 'resolve_exposure', ['ok', 'already']) === 'ok';
   }
 
   /** The pair needs no more recovery sweeps. */

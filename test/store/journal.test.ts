@@ -33,8 +33,8 @@ describe('the fenced journal', () => {
     const second = await store.claim(doc.arbId, 'token-B', 60_000, doc, 60_000);
     assert.equal(second.kind, 'existing');
     const next: PairDoc = { ...doc, state: 'blocked' };
-    await assert.rejects(store.transition({ arbId: doc.arbId, token: 'token-A', rev: 1, doc: next, closes: true, nowMs: Date.now() }), FencedError);
-    const ok = await store.transition({ arbId: doc.arbId, token: 'token-B', rev: 1, doc: next, closes: true, nowMs: Date.now() });
+    await assert.rejects(store.transition({ arbId: doc.arbId, token: 'token-A', rev: 1, from: 'received', doc: next, closes: true, nowMs: Date.now() }), FencedError);
+    const ok = await store.transition({ arbId: doc.arbId, token: 'token-B', rev: 1, from: 'received', doc: next, closes: true, nowMs: Date.now() });
     assert.deepEqual(ok, { kind: 'ok', rev: 2 });
     assert.equal((await store.loadPair(doc.arbId))?.doc.state, 'blocked');
   });
@@ -42,8 +42,38 @@ describe('the fenced journal', () => {
   it('refuses a write from a stale revision even with the right lease', async () => {
     const doc = docFor(makePair());
     await store.claim(doc.arbId, 'token-C', 60_000, doc, 60_000);
-    await store.transition({ arbId: doc.arbId, token: 'token-C', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now() });
-    await assert.rejects(store.transition({ arbId: doc.arbId, token: 'token-C', rev: 1, doc: { ...doc, state: 'blocked' }, closes: true, nowMs: Date.now() }), /moved on/);
+    await store.transition({ arbId: doc.arbId, token: 'token-C', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now() });
+    await assert.rejects(store.transition({ arbId: doc.arbId, token: 'token-C', rev: 1, from: 'positive_placing', doc: { ...doc, state: 'blocked' }, closes: true, nowMs: Date.now() }), /moved on/);
+  });
+
+  it('refuses a write whose expected from-state is not the journal\'s, even with the right lease and revision', async () => {
+    const doc = docFor(makePair());
+    await store.claim(doc.arbId, 'token-F', 60_000, doc, 60_000);
+    // A writer that believes the pair is already placing (it is still received) must not move it on.
+    await assert.rejects(
+      store.transition({ arbId: doc.arbId, token: 'token-F', rev: 1, from: 'positive_placing', doc: { ...doc, state: 'hedge_placing' }, closes: false, nowMs: Date.now() }),
+      /not the expected from-state/,
+    );
+    assert.equal((await store.loadPair(doc.arbId))?.doc.state, 'received');
+  });
+
+  it('blocks a guarded write while a kill switch applies, writing nothing', async () => {
+    const doc = docFor(makePair());
+    await store.claim(doc.arbId, 'token-G', 60_000, doc, 60_000);
+    await redis.set('be:kill:test-guard', 'halt');
+    const result = await store.transition({
+      arbId: doc.arbId, token: 'token-G', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
+      guards: { killKeys: ['be:kill:test-guard'], ageBaseMs: Date.now(), arbAgeMsMax: 60_000 },
+    });
+    assert.equal(result.kind, 'blocked');
+    assert.equal(result.kind === 'blocked' && result.reason, 'kill_switch');
+    await redis.del('be:kill:test-guard');
+    const stale = await store.transition({
+      arbId: doc.arbId, token: 'token-G', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
+      guards: { killKeys: ['be:kill:test-guard'], ageBaseMs: Date.now() - 120_000, arbAgeMsMax: 60_000 },
+    });
+    assert.equal(stale.kind === 'blocked' && stale.reason, 'stale');
+    assert.equal((await store.loadPair(doc.arbId))?.rev, 1);
   });
 
   it('refuses to refresh a cooldown another pair holds, writing nothing', async () => {
@@ -52,7 +82,7 @@ describe('the fenced journal', () => {
     await redis.set('cooldown:wl1:bookB:acc-x', '1', 'PX', 60_000);
     await redis.set('be:cooldown-owner:wl1:bookB:acc-x', 'another-arb', 'PX', 60_000);
     const result = await store.transition({
-      arbId: doc.arbId, token: 'token-D', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
+      arbId: doc.arbId, token: 'token-D', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
       cooldowns: [{ key: 'cooldown:wl1:bookB:acc-x', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-x', mode: 'claim' }],
       cooldownMs: 1000,
       events: [{ type: 'x', data: {} }],
@@ -70,7 +100,7 @@ describe('the fenced journal', () => {
     await redis.set('be:cooldown-owner:wl1:bookA:acc-z', doc.arbId, 'PX', 10);
     await redis.set('cooldown:wl1:bookA:acc-z', '1', 'PX', 10);
     const result = await store.transition({
-      arbId: doc.arbId, token: 'token-E', rev: 1, doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(), cooldownMs: 5_000,
+      arbId: doc.arbId, token: 'token-E', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(), cooldownMs: 5_000,
       cooldowns: [
         { key: 'cooldown:wl1:bookA:acc-z', ownerKey: 'be:cooldown-owner:wl1:bookA:acc-z', mode: 'touch' },
         { key: 'cooldown:wl1:bookB:acc-y', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-y', mode: 'touch' },

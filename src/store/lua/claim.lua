@@ -3,19 +3,19 @@
 -- ARGV[1] lease token   ARGV[2] lease ms   ARGV[3] initial doc JSON   ARGV[4] now ms
 -- ARGV[5] journal TTL ms   ARGV[6] arbId
 -- ARGV[7] job id that creates the journal (kept as a field, so a busy reply can name it)
--- Returns {0, jobId} lease held by another token (busy); jobId of the journal's job, or false
---         {1, rev, doc} journal created (state received)
---         {2, rev, doc} journal existed: resume or duplicate
+-- Returns {CODE.busy, jobId} lease held by another token; jobId of the journal's job, or false
+--         {CODE.created, rev, doc} journal created (state received)
+--         {CODE.existing, rev, doc} journal existed: resume or duplicate
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then
-  return {0, redis.call('HGET', KEYS[1], 'jobId')}
+  return {CODE.busy, redis.call('HGET', KEYS[1], 'jobId')}
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 local existing = redis.call('HMGET', KEYS[1], 'rev', 'doc')
 if existing[1] then
-  return {2, tonumber(existing[1]), existing[2]}
+  return {CODE.existing, tonumber(existing[1]), existing[2]}
 end
 redis.call('HSET', KEYS[1], 'rev', 1, 'state', 'received', 'doc', ARGV[3], 'jobId', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
-return {1, 1, ARGV[3]}
+return {CODE.created, 1, ARGV[3]}

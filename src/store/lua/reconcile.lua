@@ -1,9 +1,9 @@
 -- reconcile: settle a pair exactly once: the settled doc, its events, and an exposure record with its
 -- review entry, written only if the pair is not settled yet and its journal did not move.
 -- KEYS[1] pair journal hash   KEYS[2] events stream   KEYS[3] audit stream
--- KEYS[4] exposure key   KEYS[5] review hash   KEYS[6] review-by-pair key
+-- KEYS[4] exposure key   KEYS[5] review hash (open, by arbId)   KEYS[6] review set of the betPairId
 -- ARGV[1] expected rev   ARGV[2] settled doc JSON   ARGV[3] exposure JSON or ''   ARGV[4] exposure TTL ms
--- ARGV[5] review id   ARGV[6] events stream max length   ARGV[7] event count E   ARGV[8 ..] E pairs (type, data)
+-- ARGV[5] review id (arbId)   ARGV[6] events stream max length   ARGV[7] event count E   ARGV[8 ..] E pairs (type, data)
 -- Returns 1 settled now | 0 already settled (a duplicate final poll) | -2 journal moved on (reload, retry)
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'settled' then
@@ -22,7 +22,7 @@ if ARGV[3] ~= '' then
     redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
   end
   redis.call('HSET', KEYS[5], ARGV[5], ARGV[3])
-  redis.call('SET', KEYS[6], ARGV[5])
+  redis.call('SADD', KEYS[6], ARGV[5])
 end
 local e = tonumber(ARGV[7])
 local i = 8
