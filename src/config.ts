@@ -59,6 +59,14 @@ export const configSchema = z.object({
   placementSendsMax: z.int().positive().max(10).default(3),
   /** How long an in-doubt or pending placement may stay unknown before it is flagged for review. */
   inDoubtDeadlineMs: z.int().positive().max(3_600_000).default(30_000),
+  /**
+   * A bookmaker may commit a request it did not answer (still in its queue) after we look it up. A
+   * `not_found` is trusted only from a lookup made this long after the last send whose answer was lost
+   * (or after a resumed pair was taken over); before that the placement stays in doubt, never resent.
+   */
+  lateCommitGraceMs: z.int().nonnegative().max(600_000).default(2_000),
+  /** A createdAt this far ahead of Redis time is refused (a scanner clock running fast would switch staleness off). */
+  createdAtSkewMsMax: z.int().nonnegative().max(3_600_000).default(5_000),
   /** Pause between two lookups / status checks of an in-doubt or pending placement. */
   inDoubtPollMs: z.int().positive().max(60_000).default(250),
   settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
@@ -91,6 +99,9 @@ export function limitRelationErrors(config: Config): string[] {
   const timeoutMsMax = Math.max(config.providerTimeoutMs, ...Object.values(config.providers).map((p) => p.requestTimeoutMs ?? 0));
   if (config.lockTtlMs < 3 * timeoutMsMax) {
     errors.push(`lockTtlMs (${config.lockTtlMs}) < 3 × provider timeout (${timeoutMsMax}): the lease must outlive a bookmaker call`);
+  }
+  if (config.lateCommitGraceMs >= config.inDoubtDeadlineMs) {
+    errors.push(`lateCommitGraceMs (${config.lateCommitGraceMs}) >= inDoubtDeadlineMs (${config.inDoubtDeadlineMs}): a not_found could never be trusted`);
   }
   if (config.inDoubtDeadlineMs <= timeoutMsMax) {
     errors.push(`inDoubtDeadlineMs (${config.inDoubtDeadlineMs}) <= provider timeout (${timeoutMsMax})`);

@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { parseConfig, type Config } from './config.js';
+import { placementExposureReasons } from './domain/exposure.js';
 import { clientRefFor } from './domain/pair.js';
 import { startWorker } from './executor/worker.js';
 import { startPrivateRedis } from './infra/redis-server.js';
@@ -80,7 +81,7 @@ const ttyProgressMs = 200;
 const lineProgressMs = 1_000;
 const closeMsMax = 15_000;
 const blockReasons: readonly BlockReason[] = ['cooldown', 'rate_limit', 'stale', 'kill_switch', 'exposure_open'];
-const placementExposureReasons: ReadonlySet<string> = new Set(['hedge_failed_positive_active', 'positive_in_doubt', 'hedge_in_doubt']);
+const placementExposures: ReadonlySet<string> = new Set(placementExposureReasons);
 
 type Special =
   | 'positive_rejected' | 'hedge_rejected_always' | 'hedge_rejected_once' | 'hedge_odds_moved' | 'hedge_partial'
@@ -307,9 +308,11 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   } else {
     output.log(`using REDIS_URL ${url} (demo run tag ${tag})`);
   }
-  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 200 });
+  // Bets settle 1 s after acceptance: later than an in-doubt positive's lookup (provider timeout 300 ms), which
+  // would otherwise find it already settled and (rightly) refuse to hedge it blind.
+  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 1_000 });
   stack.push({ what: 'simulator bookA', close: () => bookA.close() });
-  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 200 });
+  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 1_000 });
   stack.push({ what: 'simulator bookB', close: () => bookB.close() });
   const config = demoConfig(bookA, bookB, process.env.REDIS_URL ? `bet-pairs-demo-${tag}` : 'bet-pairs');
   const logFile = join(mkdtempSync(join(tmpdir(), 'bet-executor-demo-')), 'worker.log');
@@ -411,7 +414,7 @@ function outcomeOf(row: StreamRow): Outcome | null {
     case 'arb_blocked': return `blocked ${String(row.data.reason)}`;
     case 'exposure_alert': {
       const reason = String(row.data.exposure_reason);
-      return placementExposureReasons.has(reason) ? `exposure ${reason}` : null;
+      return placementExposures.has(reason) ? `exposure ${reason}` : null;
     }
     default: return null;
   }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { runDemo, type DemoResult } from '../src/demo.js';
+import { placementExposureReasons } from '../src/domain/exposure.js';
 
 describe('the demo with 60 pairs (seed 3)', () => {
   let result: DemoResult;
@@ -56,7 +57,7 @@ describe('the demo with 60 pairs (seed 3)', () => {
     const s = result.summary;
     const blocked = Object.values(s.blocked).reduce((a, b) => a + b, 0);
     const placementExposures = Object.entries(s.exposuresByReason)
-      .filter(([reason]) => ['hedge_failed_positive_active', 'positive_in_doubt', 'hedge_in_doubt'].includes(reason))
+      .filter(([reason]) => (placementExposureReasons as readonly string[]).includes(reason))
       .reduce((a, [, n]) => a + n, 0);
     assert.equal(s.executed + blocked + s.failed + placementExposures + s.rejected + s.duplicates, s.jobs);
   });

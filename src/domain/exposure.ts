@@ -1,7 +1,9 @@
 // The exposure record (DESIGN.md field names) and its alert event, built from a pair's journal.
 import type { PairDoc } from './pair.js';
 
-export type PlacementExposureReason = 'hedge_failed_positive_active' | 'positive_in_doubt' | 'hedge_in_doubt';
+/** Exposures raised while placing (settlement raises the seed's reconciliation reasons). */
+export const placementExposureReasons = ['hedge_failed_positive_active', 'positive_in_doubt', 'hedge_in_doubt', 'positive_settled_before_hedge'] as const;
+export type PlacementExposureReason = (typeof placementExposureReasons)[number];
 
 export interface ExposureRecord {
   bet_pair_id: string;

@@ -63,3 +63,34 @@ export function nextHedgeStakeMinor(targetReturnMinor: Minor, accepted: readonly
 export function repriceLossLimitMinor(positiveStakeMinor: Minor, lossBpsMax: number): Minor {
   return Math.floor((positiveStakeMinor * lossBpsMax) / 10_000);
 }
+
+/** What the hedge-stop rule looks at before another hedge attempt. */
+export interface HedgeAttemptPlan {
+  /** 1-based number of the attempt about to be made. */
+  attempt: number;
+  hedgeAttemptsMax: number;
+  /** Time since the positive was accepted. */
+  elapsedMs: number;
+  hedgeRetryBackoffMs: number;
+  hedgeDeadlineMs: number;
+  /** The pair's worst case if this attempt is taken in full. */
+  worstCaseMinor: Minor;
+  /** The loss a re-priced hedge may lock in (repriceLossLimitMinor). */
+  lossLimitMinor: Minor;
+  oddsMilli: OddsMilli;
+}
+
+/**
+ * The hedge-stop rule: why no further hedge attempt may be made (attempts, deadline, loss limit), or null
+ * when one may. Each reason shows the value beside its limit.
+ */
+export function hedgeStopReason(plan: HedgeAttemptPlan): string | null {
+  if (plan.attempt > plan.hedgeAttemptsMax) return `hedge attempts (${plan.attempt - 1}) reached hedgeAttemptsMax (${plan.hedgeAttemptsMax})`;
+  if (plan.elapsedMs + plan.hedgeRetryBackoffMs > plan.hedgeDeadlineMs) {
+    return `hedge deadline: elapsed ${plan.elapsedMs} ms + backoff ${plan.hedgeRetryBackoffMs} ms > hedgeDeadlineMs (${plan.hedgeDeadlineMs})`;
+  }
+  if (plan.worstCaseMinor < -plan.lossLimitMinor) {
+    return `re-priced hedge at ${plan.oddsMilli} would lock a loss (${plan.worstCaseMinor}) beyond the limit (-${plan.lossLimitMinor})`;
+  }
+  return null;
+}

@@ -19,7 +19,8 @@ export type PairState =
 export const pairTransitions: Readonly<Record<PairState, readonly PairState[]>> = {
   received: ['blocked', 'positive_placing'],
   blocked: [],
-  positive_placing: ['positive_placing', 'positive_failed', 'positive_in_doubt', 'hedge_placing', 'hedge_failed'],
+  // → blocked: a positive resend refused by the kill switch or staleness (nothing live).
+  positive_placing: ['positive_placing', 'blocked', 'positive_failed', 'positive_in_doubt', 'hedge_placing', 'hedge_failed'],
   positive_failed: [],
   positive_in_doubt: ['settled'],
   hedge_placing: ['hedge_placing', 'hedged', 'hedge_failed', 'hedge_in_doubt'],
@@ -44,8 +45,13 @@ export function assertTransition(from: PairState, to: PairState): void {
   }
 }
 
-/** Status of one placement (one client reference) as the journal knows it. */
-/** `planned`: journaled at preflight, sent only if the positive is taken exactly as planned. */
+/**
+ * Status of one placement (one client reference) as the journal knows it. `planned`: the first hedge,
+ * journaled at preflight and sent the moment the positive is taken exactly as planned, before that
+ * acceptance is journaled. So once the positive may have been taken, a `planned` hedge is *possibly sent*:
+ * a resumed pair looks it up before anything else. `not_placed`: certainly never taken (also a planned
+ * hedge a lookup proved was never sent).
+ */
 export type PlacementStatus = 'planned' | 'sending' | 'pending' | 'accepted' | 'rejected' | 'not_placed' | 'in_doubt';
 
 export interface Placement {

@@ -38,6 +38,8 @@ export interface BetPair {
   currency: string;
   /** Unix ms when the scanner found the arb; null when the job did not say. */
   createdAtMs: number | null;
+  /** Unix ms when the job was enqueued (BullMQ's timestamp); the arb's age runs from the earlier of the two. */
+  enqueuedAtMs?: number;
   positive: LegInput;
   hedge: LegInput;
 }

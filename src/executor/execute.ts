@@ -47,7 +47,9 @@ export async function executeJob(deps: ExecutorDeps, job: JobInput): Promise<Job
     deps.log.warn({ jobId: job.id, errors }, 'bet pair rejected: invalid input, nothing placed');
     return { outcome: 'rejected', errors };
   }
-  const pair: BetPair = { ...parsed.pair, createdAtMs: parsed.pair.createdAtMs ?? job.timestampMs };
+  // The arb's age runs from the earlier of the scanner's stamp and the enqueue time: a createdAt in the
+  // future cannot make a pair that sat in the queue look young (preflight refuses one too far ahead).
+  const pair: BetPair = { ...parsed.pair, enqueuedAtMs: job.timestampMs };
   return claimAndRun(deps, pair, job.id);
 }
 

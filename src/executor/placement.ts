@@ -1,15 +1,26 @@
 // Resolves one placement to a definite answer: send, then look up by client reference when in doubt.
 import type { Placement } from '../domain/pair.js';
 import type { BetView, PlaceOutcome, Provider } from '../providers/provider.js';
+import type { BlockReason } from '../store/store.js';
 import type { PairRun } from './run.js';
 
 export type Resolution =
   | { kind: 'accepted'; bet: BetView }
   | { kind: 'rejected'; reason: string; currentOddsMilli?: number }
-  /** The bookmaker says it never took the bet, and the same-reference sends are used up. */
+  /** Certainly not placed: refused before it left, or a trusted `not_found` with no send left (or allowed). */
   | { kind: 'not_placed'; detail: string }
+  /** A resend refused by a guard (kill switch, stale) after a trusted `not_found`: nothing is live. */
+  | { kind: 'blocked'; reason: BlockReason }
   /** Still unknown at the deadline: stop and flag for review. */
   | { kind: 'in_doubt'; detail: string };
+
+/** `fresh`: journaled by this run, not sent yet; `resumed`: maybe sent by a previous holder; a promise: on its way. */
+export type ResolveStart = 'fresh' | 'resumed' | Promise<PlaceOutcome>;
+
+export interface ResolveOptions {
+  /** false: find out only, never send (a planned hedge that a resumed pair may or may not have sent). */
+  resend: boolean;
+}
 
 type Pending = PlaceOutcome | { kind: 'resumed' };
 
@@ -24,36 +35,46 @@ function fromBet(bet: BetView): PlaceOutcome {
   }
 }
 
+interface Resolving {
+  run: PairRun;
+  provider: Provider;
+  placement: Placement;
+  deadlineMonoMs: number;
+  resumed: boolean;
+  options: ResolveOptions;
+}
+
 /**
- * Drives a placement whose intent is journaled until it is accepted, rejected, definitely not placed, or
- * still in doubt at the deadline. `fresh`: this run journaled the intent and has not sent it yet;
- * `resumed`: the bookmaker is asked by client reference before anything is sent; a promise: the request
- * is already on its way (the hedge sent as soon as the positive was taken).
+ * Drives a placement whose intent is journaled until it is accepted, rejected, certainly not placed, or
+ * still in doubt at the deadline. A `not_found` is trusted only lateCommitGraceMs after the last send whose
+ * answer was lost (a bookmaker may commit a queued request late); until then the bookmaker is asked again.
  */
-export async function resolvePlacement(run: PairRun, placement: Placement, start: 'fresh' | 'resumed' | Promise<PlaceOutcome>): Promise<Resolution> {
+export async function resolvePlacement(run: PairRun, placement: Placement, start: ResolveStart, options: ResolveOptions = { resend: true }): Promise<Resolution> {
   const { deps } = run;
-  const provider = run.provider(placement.provider);
-  const deadlineMs = Math.max(placement.intentAtMs, run.startedAtMs) + deps.config.inDoubtDeadlineMs;
+  const r: Resolving = {
+    run, placement, options, resumed: start === 'resumed',
+    provider: run.provider(placement.provider),
+    deadlineMonoMs: deps.clock.monoMs() + deps.config.inDoubtDeadlineMs,
+  };
   let outcome: Pending = start === 'fresh' ? await sendPlacement(run, placement) : start === 'resumed' ? { kind: 'resumed' } : await start;
-  let current = placement;
   for (let round = 0; round < pollRoundsMax; round++) {
     switch (outcome.kind) {
       case 'accepted': return { kind: 'accepted', bet: outcome.bet };
       case 'rejected': return { kind: 'rejected', reason: outcome.reason, ...(outcome.currentOddsMilli ? { currentOddsMilli: outcome.currentOddsMilli } : {}) };
+      case 'not_sent': return { kind: 'not_placed', detail: `not sent: ${outcome.detail}` };
       case 'pending': {
-        if (deps.clock.nowMs() > deadlineMs) return { kind: 'in_doubt', detail: `still pending at the deadline (ticket ${outcome.bet.ticketId})` };
+        if (deps.clock.monoMs() > r.deadlineMonoMs) return { kind: 'in_doubt', detail: `still pending at the deadline (ticket ${outcome.bet.ticketId})` };
         await deps.sleep(deps.config.inDoubtPollMs);
-        const status = await provider.status(outcome.bet.ticketId);
+        const status = await r.provider.status(outcome.bet.ticketId);
         await run.auditCall('bookmaker_status', placement, { ticketId: outcome.bet.ticketId }, status);
         if (status.kind === 'found') outcome = fromBet(status.bet);
         break;
       }
       case 'in_doubt':
       case 'resumed': {
-        const next = await lookUp(run, provider, current, deadlineMs, outcome.kind === 'in_doubt' ? outcome.detail : 'resumed');
+        const next = await lookUp(r, outcome.kind === 'in_doubt' ? outcome.detail : 'resumed');
         if ('resolution' in next) return next.resolution;
         outcome = next.outcome;
-        current = next.placement;
         break;
       }
     }
@@ -61,25 +82,38 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
   throw new Error(`invariant violated: placement ${placement.clientRef} not resolved after ${pollRoundsMax} rounds`);
 }
 
-/** One lookup by client reference: found → its state; never received → resend with the same reference. */
-async function lookUp(run: PairRun, provider: Provider, placement: Placement, deadlineMs: number, why: string): Promise<{ outcome: Pending; placement: Placement } | { resolution: Resolution }> {
+/** One lookup by client reference: found → its state; a trusted never-received → resend with the same reference. */
+async function lookUp(r: Resolving, why: string): Promise<{ outcome: Pending } | { resolution: Resolution }> {
+  const { run } = r;
   const { deps } = run;
-  const found = await provider.lookupByClientRef(placement.clientRef);
-  await run.auditCall('bookmaker_lookup', placement, { clientRef: placement.clientRef, why }, found);
-  if (found.kind === 'found') return { outcome: fromBet(found.bet), placement };
-  if (found.kind === 'not_found') {
-    if (placement.sendCount >= deps.config.placementSendsMax) {
-      return { resolution: { kind: 'not_placed', detail: `${why}; never received after ${placement.sendCount} send(s)` } };
-    }
-    const journaled = await run.journalResend(placement);
-    if (!journaled) return { resolution: { kind: 'not_placed', detail: 'account cooldown taken by another pair' } };
-    return { outcome: await sendPlacement(run, journaled), placement: journaled };
+  const found = await r.provider.lookupByClientRef(r.placement.clientRef);
+  await run.auditCall('bookmaker_lookup', r.placement, { clientRef: r.placement.clientRef, why }, found);
+  if (found.kind === 'found') return { outcome: fromBet(found.bet) };
+  const trusted = found.kind === 'not_found' && deps.clock.monoMs() >= run.notFoundTrustedFromMonoMs(r.placement, r.resumed);
+  if (trusted) return resendOrStop(r, why);
+  if (deps.clock.monoMs() > r.deadlineMonoMs) {
+    const unknown = found.kind === 'not_found' ? `not_found within lateCommitGraceMs (${deps.config.lateCommitGraceMs}) of a lost answer` : found.detail;
+    return { resolution: { kind: 'in_doubt', detail: `${why}; bookmaker could not tell by the deadline (${unknown})` } };
   }
-  if (deps.clock.nowMs() > deadlineMs) {
-    return { resolution: { kind: 'in_doubt', detail: `${why}; bookmaker could not tell by the deadline (${found.detail})` } };
+  // An untrusted not_found is asked again only once it can be trusted (fewer calls to a bookmaker that may rate-limit).
+  const untilTrustedMs = found.kind === 'not_found' ? run.notFoundTrustedFromMonoMs(r.placement, r.resumed) - deps.clock.monoMs() : 0;
+  await deps.sleep(Math.max(deps.config.inDoubtPollMs, Math.min(untilTrustedMs, r.deadlineMonoMs - deps.clock.monoMs() + 1)));
+  return { outcome: { kind: 'in_doubt', detail: why } };
+}
+
+/** The bookmaker certainly never took this reference: send it again if sends and guards allow. */
+async function resendOrStop(r: Resolving, why: string): Promise<{ outcome: Pending } | { resolution: Resolution }> {
+  const { run, placement } = r;
+  if (!r.options.resend) return { resolution: { kind: 'not_placed', detail: `${why}; never received` } };
+  if (placement.sendCount >= run.deps.config.placementSendsMax) {
+    return { resolution: { kind: 'not_placed', detail: `${why}; never received after ${placement.sendCount} send(s)` } };
   }
-  await deps.sleep(deps.config.inDoubtPollMs);
-  return { outcome: { kind: 'in_doubt', detail: why }, placement };
+  const journaled = await run.journalResend(placement);
+  if (journaled.kind === 'cooldown_conflict') return { resolution: { kind: 'not_placed', detail: 'account cooldown taken by another pair' } };
+  if (journaled.kind === 'blocked') return { resolution: { kind: 'blocked', reason: journaled.reason } };
+  r.placement = journaled.placement;
+  r.resumed = false;
+  return { outcome: await sendPlacement(run, journaled.placement) };
 }
 
 /** Sends a journaled placement; never without a lease known to be ours. */
@@ -100,6 +134,7 @@ export async function sendPlacement(run: PairRun, placement: Placement): Promise
     currency: pair.currency,
   });
   run.deps.probe?.answerParsed(run.doc.arbId, placement.role);
+  if (outcome.kind === 'in_doubt') run.noteUncertainSend(placement.clientRef);
   run.deps.crashPoint(placement.role === 'positive' ? 'positive_answered' : 'hedge_answered');
   if (outcome.kind !== 'accepted' && outcome.kind !== 'rejected') {
     // Answers that end a placement are journaled with the next transition; the others are audited now.

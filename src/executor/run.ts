@@ -1,11 +1,13 @@
 // One worker's hold on one pair: the lease (renewed in the background), the journal revision, fenced writes.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { assertTransition, isPlacementDone, type PairDoc, type Placement } from '../domain/pair.js';
-import type { LegRole } from '../domain/types.js';
+import { betsToPoll } from '../domain/pair-settlement.js';
+import { assertTransition, isPlacementDone, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
+import { invariant, type LegRole } from '../domain/types.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
-import { FencedError, type ExposureWrite, type Store, type StreamEntry } from '../store/store.js';
+import { FencedError, type BlockReason, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
+import type { Clock } from './clock.js';
 
 export type CrashPoint =
   | 'claimed'
@@ -35,7 +37,7 @@ export interface ExecutorDeps {
   config: Config;
   store: Store;
   providers: ReadonlyMap<string, Provider>;
-  clock: { nowMs(): number };
+  clock: Clock;
   sleep(ms: number): Promise<void>;
   settlement: SettlementScheduler;
   probe?: LegWindowProbe;
@@ -55,27 +57,82 @@ export interface Commit {
    */
   touch?: LegRole[];
   exposure?: ExposureWrite;
+  /**
+   * Re-check the kill switches and the arb's age in the same step (a positive send that is not the first,
+   * fresh one): the step is refused, nothing written, when one applies.
+   */
+  guarded?: boolean;
+}
+
+export type CommitResult = { kind: 'ok' } | { kind: 'cooldown_conflict' } | { kind: 'blocked'; reason: BlockReason };
+
+/** The outcome of journaling one more same-reference send. */
+export type ResendJournal = { kind: 'ok'; placement: Placement } | { kind: 'cooldown_conflict' } | { kind: 'blocked'; reason: BlockReason };
+
+/** States whose pair waits for settlement polls before it is closed: it has accepted bets to poll. */
+const settlingStates: readonly PairState[] = ['hedged', 'hedge_failed', 'hedge_in_doubt', 'positive_in_doubt'];
+
+/** The placement is done and there are accepted bets to poll: settlement is scheduled before the pair closes. */
+export function needsSettlement(doc: PairDoc): boolean {
+  return settlingStates.includes(doc.state) && betsToPoll(doc).length > 0;
+}
+
+/** The arb's age runs from the earlier of the scanner's createdAt and the enqueue time (null: neither known). */
+export function ageBaseMs(doc: PairDoc): number | null {
+  const stamps = [doc.pair.createdAtMs, doc.pair.enqueuedAtMs].filter((ms): ms is number => typeof ms === 'number');
+  return stamps.length === 0 ? null : Math.min(...stamps);
+}
+
+/** Every kill switch that applies to the pair: global, both legs' providers and accounts. */
+export function killKeysOf(doc: PairDoc): string[] {
+  const { positive: p, hedge: h } = doc.pair;
+  return [keys.killGlobal, keys.killProvider(p.provider), keys.killProvider(h.provider), keys.killAccount(p.whitelabel, p.provider, p.accountId), keys.killAccount(h.whitelabel, h.provider, h.accountId)];
 }
 
 export class PairRun {
-  readonly startedAtMs: number;
+  /** Monotonic time this run took the lease: anything a previous holder sent left before it. */
+  readonly startedMonoMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private leaseLost = false;
   private released = false;
-  /** When the last successful claim or renewal was sent: the lease is ours until this + lockTtlMs. */
-  private leaseRenewedAtMs: number;
+  /** Monotonic time the last successful claim or renewal was sent: the lease is ours until this + lockTtlMs. */
+  private leaseRenewedMonoMs: number;
   /** Client reference journaled by this run and not sent yet: it may be sent without a lookup. */
   freshRef: string | null = null;
-  /** When this run last claimed or refreshed each leg's account cooldown (sent time of the Redis step). */
-  private cooldownClaimedAtMs: Partial<Record<LegRole, number>> = {};
+  /** Monotonic time this run last claimed or refreshed each leg's account cooldown (sent time of the Redis step). */
+  private cooldownClaimedMonoMs: Partial<Record<LegRole, number>> = {};
+  /** Monotonic time this run journaled the positive accepted: the hedge deadline runs from here. */
+  positiveAcceptedMonoMs: number | null = null;
+  /** Per client reference, the monotonic end of its last send whose answer was lost (a late commit may follow). */
+  private readonly uncertainSendMonoMs = new Map<string, number>();
 
   constructor(readonly deps: ExecutorDeps, public doc: PairDoc, public rev: number, readonly token: string) {
-    this.startedAtMs = deps.clock.nowMs();
-    this.leaseRenewedAtMs = this.startedAtMs;
+    this.startedMonoMs = deps.clock.monoMs();
+    this.leaseRenewedMonoMs = this.startedMonoMs;
   }
 
-  noteCooldownClaimed(role: LegRole, atMs: number): void {
-    this.cooldownClaimedAtMs[role] = atMs;
+  noteCooldownClaimed(role: LegRole, atMonoMs: number): void {
+    this.cooldownClaimedMonoMs[role] = atMonoMs;
+  }
+
+  /** A send of this reference ended without a definite answer: the bookmaker may still commit it. */
+  noteUncertainSend(clientRef: string): void {
+    this.uncertainSendMonoMs.set(clientRef, this.deps.clock.monoMs());
+  }
+
+  /**
+   * From when (monotonic) a `not_found` for this reference can be trusted: lateCommitGraceMs after its last
+   * uncertain send in this run, or after this run started for a placement a previous holder may have sent.
+   */
+  notFoundTrustedFromMonoMs(placement: Placement, resumed: boolean): number {
+    const lastMs = this.uncertainSendMonoMs.get(placement.clientRef) ?? (resumed ? this.startedMonoMs : Number.NEGATIVE_INFINITY);
+    return lastMs + this.deps.config.lateCommitGraceMs;
+  }
+
+  /** How long the hedge has had since the positive was accepted: monotonic within this run, journal wall time across runs. */
+  hedgeElapsedMs(): number {
+    if (this.positiveAcceptedMonoMs !== null) return this.deps.clock.monoMs() - this.positiveAcceptedMonoMs;
+    return Math.max(0, this.deps.clock.nowMs() - (this.doc.positiveAcceptedAtMs ?? 0));
   }
 
   /**
@@ -83,15 +140,15 @@ export class PairRun {
    * spare: nobody else can hold the account meanwhile, so a request may leave without another Redis check.
    */
   cooldownFresh(role: LegRole): boolean {
-    const claimedAtMs = this.cooldownClaimedAtMs[role];
+    const claimedMonoMs = this.cooldownClaimedMonoMs[role];
     const { cooldownMs } = this.deps.config;
-    return claimedAtMs !== undefined && this.deps.clock.nowMs() < claimedAtMs + cooldownMs - Math.floor(cooldownMs / 3);
+    return claimedMonoMs !== undefined && this.deps.clock.monoMs() < claimedMonoMs + cooldownMs - Math.floor(cooldownMs / 3);
   }
 
-  /** True while the lease is ours with a third of its TTL to spare, by this process's own clock. */
+  /** True while the lease is ours with a third of its TTL to spare, by this process's monotonic clock. */
   leaseFresh(): boolean {
     const { lockTtlMs } = this.deps.config;
-    return !this.leaseLost && this.deps.clock.nowMs() < this.leaseRenewedAtMs + lockTtlMs - Math.floor(lockTtlMs / 3);
+    return !this.leaseLost && this.deps.clock.monoMs() < this.leaseRenewedMonoMs + lockTtlMs - Math.floor(lockTtlMs / 3);
   }
 
   /**
@@ -100,23 +157,23 @@ export class PairRun {
    */
   async ensureLease(): Promise<void> {
     if (this.leaseFresh()) return;
-    const sentAtMs = this.deps.clock.nowMs();
+    const sentMonoMs = this.deps.clock.monoMs();
     const ok = await this.deps.store.renewLease(this.doc.arbId, this.token, this.deps.config.lockTtlMs);
     if (!ok) {
       this.leaseLost = true;
       throw new FencedError(`lease on ${this.doc.arbId} lost before a bookmaker request`);
     }
-    this.leaseRenewedAtMs = sentAtMs;
+    this.leaseRenewedMonoMs = sentMonoMs;
   }
 
   startHeartbeat(): void {
     const { store, config } = this.deps;
     const everyMs = Math.max(1, Math.floor(config.lockTtlMs / 3));
     this.heartbeat = setInterval(() => {
-      const sentAtMs = this.deps.clock.nowMs();
+      const sentMonoMs = this.deps.clock.monoMs();
       store.renewLease(this.doc.arbId, this.token, config.lockTtlMs).then(
         (ok) => {
-          if (ok) this.leaseRenewedAtMs = Math.max(this.leaseRenewedAtMs, sentAtMs);
+          if (ok) this.leaseRenewedMonoMs = Math.max(this.leaseRenewedMonoMs, sentMonoMs);
           else this.leaseLost = true;
         },
         (error: unknown) => this.deps.log.warn({ err: error, arbId: this.doc.arbId }, 'lease renewal failed'),
@@ -145,9 +202,18 @@ export class PairRun {
 
   /** Journals a transition, fenced by the lease; returns false when the cooldown belongs to another pair. */
   async commit(commit: Commit): Promise<boolean> {
+    invariant(commit.guarded !== true, 'a guarded commit goes through write(), which reports a block');
+    const result = await this.write(commit);
+    invariant(result.kind !== 'blocked', 'an unguarded commit cannot be blocked');
+    return result.kind === 'ok';
+  }
+
+  /** Journals a transition through the fenced, state-checked write path (from-state = the run's view). */
+  async write(commit: Commit): Promise<CommitResult> {
     if (this.leaseLost) throw new FencedError(`lease on ${this.doc.arbId} lost`);
     assertTransition(this.doc.state, commit.doc.state);
     const nowMs = this.deps.clock.nowMs();
+    const sentMonoMs = this.deps.clock.monoMs();
     const next: PairDoc = { ...commit.doc, updatedAtMs: nowMs };
     const cooldownOf = (role: LegRole, mode: 'claim' | 'touch') => {
       const leg = next.pair[role];
@@ -158,35 +224,43 @@ export class PairRun {
       ...(commit.touch ?? []).filter((role) => role !== commit.cooldownFor).map((role) => cooldownOf(role, 'touch')),
     ];
     const transitionAudit: StreamEntry = { type: 'pair_transition', data: { arbId: next.arbId, from: this.doc.state, to: next.state, rev: this.rev + 1, atMs: nowMs } };
-    // Accepted pairs stay open until their settlement is scheduled (see releaseAndClose).
-    const closes = isPlacementDone(next.state) && !['hedged', 'hedge_failed', 'hedge_in_doubt'].includes(next.state);
+    // A pair with accepted bets stays open until their settlement is scheduled (see releaseAndClose).
+    const closes = isPlacementDone(next.state) && next.state !== 'settled' && !needsSettlement(next);
+    const guards: SendGuards | undefined = commit.guarded
+      ? { killKeys: killKeysOf(next), ageBaseMs: ageBaseMs(next), arbAgeMsMax: this.deps.config.arbAgeMsMax }
+      : undefined;
     const result = await this.deps.store.transition({
       arbId: next.arbId,
       token: this.token,
       rev: this.rev,
+      from: this.doc.state,
       doc: next,
       closes,
       nowMs,
       cooldowns,
       cooldownMs: this.deps.config.cooldownMs,
       ...(commit.exposure ? { exposure: commit.exposure } : {}),
+      ...(guards ? { guards } : {}),
       events: commit.events ?? [],
       audit: [...(commit.audit ?? []), transitionAudit],
     });
-    if (result.kind === 'cooldown_conflict') return false;
-    if (commit.cooldownFor) this.noteCooldownClaimed(commit.cooldownFor, nowMs);
+    if (result.kind !== 'ok') return result.kind === 'blocked' ? { kind: 'blocked', reason: result.reason } : result;
+    if (commit.cooldownFor) this.noteCooldownClaimed(commit.cooldownFor, sentMonoMs);
     this.doc = next;
     this.rev = result.rev;
     if (closes) this.released = true; // the closing transition released the lease
-    return true;
+    return { kind: 'ok' };
   }
 
-  /** Journals one more same-reference send of a placement the bookmaker says it never received. */
-  async journalResend(placement: Placement): Promise<Placement | null> {
+  /**
+   * Journals one more same-reference send of a placement the bookmaker says it never received. A positive
+   * resend re-checks the kill switches and the arb's age in the same step: a blocked resend sends nothing.
+   */
+  async journalResend(placement: Placement): Promise<ResendJournal> {
     const updated: Placement = { ...placement, sendCount: placement.sendCount + 1, status: 'sending' };
     const doc = replacePlacement(this.doc, updated);
-    const ok = await this.commit({ doc, cooldownFor: placement.role, audit: [requestAudit(this.doc, updated)] });
-    return ok ? updated : null;
+    const result = await this.write({ doc, cooldownFor: placement.role, guarded: placement.role === 'positive', audit: [requestAudit(this.doc, updated)] });
+    return result.kind === 'ok' ? { kind: 'ok', placement: updated } : result;
   }
 
   async auditCall(type: string, placement: Placement, request: Record<string, unknown>, answer: unknown): Promise<void> {

@@ -1,13 +1,13 @@
 // The pair saga: preflight claim → positive → hedge (bounded retries) → settlement scheduled, step by step.
 import { exposureAlertData, exposureRecord, type PlacementExposureReason } from '../domain/exposure.js';
-import { hedgeTargetReturnMinor, nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
+import { hedgeStopReason, hedgeTargetReturnMinor, nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
 import { currentHedge, legStatusName, newPlacement, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
-import { assertNever } from '../domain/types.js';
+import { assertNever, isFinalBetStatus } from '../domain/types.js';
 import type { BetView } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import type { StreamEntry } from '../store/store.js';
 import { resolvePlacement, sendPlacement, type Resolution } from './placement.js';
-import { replacePlacement, requestAudit, type Commit, type PairRun } from './run.js';
+import { ageBaseMs, needsSettlement, replacePlacement, requestAudit, type Commit, type PairRun } from './run.js';
 import type { LegRole } from '../domain/types.js';
 
 const stepsMax = 1_000;
@@ -23,14 +23,15 @@ export async function runSaga(run: PairRun): Promise<PairState> {
       case 'hedged':
       case 'hedge_failed':
       case 'hedge_in_doubt':
-        // Every accepted bet is polled for settlement, an unhedged positive too.
+      case 'positive_in_doubt':
+        // Every accepted bet is polled for settlement: an unhedged positive, a live hedge of an in-doubt positive.
+        if (!needsSettlement(run.doc)) return state;
         await run.deps.settlement.ensureScheduled(run.doc);
         await run.releaseAndClose();
         run.deps.crashPoint('settlement_scheduled');
         return state;
       case 'blocked':
       case 'positive_failed':
-      case 'positive_in_doubt':
       case 'settled':
         return state;
       default: return assertNever(state, 'pair state');
@@ -46,6 +47,7 @@ function pairRef(doc: PairDoc): Record<string, unknown> {
 async function stepPreflight(run: PairRun): Promise<void> {
   const { deps, doc } = run;
   const nowMs = deps.clock.nowMs();
+  const sentMonoMs = deps.clock.monoMs();
   const positive = newPlacement(doc.pair, 'positive', 1, doc.pair.positive.stakeMinor, doc.pair.positive.oddsMilli, nowMs);
   // The hedge as the scanner planned it, journaled now so that it can leave the moment the positive is
   // taken exactly as planned (no Redis round trip inside the leg window).
@@ -53,12 +55,13 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
   const result = await deps.store.preflight({
     arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
-    cooldownMs: deps.config.cooldownMs, createdAtMs: doc.pair.createdAtMs, arbAgeMsMax: deps.config.arbAgeMsMax,
+    cooldownMs: deps.config.cooldownMs, ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
+    createdAtMs: doc.pair.createdAtMs, createdAtSkewMsMax: deps.config.createdAtSkewMsMax,
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
   });
   if (result.kind === 'passed') {
-    run.noteCooldownClaimed('positive', nowMs);
-    run.noteCooldownClaimed('hedge', nowMs);
+    run.noteCooldownClaimed('positive', sentMonoMs);
+    run.noteCooldownClaimed('hedge', sentMonoMs);
     run.doc = passedDoc;
     run.rev = result.rev;
     run.freshRef = positive.clientRef;
@@ -77,20 +80,71 @@ async function stepPositive(run: PairRun): Promise<void> {
   if (!positive) throw new Error('invariant violated: positive_placing without a positive placement');
   // Fresh: this run journaled the positive itself, so nobody can have sent the planned hedge yet.
   const fresh = run.freshRef === positive.clientRef;
-  const resolution = await resolvePlacement(run, positive, fresh ? 'fresh' : 'resumed');
   run.freshRef = null;
-  return positiveResolved(run, run.doc.positive ?? positive, resolution, fresh);
+  if (fresh) return positiveResolved(run, run.doc.positive ?? positive, await resolvePlacement(run, positive, 'fresh'), null, true);
+  // Resumed: the planned hedge is possibly sent (it leaves before the positive's acceptance is journaled).
+  // Find it first; if it exists, the positive was taken and must not be sent again.
+  const planned = run.doc.hedges[0];
+  const hedge = planned?.status === 'planned' ? await probePlannedHedge(run, planned) : null;
+  const resolution = await resolvePlacement(run, positive, 'resumed', { resend: hedge === null });
+  return positiveResolved(run, run.doc.positive ?? positive, resolution, hedge, false);
+}
+
+/** What a lookup found of a planned hedge a previous holder may have sent; null when it was certainly never sent. */
+async function probePlannedHedge(run: PairRun, planned: Placement): Promise<PossiblySent | null> {
+  const resolution = await resolvePlacement(run, planned, 'resumed', { resend: false });
+  if (resolution.kind === 'not_placed') return null;
+  if (resolution.kind === 'blocked') throw new Error('invariant violated: a lookup-only resolution cannot be blocked');
+  return { placement: { ...planned, status: 'sending' }, resolution };
+}
+
+/** A planned hedge found sent (accepted, rejected, or unknown) by a resumed pair. */
+interface PossiblySent {
+  placement: Placement;
+  resolution: Exclude<Resolution, { kind: 'not_placed' | 'blocked' }>;
+}
+
+/** The journal's record of a possibly-sent hedge, as far as its lookups got. */
+function possiblySentPlacement(found: PossiblySent): Placement {
+  const { placement, resolution } = found;
+  switch (resolution.kind) {
+    case 'accepted': return acceptedPlacement(placement, resolution.bet);
+    case 'rejected': return { ...placement, status: 'rejected', reason: resolution.reason };
+    case 'in_doubt': return { ...placement, status: 'in_doubt', reason: `possibly sent: ${resolution.detail}` };
+    default: return assertNever(resolution, 'possibly-sent resolution');
+  }
 }
 
 /** `positive` is the journal's latest view of the placement (resends update its send count). */
-async function positiveResolved(run: PairRun, positive: Placement, resolution: Resolution, fresh: boolean): Promise<void> {
+async function positiveResolved(run: PairRun, positive: Placement, resolution: Resolution, hedge: PossiblySent | null, fresh: boolean): Promise<void> {
+  if (resolution.kind === 'accepted') return positiveAccepted(run, positive, resolution.bet, hedge, fresh);
+  if (hedge !== null) {
+    // A hedge is (or may be) out while the positive cannot be confirmed: review, naming both.
+    const detail = resolution.kind === 'in_doubt' ? resolution.detail : `positive ${resolution.kind} but its planned hedge was sent`;
+    const doc: PairDoc = { ...run.doc, state: 'positive_in_doubt', positive: { ...positive, status: 'in_doubt', reason: detail }, hedges: [possiblySentPlacement(hedge)] };
+    return flagExposure(run, 'positive_in_doubt', doc, detail, [], [], ['positive', 'hedge']);
+  }
   switch (resolution.kind) {
-    case 'accepted': return positiveAccepted(run, positive, resolution.bet, fresh);
     case 'rejected': return positiveFailed(run, { ...positive, status: 'rejected', reason: resolution.reason }, resolution.reason);
     case 'not_placed': return positiveFailed(run, { ...positive, status: 'not_placed', reason: resolution.detail }, resolution.detail);
-    case 'in_doubt': return flagExposure(run, 'positive_in_doubt', { ...run.doc, state: 'positive_in_doubt', positive: { ...positive, status: 'in_doubt', reason: resolution.detail } }, resolution.detail);
+    case 'blocked': return positiveBlocked(run, positive, resolution.reason);
+    case 'in_doubt': return flagExposure(run, 'positive_in_doubt', { ...run.doc, state: 'positive_in_doubt', positive: { ...positive, status: 'in_doubt', reason: resolution.detail }, hedges: cancelledPlanned(run.doc) }, resolution.detail);
     default: return assertNever(resolution, 'resolution');
   }
+}
+
+/** The planned hedge of a pair whose positive was never confirmed taken: certainly never sent. */
+function cancelledPlanned(doc: PairDoc): Placement[] {
+  return doc.hedges.map((h) => (h.status === 'planned' ? { ...h, status: 'not_placed', reason: 'never sent: the positive was not taken' } : h));
+}
+
+/** A positive resend refused by the kill switch or staleness: nothing is live (its not_found was trusted). */
+async function positiveBlocked(run: PairRun, positive: Placement, reason: string): Promise<void> {
+  const doc: PairDoc = { ...run.doc, state: 'blocked', positive: { ...positive, status: 'not_placed', reason: `resend blocked: ${reason}` }, hedges: cancelledPlanned(run.doc), outcomeReason: reason };
+  await run.commit({
+    doc,
+    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason, resumed: true, remainingSeconds: 0, remainingMs: 0 } }],
+  });
 }
 
 function acceptedPlacement(placement: Placement, bet: BetView): Placement {
@@ -108,31 +162,69 @@ function answerAudit(doc: PairDoc, placement: Placement, answer: unknown): Strea
   return { type: 'bookmaker_answer', data: { arbId: doc.arbId, role: placement.role, attempt: placement.attempt, provider: placement.provider, clientRef: placement.clientRef, answer } };
 }
 
-async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView, fresh: boolean): Promise<void> {
+async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView, hedge: PossiblySent | null, fresh: boolean): Promise<void> {
+  if (isFinalBetStatus(bet.status)) return positiveAlreadySettled(run, positive, bet, hedge);
   const { deps } = run;
   const { pair } = run.doc;
   const nowMs = deps.clock.nowMs();
   const accepted = acceptedPlacement(positive, bet);
   const target = hedgeTargetReturnMinor(pair.positive, { stakeMinor: bet.stakeMinor, oddsMilli: bet.oddsMilli }, pair.hedge);
+  const base = { ...run.doc, state: 'hedge_placing' as const, positive: accepted, positiveAcceptedAtMs: nowMs, hedgeTargetReturnMinor: target };
+  const answered = { events: [acceptedEvent(base, accepted)], audit: [answerAudit(base, accepted, bet)] };
+  if (hedge !== null) {
+    // A resumed pair found its planned hedge sent: journal what the bookmaker holds. No cooldown claim is
+    // needed to record a bet that already exists; only a further send needs one.
+    const doc: PairDoc = { ...base, hedges: [hedge.placement] };
+    await run.commit({ doc, touch: ['positive', 'hedge'], ...answered });
+    run.positiveAcceptedMonoMs = deps.clock.monoMs();
+    return hedgeResolved(run, hedge.placement, hedge.resolution);
+  }
   const planned = run.doc.hedges[0];
   // Taken exactly as planned: the planned hedge goes as journaled. Otherwise it was never sent (only an
   // as-planned positive sends it), and the same first reference carries the rebalanced stake.
   const asPlanned = planned?.status === 'planned' && bet.stakeMinor === pair.positive.stakeMinor && bet.oddsMilli === pair.positive.oddsMilli;
-  const hedge: Placement = asPlanned && planned
+  const next: Placement = asPlanned && planned
     ? { ...planned, status: 'sending', intentAtMs: nowMs }
     : newPlacement(pair, 'hedge', 1, nextHedgeStakeMinor(target, [], pair.hedge.oddsMilli, deps.config.stakeMinorMax), pair.hedge.oddsMilli, nowMs);
-  const doc: PairDoc = { ...run.doc, state: 'hedge_placing', positive: accepted, hedges: [hedge], positiveAcceptedAtMs: nowMs, hedgeTargetReturnMinor: target };
-  const commit: Commit = { doc, touch: ['positive'], events: [acceptedEvent(doc, accepted)], audit: [answerAudit(doc, accepted, bet), requestAudit(doc, hedge)] };
+  const doc: PairDoc = { ...base, hedges: [next] };
+  const commit: Commit = { doc, touch: ['positive'], events: answered.events, audit: [...answered.audit, requestAudit(doc, next)] };
   // The fast path needs the hedge account's cooldown still ours (claimed at preflight, not lapsed while
   // the positive was pending or in doubt): otherwise another pair may be betting on that account now.
-  if (asPlanned && fresh && run.leaseFresh() && run.cooldownFresh('hedge')) return hedgeAtOnce(run, hedge, commit);
+  if (asPlanned && fresh && run.leaseFresh() && run.cooldownFresh('hedge')) return hedgeAtOnce(run, next, commit);
   if (!(await run.commit({ ...commit, cooldownFor: 'hedge' }))) {
-    // The positive is taken but its hedge account is another pair's now: say both, and raise the alert.
-    return hedgeFailed(run, { ...doc, hedges: [] }, 'hedge account cooldown taken by another pair', commit.events ?? [], [answerAudit(doc, accepted, bet)], ['positive']);
+    // The positive is taken but its hedge account is another pair's now, and the hedge was never sent
+    // (a resumed pair's lookup proved it): say both, and raise the alert.
+    const never: Placement = { ...next, status: 'not_placed', reason: 'never sent: hedge account cooldown taken by another pair' };
+    return hedgeFailed(run, { ...doc, hedges: [never] }, 'hedge account cooldown taken by another pair', answered.events, answered.audit, ['positive']);
   }
-  // A resumed as-planned pair may have sent the hedge before it died: ask the bookmaker first.
-  run.freshRef = asPlanned && !fresh ? null : hedge.clientRef;
+  run.positiveAcceptedMonoMs = deps.clock.monoMs();
+  // A resumed pair asks the bookmaker first, even though its lookup just found the planned hedge unsent.
+  run.freshRef = fresh ? next.clientRef : null;
   deps.crashPoint('positive_journaled');
+}
+
+/**
+ * A positive found already settled before its hedge left (a void, or a result, seen by a lookup): never
+ * hedge blind. A void with nothing else live ends the pair (no money at risk); any other result, or a hedge
+ * already out, is an exposure for review. Settlement polls whatever is live.
+ */
+async function positiveAlreadySettled(run: PairRun, positive: Placement, bet: BetView, hedge: PossiblySent | null): Promise<void> {
+  const accepted = acceptedPlacement(positive, bet);
+  const detail = `positive already ${bet.status} at the bookmaker before its hedge was placed`;
+  const answered = { events: [acceptedEvent(run.doc, accepted)], audit: [answerAudit(run.doc, accepted, bet)] };
+  if (hedge === null && bet.status === 'void') {
+    const doc: PairDoc = { ...run.doc, state: 'positive_failed', positive: accepted, hedges: cancelledPlanned(run.doc), outcomeReason: 'positive_void' };
+    await run.commit({
+      doc,
+      touch: ['positive'],
+      events: [...answered.events, { type: 'arb_failed', data: { ...pairRef(doc), reason: 'positive_void', positiveBetStatus: 'void', hedgeBetStatus: 'cancelled', error: detail } }],
+      audit: answered.audit,
+    });
+    return;
+  }
+  const hedges = hedge === null ? cancelledPlanned(run.doc) : [possiblySentPlacement(hedge)];
+  const doc: PairDoc = { ...run.doc, state: 'hedge_failed', positive: accepted, hedges, positiveAcceptedAtMs: run.deps.clock.nowMs() };
+  return flagExposure(run, 'positive_settled_before_hedge', doc, detail, answered.events, answered.audit, ['positive']);
 }
 
 /**
@@ -145,6 +237,7 @@ async function hedgeAtOnce(run: PairRun, hedge: Placement, commit: Commit): Prom
   try {
     // The hedge is out: journal it even if the account's cooldown was taken meanwhile (it cannot be unsent).
     if (!(await run.commit({ ...commit, cooldownFor: 'hedge' }))) await run.commit(commit);
+    run.positiveAcceptedMonoMs = run.deps.clock.monoMs();
   } catch (error) {
     await sending.catch(() => undefined);
     throw error;
@@ -185,6 +278,7 @@ async function hedgeResolved(run: PairRun, hedge: Placement, resolution: Resolut
       const doc = replacePlacement(run.doc, { ...hedge, status: 'in_doubt', reason: resolution.detail });
       return flagExposure(run, 'hedge_in_doubt', { ...doc, state: 'hedge_in_doubt' }, resolution.detail);
     }
+    case 'blocked': throw new Error(`invariant violated: hedge ${hedge.clientRef} blocked by ${resolution.reason}; only a positive resend is guarded`);
     default: return assertNever(resolution, 'resolution');
   }
 }
@@ -246,12 +340,11 @@ async function nextHedgeAttempt(run: PairRun, doc: PairDoc, oddsMilli: number, w
   const positive = positivePriced(doc);
   const stakeMinor = nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), oddsMilli, config.stakeMinorMax);
   const worstCaseMinor = pairWorstCaseMinor(positive, [...acceptedHedges(doc), { stakeMinor, oddsMilli }]);
-  const lossLimitMinor = repriceLossLimitMinor(positive.stakeMinor, config.hedgeRepriceLossBpsMax);
-  const elapsedMs = deps.clock.nowMs() - (doc.positiveAcceptedAtMs ?? 0);
-  let stop: string | null = null;
-  if (attempt > config.hedgeAttemptsMax) stop = `hedge attempts (${attempt - 1}) reached hedgeAttemptsMax (${config.hedgeAttemptsMax})`;
-  else if (elapsedMs + config.hedgeRetryBackoffMs > config.hedgeDeadlineMs) stop = `hedge deadline: elapsed ${elapsedMs} ms + backoff > hedgeDeadlineMs (${config.hedgeDeadlineMs})`;
-  else if (worstCaseMinor < -lossLimitMinor) stop = `re-priced hedge at ${oddsMilli} would lock a loss (${worstCaseMinor}) beyond the limit (-${lossLimitMinor})`;
+  const stop = hedgeStopReason({
+    attempt, hedgeAttemptsMax: config.hedgeAttemptsMax,
+    elapsedMs: run.hedgeElapsedMs(), hedgeRetryBackoffMs: config.hedgeRetryBackoffMs, hedgeDeadlineMs: config.hedgeDeadlineMs,
+    worstCaseMinor, lossLimitMinor: repriceLossLimitMinor(positive.stakeMinor, config.hedgeRepriceLossBpsMax), oddsMilli,
+  });
   if (stop !== null) {
     return hedgeFailed(run, doc, `${why}; ${stop}`, events, audit);
   }
@@ -274,15 +367,27 @@ async function hedgeFailed(run: PairRun, doc: PairDoc, detail: string, events: S
   return flagExposure(run, 'hedge_failed_positive_active', { ...doc, state: 'hedge_failed' }, detail, events, audit, touch);
 }
 
+/**
+ * The hedge leg's status in an exposure record: what the bookmaker may hold, never "cancelled" while a hedge
+ * may be live (accepted, or possibly sent and not found out).
+ */
+function hedgeStatusName(reason: PlacementExposureReason, doc: PairDoc): string {
+  if (doc.hedges.some((h) => h.status === 'accepted')) return reason === 'hedge_in_doubt' ? 'in_doubt' : 'accepted';
+  if (doc.hedges.some((h) => h.status === 'in_doubt' || h.status === 'sending' || h.status === 'pending' || h.status === 'planned')) return 'in_doubt';
+  if (reason === 'positive_in_doubt' || reason === 'positive_settled_before_hedge') return 'cancelled';
+  return 'failed';
+}
+
 /** Ends the placement with an exposure: record (TTL), durable review entry and alert, in one step. */
 async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: PairDoc, detail: string, events: StreamEntry[] = [], audit: StreamEntry[] = [], touch: LegRole[] = [reason === 'positive_in_doubt' ? 'positive' : 'hedge']): Promise<void> {
   const { deps } = run;
   const nowMs = deps.clock.nowMs();
-  const statuses = {
-    positive: legStatusName(doc.positive),
-    hedge: reason === 'positive_in_doubt' ? 'cancelled' : reason === 'hedge_in_doubt' ? 'in_doubt' : 'failed',
-  };
-  const record = exposureRecord(doc, reason, statuses, detail, nowMs, { hedged_stake_minor: acceptedHedges(doc).reduce((s, h) => s + h.stakeMinor, 0) });
+  const statuses = { positive: legStatusName(doc.positive), hedge: hedgeStatusName(reason, doc) };
+  const record = exposureRecord(doc, reason, statuses, detail, nowMs, {
+    hedged_stake_minor: acceptedHedges(doc).reduce((s, h) => s + h.stakeMinor, 0),
+    // Every hedge reference with what the journal knows of it: a possibly-sent one is named, never dropped.
+    hedges: doc.hedges.map((h) => ({ client_ref: h.clientRef, status: h.status, ticket: h.ticketId ?? null, stake_minor: h.acceptedStakeMinor ?? h.stakeMinor, odds_milli: h.acceptedOddsMilli ?? h.oddsMilli })),
+  });
   const pair = doc.pair;
   const key = keys.exposure(pair.whitelabel, pair.positive.provider, pair.betPairId);
   const alert: StreamEntry = { type: 'exposure_alert', data: exposureAlertData(record, key) };
@@ -291,7 +396,7 @@ async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: 
     touch,
     events: [...events, alert],
     audit: [...audit, alert],
-    exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewKeyByPair: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },
+    exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewId: doc.arbId, reviewSetKey: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },
   });
   // An exposure is money at risk: say it loudly in the logs too, not only in Redis.
   deps.log.error({ exposure: record, exposureKey: key }, `EXPOSURE ALERT ${reason}: pair ${doc.arbId} needs manual review`);

@@ -8,6 +8,7 @@ import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
+import { clockFromEnv, type Clock } from './clock.js';
 import { crashHookFromEnv } from './crash.js';
 import { executeJob, resumePair, type JobResult } from './execute.js';
 import type { ExecutorDeps, LegWindowProbe } from './run.js';
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   log: Logger;
   probe?: LegWindowProbe;
   settlementProbe?: SettlementProbe;
+  /** The worker's clocks (tests step the wall clock); the system's, or the SIGUSR2 test hook, by default. */
+  clock?: Clock;
   /** Off in tests that want to see a crashed pair stay put; on in production. */
   recoverySweep?: boolean;
 }
@@ -58,7 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
     providers: options.providers,
-    clock: { nowMs: () => Date.now() },
+    clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
     ...(options.probe ? { probe: options.probe } : {}),

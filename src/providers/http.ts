@@ -18,6 +18,11 @@ export const requestTimeoutMsDefault = 5000;
 export const requestTimeoutMsMax = 120_000;
 export const connectionsDefault = 32;
 export const connectionsMax = 1024;
+/**
+ * Network failures that happen before a connection exists (undici sends a request only on an open socket):
+ * the request never left. A connect *timeout* is not among them: our own deadline may fire mid-request.
+ */
+const notSentDetails: ReadonlySet<string> = new Set(['econnrefused', 'enotfound', 'ehostunreach', 'enetunreach', 'eai_again']);
 /** A bookmaker answer larger than this is not one of ours: read no further. */
 const responseBytesMax = 64 * 1024;
 
@@ -67,7 +72,9 @@ export class HttpProvider implements Provider {
     try {
       answer = await this.call('POST', '/bets', body);
     } catch (error) {
-      return { kind: 'in_doubt', detail: networkDetail(error) };
+      const detail = networkDetail(error);
+      // No connection was made, so no byte of the request reached the bookmaker: nothing can have been placed.
+      return notSentDetails.has(detail) ? { kind: 'not_sent', detail } : { kind: 'in_doubt', detail };
     }
     return placeOutcomeFromAnswer(answer);
   }

@@ -30,7 +30,9 @@ export type PlaceOutcome =
   | { kind: 'pending'; bet: BetView }
   | { kind: 'rejected'; reason: string; currentOddsMilli?: OddsMilli; bet?: BetView }
   /** Timeout, connection reset or 5xx: the bookmaker may or may not have taken the bet. Look it up. */
-  | { kind: 'in_doubt'; detail: string };
+  | { kind: 'in_doubt'; detail: string }
+  /** The request never left (connection refused, host unknown): certainly not placed, safe to retry. */
+  | { kind: 'not_sent'; detail: string };
 
 export type LookupOutcome =
   | { kind: 'found'; bet: BetView }

@@ -83,6 +83,6 @@ function settledWrite(deps: ExecutorDeps, doc: PairDoc, settlement: PairSettleme
   return {
     doc: settledDoc,
     events,
-    exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewKeyByPair: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },
+    exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewId: doc.arbId, reviewSetKey: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },
   };
 }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { systemClock } from '../../src/executor/clock.js';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.js';
 import { executeJob } from '../../src/executor/execute.js';
@@ -34,7 +35,8 @@ describe('when Redis cannot be written', () => {
     admin = new Redis(server.url);
     bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null });
     bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: null });
-    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings });
+    // A cooldown long enough that the fast-path hedge's claim stays fresh on a loaded machine (each pair has its own accounts).
+    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings, cooldownMs: 5_000 });
     const positive = new HttpProvider({ name: 'bookA', url: bookA.url, requestTimeoutMs: 500 });
     // The real HTTP provider; the test only flips Redis to read-only right after the positive is answered.
     const positiveThenOutage: Provider = {
@@ -55,7 +57,7 @@ describe('when Redis cannot be written', () => {
       config,
       store: new Store(storeRedis, config.eventsStreamLenMax),
       providers: new Map<string, Provider>([['bookA', positiveThenOutage], ['bookB', new HttpProvider({ name: 'bookB', url: bookB.url, requestTimeoutMs: 500 })]]),
-      clock: { nowMs: () => Date.now() },
+      clock: systemClock(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       settlement: new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs),
       crashPoint: () => undefined,

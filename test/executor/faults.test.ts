@@ -74,7 +74,7 @@ describe('bookmaker faults through the worker', () => {
     for (const field of ['whitelabel', 'positive_provider', 'hedge_provider', 'hedge_ticket', 'detected_at']) assert.ok(field in record, field);
     const ttl = await h.redis.pttl(key);
     assert.ok(ttl > 86_000_000 && ttl <= 86_400_000, `exposure TTL ${ttl}`);
-    assert.ok(await h.redis.hexists('be:review:open', key), 'on the durable review list');
+    assert.ok(await h.redis.hexists('be:review:open', pair.arbId), 'on the durable review list, under its arbId');
     assert.equal(await h.redis.exists(`cooldown:wl1:bookB:${hedgeAccount}`), 1, 'the exposure did not remove the cooldown');
   });
 

@@ -135,12 +135,13 @@ describe('HttpProvider', () => {
 });
 
 describe('HttpProvider without a server', () => {
-  it('maps a refused connection to in doubt / unavailable', async () => {
+  it('maps a refused connection to not sent (placement) / unavailable (lookup)', async () => {
     const sim = await startSimServer({ seed: 1 });
     await sim.close();
     const provider = new HttpProvider({ name: 'gone', url: sim.url, requestTimeoutMs: 500 });
     try {
-      assert.deepEqual(await provider.place(request), { kind: 'in_doubt', detail: 'econnrefused' });
+      // Nothing left this machine: certainly not placed, never "in doubt" for the whole deadline.
+      assert.deepEqual(await provider.place(request), { kind: 'not_sent', detail: 'econnrefused' });
       assert.deepEqual(await provider.status('t-1'), { kind: 'unavailable', detail: 'econnrefused' });
     } finally {
       await provider.close();
@@ -166,23 +167,6 @@ describe('HttpProvider against the simulator', () => {
     try {
       assert.deepEqual(await provider.place({ ...request, oddsMilli: 1000 }), { kind: 'rejected', reason: 'http_400:bad_request' });
       assert.deepEqual(sim.bookmaker.log(), []);
-    } finally {
-      await provider.close();
-      await sim.close();
-    }
-  });
-
-  it('keeps per-call overhead low on a keep-alive pool', async () => {
-    const sim = await startSimServer({ seed: 1 });
-    const provider = new HttpProvider({ name: 'sim', url: sim.url });
-    try {
-      await provider.place({ ...request, clientRef: 'warm-up' });
-      const calls = 300;
-      const startedMs = performance.now();
-      for (let i = 0; i < calls; i++) await provider.place({ ...request, clientRef: `perf-${i}` });
-      const perCallMs = (performance.now() - startedMs) / calls;
-      // A round trip to a local server, both ends in this process; generous bound for slow CI machines.
-      assert.ok(perCallMs < 5, `perCallMs ${perCallMs}`);
     } finally {
       await provider.close();
       await sim.close();

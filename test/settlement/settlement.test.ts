@@ -97,7 +97,7 @@ describe('settlement and reconciliation', () => {
     const settled = await h.waitForEvent(pair.arbId, ['arb_settled']);
     assert.equal(settled.data.exposureReason, 'hedge_failed_positive_active');
     assert.equal(settled.data.pnlMinor, -10_000);
-    const record = JSON.parse((await h.redis.hget('be:review:open', `exposure:wl1:bookA:${String(pair.betPairId)}`)) ?? '{}') as Record<string, unknown>;
+    const record = JSON.parse((await h.redis.hget('be:review:open', pair.arbId)) ?? '{}') as Record<string, unknown>;
     assert.equal(record.positive_status, 'lost');
     assert.equal(record.actual_outcome, 'lost_failed');
     assert.equal(record.pnl_minor, -10_000);
@@ -125,7 +125,7 @@ describe('settlement and reconciliation', () => {
     await h.waitForEvent(pair.arbId, ['arb_settled']);
     const worker = h.workers[0];
     assert.ok(worker);
-    const id = `exposure:wl1:bookA:${String(pair.betPairId)}`;
+    const id = pair.arbId;
     assert.ok((await worker.deps.store.openExposures()).some((e) => e.id === id));
     assert.equal(await worker.deps.store.resolveExposure(id, 'alice', 'paid out twice, confirmed with bookB', Date.now()), true);
     assert.equal(await worker.deps.store.resolveExposure(id, 'alice', 'again', Date.now()), false, 'only once');

@@ -26,6 +26,8 @@ export const fastTimings = {
   lockTtlMs: 1_000,
   inDoubtDeadlineMs: 1_500,
   inDoubtPollMs: 20,
+  // A not_found is trusted this long after a lost answer (the simulator's late commits come sooner).
+  lateCommitGraceMs: 300,
   hedgeDeadlineMs: 2_000,
   hedgeRetryBackoffMs: 10,
   jobLockMs: 1_000,
