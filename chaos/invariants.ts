@@ -214,7 +214,14 @@ export function checkHedgeAfterPositive(s: ChaosSnapshot, bets: readonly BetFact
   return t.result(2, 'no hedge before its positive was accepted');
 }
 
-/** 3. Every accepted positive has an accepted hedge within the deadline, or an exposure record or alert. */
+function voidedInTime(bet: BetFact, deadlineMs: number): boolean {
+  return bet.status === 'void' && bet.settledAtMs !== undefined && bet.settledAtMs - bet.committedAtMs <= deadlineMs;
+}
+
+/**
+ * 3. Every accepted positive has an accepted hedge within the deadline, or an exposure record or alert; a
+ * positive voided by its bookmaker within that deadline needs neither.
+ */
 export function checkHedgedOrAlerted(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
   const t = new Tally();
   const exposed = exposedArbs(s, 'all');
@@ -224,6 +231,8 @@ export function checkHedgedOrAlerted(s: ChaosSnapshot, bets: readonly BetFact[])
     const positive = positives[0] as BetFact;
     const hedge = hedges.get(arbId)?.[0];
     if (exposed.has(arbId)) continue;
+    // A positive the bookmaker voided before a hedge was due stakes nothing: it is not hedged (#10), nor alerted.
+    if (hedge === undefined && positives.every((p) => voidedInTime(p, s.hedgeOrAlertDeadlineMs))) continue;
     if (hedge === undefined) {
       t.violate(`${arbId}: positive ${betName(positive)} accepted, no accepted hedge and no exposure record or alert`);
       continue;
@@ -538,50 +547,88 @@ export function checkOwnReviewEntry(s: ChaosSnapshot): InvariantResult {
   return t.result(11, 'every exposed arb has its own review entry');
 }
 
+/** Stream id "ms-seq" → its ms (Redis server time, the machine clock the simulators and runner share). */
+function streamMs(id: string): number {
+  return Number(id.split('-')[0]);
+}
+
+/**
+ * When each request was journaled as an intent: the bookmaker_request audit rows (written in the same atomic
+ * step that journals a send, and timed by Redis), by client reference, in order.
+ */
+function intentTimes(s: ChaosSnapshot): Map<string, number[]> {
+  const times = new Map<string, number[]>();
+  for (const row of s.audit) {
+    const ref = row.data.clientRef;
+    if (row.type === 'bookmaker_request' && typeof ref === 'string') times.set(ref, [...(times.get(ref) ?? []), streamMs(row.id)]);
+  }
+  return times;
+}
+
+/** The latest journaled intent of `clientRef` at or before `atMs` (the send that produced a request at atMs). */
+function intentBefore(times: Map<string, number[]>, clientRef: string, atMs: number): number | undefined {
+  let latest: number | undefined;
+  for (const ms of times.get(clientRef) ?? []) if (ms <= atMs) latest = ms;
+  return latest;
+}
+
 /**
  * 12. No positive request (first send or resend, any attempt) reaches a bookmaker while the global kill
- * switch is set, from killToleranceMs after it was set (a positive journaled just before may still be on
- * its way) until it is cleared. Hedges may go: a live positive must be hedged.
+ * switch is set, unless that send was journaled before the switch was set (its preflight passed first and
+ * the request was on its way): no tolerance is guessed, the send's own journal time decides. Hedges may go:
+ * a live positive must be hedged. An executor that journals nothing has every such request counted.
  */
 export function checkKillSwitch(s: ChaosSnapshot): InvariantResult {
   const t = new Tally();
+  const intents = intentTimes(s);
   for (const book of s.books) {
     for (const entry of book.log) {
       if (legOf(entry.clientRef)?.leg !== 'p') continue;
       t.checked += 1;
-      const w = s.killWindows.find((k) => entry.atMs > k.setAtMs + s.killToleranceMs && entry.atMs < k.clearedAtMs);
+      const w = s.killWindows.find((k) => entry.atMs > k.setAtMs && entry.atMs < k.clearedAtMs);
       if (w === undefined) continue;
-      t.violate(`${book.name}: positive request ${entry.clientRef} (#${entry.seq}, ${entry.decision}) at ${entry.atMs} ms, ${entry.atMs - w.setAtMs} ms after the kill switch was set (cleared ${w.clearedAtMs - w.setAtMs} ms after it was set)`);
+      const intentMs = intentBefore(intents, entry.clientRef, entry.atMs);
+      if (intentMs !== undefined && intentMs < w.setAtMs) continue;
+      const journaled = intentMs === undefined ? 'never journaled' : `journaled ${intentMs - w.setAtMs} ms after it was set`;
+      t.violate(`${book.name}: positive request ${entry.clientRef} (#${entry.seq}, ${entry.decision}) at ${entry.atMs} ms, ${entry.atMs - w.setAtMs} ms into a kill switch (held ${w.clearedAtMs - w.setAtMs} ms), ${journaled}`);
     }
   }
   return t.result(12, 'no positive sent while the kill switch is set');
 }
 
 /**
- * 13. No arb's first positive request reaches a bookmaker more than arbAgeMsMax (+ tolerance) after the
- * earlier of its createdAt and its first enqueue: a createdAt in the future does not make an old pair young.
+ * 13. No positive send (first or resend) is journaled when its arb is older than arbAgeMsMax (+ tolerance),
+ * the age running from the earlier of its createdAt and its first enqueue: a createdAt in the future does not
+ * make an old pair young, and a resumed pair re-checks its age. A send with no journaled intent is timed by
+ * its arrival at the bookmaker. One count per arb.
  */
 export function checkArbAge(s: ChaosSnapshot): InvariantResult {
   const t = new Tally();
-  const firstPositiveAtMs = new Map<string, number>();
+  const intents = intentTimes(s);
+  const sends = new Map<string, Array<{ clientRef: string; atMs: number }>>();
   for (const book of s.books) {
     for (const entry of book.log) {
       const ref = legOf(entry.clientRef);
-      if (ref?.leg === 'p') firstPositiveAtMs.set(ref.arbId, Math.min(entry.atMs, firstPositiveAtMs.get(ref.arbId) ?? Infinity));
+      if (ref?.leg === 'p') sends.set(ref.arbId, [...(sends.get(ref.arbId) ?? []), { clientRef: entry.clientRef, atMs: entry.atMs }]);
     }
   }
   const limitMs = s.arbAgeMsMax + s.arbAgeToleranceMs;
   for (const plan of s.plans) {
-    const sentAtMs = firstPositiveAtMs.get(plan.arbId);
     const stamps = [plan.createdAtMs, plan.enqueuedAtMs].filter((ms): ms is number => ms !== undefined);
-    if (sentAtMs === undefined || stamps.length === 0) continue;
+    const arbSends = sends.get(plan.arbId);
+    if (arbSends === undefined || stamps.length === 0) continue;
     t.checked += 1;
     const bornAtMs = Math.min(...stamps);
-    const ageMs = sentAtMs - bornAtMs;
-    if (ageMs <= limitMs) continue;
+    const aged = arbSends.map((send, n) => {
+      const intentMs = intentBefore(intents, send.clientRef, send.atMs);
+      return { ...send, n, intentMs, ageMs: (intentMs ?? send.atMs) - bornAtMs };
+    });
+    const late = aged.find((send) => send.ageMs > limitMs);
+    if (late === undefined) continue;
     const ahead = plan.createdAtMs !== undefined && plan.enqueuedAtMs !== undefined && plan.createdAtMs > plan.enqueuedAtMs
       ? `; its createdAt ${new Date(plan.createdAtMs).toISOString()} is ${plan.createdAtMs - plan.enqueuedAtMs} ms ahead of its enqueue` : '';
-    t.violate(`${plan.arbId}: first positive request at age ${ageMs} ms > arbAgeMsMax (${s.arbAgeMsMax}) + ${s.arbAgeToleranceMs} ms${ahead}`);
+    const first = late.n === 0 ? 'first send' : 'a later send';
+    t.violate(`${plan.arbId}: positive ${late.clientRef} (${first}) ${late.intentMs === undefined ? 'reached the bookmaker' : 'journaled'} at age ${late.ageMs} ms > arbAgeMsMax (${s.arbAgeMsMax}) + ${s.arbAgeToleranceMs} ms${ahead}`);
   }
   return t.result(13, 'no positive sent past the arb max age');
 }

@@ -43,9 +43,10 @@ export interface RunOptions {
  * chaos run compressed an event into milliseconds.
  */
 export const chaosSettleAfterMs = 10_000;
-/** How long after a kill switch is set a positive journaled just before it may still reach a bookmaker. */
-export const killToleranceMs = 100;
-/** Slack between the staleness check (preflight, Redis time) and the positive request reaching the bookmaker. */
+/**
+ * Slack of the age check: BullMQ stamps the job a moment after the runner notes its enqueue time, and a
+ * send with no journaled intent (the naive executor) is timed on its arrival at the bookmaker.
+ */
 export const arbAgeToleranceMs = 200;
 const selfExitRestartMs = 300;
 
@@ -91,9 +92,14 @@ interface Rig {
   dir: string;
   kind: ExecutorKind;
   clockHook: ClockHook;
+  /** Whether the scenario steps worker clocks (the test hooks are switched on only then). */
+  clockSteps: boolean;
   /** One slot per worker process; the last is the crash worker when the scenario has one (ours). */
   workers: Array<ChildProcess | null>;
+  spawnedAtMs: number[];
   crashSlot: number | null;
+  /** After the enqueue phase the crash worker is not restarted: the pairs it left are finished by the others. */
+  crashWorkerRetired: boolean;
   crashes: number;
   selfExits: number;
   stopping: boolean;
@@ -112,12 +118,13 @@ function spawnWorker(rig: Rig, slot: number): ChildProcess {
     ? [...preload, 'bin/bet-executor.mjs', 'worker', '--config', rig.configFile]
     : ['--import', 'tsx', ...preload, 'bench/naive-worker-process.ts', '--config', rig.configFile];
   const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: rig.redis.url, LOG_LEVEL: 'warn' };
-  if (rig.kind === 'ours' && rig.clockHook === 'worker') env.BET_EXECUTOR_TEST_HOOKS = '1';
+  if (rig.kind === 'ours' && rig.clockHook === 'worker' && rig.clockSteps) env.BET_EXECUTOR_TEST_HOOKS = '1';
   if (slot === rig.crashSlot) {
     env.BET_EXECUTOR_TEST_HOOKS = '1';
     env.BET_EXECUTOR_CRASH_AT = crashCycle[rig.crashes % crashCycle.length];
   }
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  rig.spawnedAtMs[slot] = Date.now();
   child.stdout?.pipe(rig.logStream, { end: false });
   child.stderr?.pipe(rig.logStream, { end: false });
   child.on('exit', (code, signal) => onWorkerExit(rig, slot, child, code, signal));
@@ -137,6 +144,7 @@ function onWorkerExit(rig: Rig, slot: number, child: ChildProcess, code: number 
 }
 
 function restartSlot(rig: Rig, slot: number): void {
+  if (slot === rig.crashSlot && rig.crashWorkerRetired) return;
   if (!rig.stopping && rig.workers[slot] === null) rig.workers[slot] = spawnWorker(rig, slot);
 }
 
@@ -184,9 +192,16 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
   }
 }
 
+/** A worker younger than this may not have installed its clock hook yet (a signal would kill it). */
+const clockHookReadyMs = 4_000;
+
 function stepClock(rig: Rig, slot: number, log: (line: string) => void): void {
   const child = rig.workers[slot];
   if (!child) return;
+  if (Date.now() - (rig.spawnedAtMs[slot] ?? 0) < clockHookReadyMs) {
+    log(`fault: clock step of worker ${slot} skipped (started less than ${clockHookReadyMs} ms ago)`);
+    return;
+  }
   if (rig.kind === 'naive' && rig.clockHook === 'worker') {
     log(`fault: clock step of worker ${slot} skipped (the naive executor has no clock hook; --clock-hook preload steps it)`);
     return;
@@ -224,8 +239,8 @@ async function startRig(seed: number, kind: ExecutorKind, scenario: Scenario, cl
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config));
   return {
-    redis, admin, bookA, bookB, config, configFile, dir, kind, clockHook,
-    workers: [], crashSlot: null, crashes: 0, selfExits: 0, stopping: false, killWindows: [], pending: [],
+    redis, admin, bookA, bookB, config, configFile, dir, kind, clockHook, clockSteps: scenario.classes.includes('clock_step'),
+    workers: [], spawnedAtMs: [], crashSlot: null, crashWorkerRetired: false, crashes: 0, selfExits: 0, stopping: false, killWindows: [], pending: [],
     logStream: createWriteStream(join(dir, 'workers.log')), log,
   };
 }
@@ -459,7 +474,6 @@ async function snapshot(rig: Rig, scenario: Scenario, pairs: RunPair[]): Promise
     arbAgeMsMax: rig.config.arbAgeMsMax,
     arbAgeToleranceMs,
     killWindows: rig.killWindows,
-    killToleranceMs,
     books: [bookSnapshot(rig.bookA, lateDelays), bookSnapshot(rig.bookB, lateDelays)],
     plans,
     journalStates: journals.states,
@@ -498,6 +512,12 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     for (let w = 0; w < slots; w++) rig.workers.push(spawnWorker(rig, w));
     await waitForWorkers(rig, slots);
     await enqueueAll(rig, o.scenario, pairs, () => resettler.tick(), o.log);
+    rig.crashWorkerRetired = true;
+    if (rig.crashSlot !== null) {
+      const crashWorker = rig.workers[rig.crashSlot];
+      rig.workers[rig.crashSlot] = null;
+      crashWorker?.kill('SIGKILL');
+    }
     // Every killed worker is back before the end: the restarts are part of the scenario.
     await sleep(1_500);
     for (let w = 0; w < rig.workers.length; w++) restartSlot(rig, w);

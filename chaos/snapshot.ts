@@ -90,9 +90,8 @@ export interface ChaosSnapshot {
   /** The executor's max arb age (config arbAgeMsMax) and the slack allowed between its check and the send. */
   arbAgeMsMax: number;
   arbAgeToleranceMs: number;
-  /** Kill-switch windows, and how long after a set a positive journaled just before it may still arrive. */
+  /** Kill-switch windows: set (after Redis took the SET) to cleared (before the DEL was sent). */
   killWindows: KillWindow[];
-  killToleranceMs: number;
   books: BookSnapshot[];
   plans: PairPlan[];
   /** Journal states by arbId (Redis be:pair:{arbId} field `state`); absent = no journal. */

@@ -15,8 +15,9 @@ function row(type: string, data: Record<string, unknown>, id = '0-0'): StreamRow
   return { id, type, data };
 }
 
-function request(clientRef: string): StreamRow {
-  return row('bookmaker_request', { clientRef });
+/** A bookmaker_request audit row; its stream id says when the send was journaled (Redis ms). */
+function request(clientRef: string, id = '0-0'): StreamRow {
+  return row('bookmaker_request', { clientRef }, id);
 }
 
 /**
@@ -32,7 +33,6 @@ function clean(): ChaosSnapshot {
     arbAgeMsMax: 8_000,
     arbAgeToleranceMs: 200,
     killWindows: [{ setAtMs: 3_000, clearedAtMs: 4_500 }],
-    killToleranceMs: 100,
     books: [
       {
         name: 'bookA',
@@ -275,11 +275,11 @@ const cases: Array<{ name: string; id: number; also?: number[]; plant(s: ChaosSn
     plant: sharedPairArb,
   },
   {
-    name: 'a positive request reached a bookmaker while the kill switch was set',
+    name: 'a positive resend journaled while the kill switch was set reached a bookmaker',
     id: 12,
     plant(s) {
       receive(s, 'bookA', { clientRef: 'be1.a2.p1', accountId: 'pa0', atMs: 3_500, decision: 'duplicate', ticketId: 'bookA-2' });
-      s.audit.push(request('be1.a2.p1'));
+      s.audit.push(request('be1.a2.p1', '3490-0'));
     },
   },
   {
@@ -288,7 +288,7 @@ const cases: Array<{ name: string; id: number; also?: number[]; plant(s: ChaosSn
     plant(s) {
       const plan = s.plans.find((p) => p.arbId === 'a1');
       assert.ok(plan);
-      plan.enqueuedAtMs = -8_000;
+      plan.enqueuedAtMs = -9_000;
       plan.createdAtMs = 120_000;
     },
   },
@@ -426,12 +426,22 @@ describe('chaos invariants', () => {
     assert.deepEqual(violations(s), only(0));
   });
 
-  it('let hedges, but not positives, reach a bookmaker during the kill switch, and let a positive in just after it was set', () => {
+  it('let hedges reach a bookmaker during the kill switch, and a positive whose send was journaled before it was set', () => {
     const s = clean();
     receive(s, 'bookB', { clientRef: 'be1.a1.h1', accountId: 'ha0', atMs: 3_500, decision: 'duplicate', ticketId: 'bookB-1' });
-    receive(s, 'bookA', { clientRef: 'be1.a2.p1', accountId: 'pa0', atMs: 3_050, decision: 'duplicate', ticketId: 'bookA-2' });
-    s.audit.push(request('be1.a1.h1'), request('be1.a2.p1'));
+    receive(s, 'bookA', { clientRef: 'be1.a2.p1', accountId: 'pa0', atMs: 3_150, decision: 'duplicate', ticketId: 'bookA-2' });
+    s.audit.push(request('be1.a1.h1', '3490-0'), request('be1.a2.p1', '2999-0'));
     assert.deepEqual(violations(s), only(0));
+    s.audit = s.audit.map((r) => (r.data.clientRef === 'be1.a2.p1' && r.id === '2999-0' ? { ...r, id: '3001-0' } : r));
+    assert.deepEqual(violations(s), only(12), 'journaled 1 ms after the switch was set');
+  });
+
+  it('count a positive resent past the arb max age, though its first send was young', () => {
+    const s = clean();
+    receive(s, 'bookA', { clientRef: 'be1.a2.p1', accountId: 'pa0', atMs: 11_000, decision: 'duplicate', ticketId: 'bookA-2' });
+    s.audit.push(request('be1.a2.p1', '10999-0'));
+    assert.deepEqual(violations(s), only(13));
+    assert.match(checkInvariants(s).find((r) => r.id === 13)?.examples[0] ?? '', /a later send\) journaled at age 9004 ms/);
   });
 
   it('sum the results of several seeds, keeping examples labelled by seed', () => {
@@ -448,6 +458,21 @@ describe('chaos invariants', () => {
     assert.ok(compareStreamIds('9-0', '10-0') < 0);
     assert.ok(compareStreamIds('10-2', '10-10') < 0);
     assert.equal(compareStreamIds('5-1', '5-1'), 0);
+  });
+
+  it('accept a positive voided at the bookmaker before its hedge was due, left unhedged and unalerted', () => {
+    const s = clean();
+    book(s, 'bookB').log = [];
+    book(s, 'bookB').bets = [];
+    s.audit = s.audit.filter((r) => r.data.clientRef !== 'be1.a1.h1');
+    s.events = s.events.filter((e) => e.data.clientRef !== 'be1.a1.h1' && e.type !== 'arb_settled');
+    if (s.journalDocs.a1) s.journalDocs.a1.hedges = [];
+    const positive = book(s, 'bookA').bets[0];
+    assert.ok(positive);
+    Object.assign(positive, { status: 'void', settledAtMs: 1_000 });
+    assert.deepEqual(violations(s), only(0));
+    positive.settledAtMs = 1_000 + s.hedgeOrAlertDeadlineMs + 1;
+    assert.deepEqual(violations(s), only(3), 'voided only after the hedge was due: it was live and unhedged');
   });
 
   it('count a hedge taken after the deadline with no alert', () => {
