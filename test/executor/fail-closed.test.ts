@@ -100,6 +100,7 @@ describe('when Redis cannot be written', () => {
   }
 
   const mine = (arbId: string) => (e: { clientRef: string }) => e.clientRef.includes(arbId);
+  const fastSettlementQueue = 'bet-settlement';
 
   it('a positive taken as planned: only the hedge journaled at preflight leaves, and the pair finishes from the journal', async () => {
     const pair = makePair();
@@ -124,5 +125,44 @@ describe('when Redis cannot be written', () => {
     const hedges = bookB.bookmaker.log().filter(mine(pair.arbId));
     assert.equal(hedges.length, 1);
     assert.equal(hedges[0]?.stakeMinor, 5_122);
+  });
+
+  describe('F1: a resumed pair whose fast-path hedge is already live', () => {
+    const journalOf = async (arbId: string) => JSON.parse((await admin.hget(`be:pair:${arbId}`, 'doc')) ?? '{}') as { state: string; hedges: Array<{ clientRef: string; status: string; ticketId?: string }> };
+    const hedgeTicket = (arbId: string) => bookB.bookmaker.log().find((e) => e.clientRef === `be1.${arbId}.h1`)?.ticketId;
+
+    it('journals the live hedge it finds by lookup even though another pair now holds the hedge account', async () => {
+      const pair = makePair();
+      await interruptAfterPositive(pair, 'job-f1a');
+      const ticket = hedgeTicket(pair.arbId);
+      assert.ok(ticket, 'h1 is live at the bookmaker, its acceptance not journaled');
+      // The hedge account's claim lapsed and another pair bet on it meanwhile.
+      const hedgeAccount = (pair.hedgeBet as { accountId: string }).accountId;
+      await refuseWrites(admin, false);
+      await admin.set(`cooldown:wl1:bookB:${hedgeAccount}`, '1', 'PX', 60_000);
+      await admin.set(`be:cooldown-owner:wl1:bookB:${hedgeAccount}`, 'another-arb', 'PX', 60_000);
+      const resumed = await resumeOnceRedisIsBack(pair, 'job-f1a');
+      assert.equal(resumed.outcome, 'hedged', 'not hedge_failed with hedges: [] while h1 is live');
+      const doc = await journalOf(pair.arbId);
+      assert.deepEqual(doc.hedges.map((h) => [h.clientRef, h.status, h.ticketId]), [[`be1.${pair.arbId}.h1`, 'accepted', ticket]]);
+      assert.equal(bookB.bookmaker.log().filter(mine(pair.arbId)).length, 1, 'no second hedge');
+    });
+
+    it('names the live hedge in the positive_in_doubt exposure, never "cancelled", and polls it', async () => {
+      const pair = makePair();
+      await interruptAfterPositive(pair, 'job-f1b');
+      const ticket = hedgeTicket(pair.arbId);
+      assert.ok(ticket);
+      bookA.bookmaker.addFault({ fault: 'lookup_error', match: { clientRef: `be1.${pair.arbId}.p1` }, count: 1_000_000 });
+      const resumed = await resumeOnceRedisIsBack(pair, 'job-f1b');
+      assert.equal(resumed.outcome, 'positive_in_doubt');
+      const record = JSON.parse((await admin.hget('be:review:open', pair.arbId)) ?? '{}') as Record<string, unknown>;
+      assert.equal(record.exposure_reason, 'positive_in_doubt');
+      assert.equal(record.hedge_status, 'accepted');
+      assert.equal(record.hedge_ticket, ticket);
+      const polls = await admin.exists(`bull:${fastSettlementQueue}:settle-${pair.arbId}-h1`);
+      assert.equal(polls, 1, 'settlement polls the live hedge');
+      assert.equal(bookA.bookmaker.log().filter(mine(pair.arbId)).length, 1, 'the positive was not sent again');
+    });
   });
 });

@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { parseConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/executor/clock.js';
 import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
 import { closeProviders, providersFromConfig } from '../../src/providers/factory.js';
 import { startSimServer, type SimServer } from '../../src/sim/server.js';
@@ -45,7 +46,7 @@ export interface Harness {
   queue: Queue;
   workers: RunningWorker[];
   children: ChildProcess[];
-  startWorker(overrides?: Partial<Config>): Promise<RunningWorker>;
+  startWorker(overrides?: Partial<Config>, options?: { clock?: Clock }): Promise<RunningWorker>;
   /** A worker as a separate process (`bet-executor worker`), for crash and multi-process tests. */
   spawnWorker(env?: Record<string, string>): ChildProcess;
   enqueue(data: unknown, jobId?: string): Promise<string>;
@@ -77,9 +78,10 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
 
   const harness: Harness = {
     redisUrl, redis, bookA, bookB, config, queue, workers, children,
-    async startWorker(workerOverrides = {}) {
+    async startWorker(workerOverrides = {}, options = {}) {
       const workerConfig = parseConfig({ ...config, ...workerOverrides });
       const running = await startWorker({
+        ...options,
         config: workerConfig,
         redisUrl,
         providers: providersFromConfig(workerConfig),
