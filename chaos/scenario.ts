@@ -31,14 +31,14 @@ export const faultClasses = [
   'future_stamped',
   /**
    * F1: a worker that crashes at named saga steps, and workers killed while Redis is paused (the positive's
-   * bookmaker answers 25 ms late, so some positives are answered, and their hedges sent, during the pause).
+   * bookmaker answers 60 ms late, so some positives are answered, and their hedges sent, during the pause).
    */
   'journal_gap',
 ] as const;
 export type FaultClass = (typeof faultClasses)[number];
 
 /** journal_gap: answer latency of the positive's bookmaker, so that positives are in flight when Redis pauses. */
-export const journalGapLatencyMs = 25;
+export const journalGapLatencyMs = 60;
 /** arbAgeMsMax of a run with future-stamped pairs: small, so a delay past it costs seconds. */
 export const chaosArbAgeMsMax = 8_000;
 /** Sends of one reference the executor makes before it gives up (config placementSendsMax of the chaos run). */
@@ -245,7 +245,7 @@ function addClasses(o: ScenarioOptions, classes: readonly FaultClass[], pairs: P
     for (let k = 0; k < windows; k++) faults.push({ kind: 'kill_switch', atMs: r.at(0.15 + (0.7 * k) / windows, 0.15 + (0.7 * (k + 1)) / windows - 0.05), heldMs: 1_500 });
   }
   if (classes.includes('journal_gap')) {
-    const gaps = Math.max(2, Math.round(o.durationMs / 8_000));
+    const gaps = Math.max(2, Math.round(o.durationMs / 5_000));
     for (let k = 0; k < gaps; k++) {
       faults.push({ kind: 'kill_in_pause', atMs: r.at(0.05, 0.95), pausedMs: 400, killAfterMs: 150 + r.int(200), restartAfterMs: 200 + r.int(400) });
     }
