@@ -588,7 +588,8 @@ export function checkKillSwitch(s: ChaosSnapshot): InvariantResult {
       const w = s.killWindows.find((k) => entry.atMs > k.setAtMs && entry.atMs < k.clearedAtMs);
       if (w === undefined) continue;
       const intentMs = intentBefore(intents, entry.clientRef, entry.atMs);
-      if (intentMs !== undefined && intentMs < w.setAtMs) continue;
+      // Same millisecond as the set: the send's step ran first, or its kill-switch check would have refused it.
+      if (intentMs !== undefined && intentMs <= w.setAtMs) continue;
       const journaled = intentMs === undefined ? 'never journaled' : `journaled ${intentMs - w.setAtMs} ms after it was set`;
       t.violate(`${book.name}: positive request ${entry.clientRef} (#${entry.seq}, ${entry.decision}) at ${entry.atMs} ms, ${entry.atMs - w.setAtMs} ms into a kill switch (held ${w.clearedAtMs - w.setAtMs} ms), ${journaled}`);
     }

@@ -210,17 +210,28 @@ function stepClock(rig: Rig, slot: number, log: (line: string) => void): void {
   log(`fault: SIGUSR2 worker ${slot} (wall clock step, ${rig.clockHook} hook)`);
 }
 
-/** Sets the global kill switch as `bet-executor kill set` does (key and audit entry), and clears it heldMs later. */
+/** Runs one command and reads Redis time in the same transaction: the time (ms, floored) the command took effect. */
+async function atRedisTime(redis: Redis, command: (multi: ReturnType<Redis['multi']>) => void): Promise<number> {
+  const multi = redis.multi();
+  command(multi);
+  multi.time();
+  const replies = await multi.exec();
+  const time = replies?.at(-1)?.[1] as [string, string] | undefined;
+  if (time === undefined) throw new Error('kill switch transaction aborted');
+  return Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+}
+
+/**
+ * Sets the global kill switch as `bet-executor kill set` does (key and audit entry), and clears it heldMs
+ * later. Both moments are Redis times taken in the same transaction as the SET and the DEL, the clock the
+ * executor's journal rows carry: a send journaled at or before the set passed its check before it.
+ */
 async function setKillSwitch(rig: Rig, heldMs: number, log: (line: string) => void): Promise<void> {
-  await rig.admin.set(keys.killGlobal, 'chaos');
-  // The switch is surely in force from the reply on (an earlier bound would blame pairs preflighted before it).
-  const setAtMs = Date.now();
+  const setAtMs = await atRedisTime(rig.admin, (m) => m.set(keys.killGlobal, 'chaos'));
   await rig.admin.xadd(auditStream, '*', 'type', 'kill_switch_set', 'data', JSON.stringify({ key: keys.killGlobal, reason: 'chaos', atMs: setAtMs, by: 'chaos' }));
   log(`fault: kill switch ${keys.killGlobal} set for ${heldMs} ms`);
   rig.pending.push(sleep(heldMs).then(async () => {
-    // ...and surely until the clear is sent.
-    const clearedAtMs = Date.now();
-    await rig.admin.del(keys.killGlobal);
+    const clearedAtMs = await atRedisTime(rig.admin, (m) => m.del(keys.killGlobal));
     await rig.admin.xadd(auditStream, '*', 'type', 'kill_switch_cleared', 'data', JSON.stringify({ key: keys.killGlobal, atMs: clearedAtMs, by: 'chaos' }));
     rig.killWindows.push({ setAtMs, clearedAtMs });
     log(`fault: kill switch ${keys.killGlobal} cleared`);

@@ -75,7 +75,7 @@ export interface JournalDoc {
   hedges: JournalPlacement[];
 }
 
-/** A period during which the global kill switch was set (runner clock = the simulators' clock). */
+/** A period during which the global kill switch was set: Redis times of the SET and the DEL (the machine clock the simulators share). */
 export interface KillWindow {
   setAtMs: number;
   clearedAtMs: number;
@@ -90,7 +90,7 @@ export interface ChaosSnapshot {
   /** The executor's max arb age (config arbAgeMsMax) and the slack allowed between its check and the send. */
   arbAgeMsMax: number;
   arbAgeToleranceMs: number;
-  /** Kill-switch windows: set (after Redis took the SET) to cleared (before the DEL was sent). */
+  /** Kill-switch windows, from the SET to the DEL (Redis time, ms). */
   killWindows: KillWindow[];
   books: BookSnapshot[];
   plans: PairPlan[];

@@ -432,7 +432,9 @@ describe('chaos invariants', () => {
     receive(s, 'bookA', { clientRef: 'be1.a2.p1', accountId: 'pa0', atMs: 3_150, decision: 'duplicate', ticketId: 'bookA-2' });
     s.audit.push(request('be1.a1.h1', '3490-0'), request('be1.a2.p1', '2999-0'));
     assert.deepEqual(violations(s), only(0));
-    s.audit = s.audit.map((r) => (r.data.clientRef === 'be1.a2.p1' && r.id === '2999-0' ? { ...r, id: '3001-0' } : r));
+    s.audit = s.audit.map((r) => (r.data.clientRef === 'be1.a2.p1' && r.id === '2999-0' ? { ...r, id: '3000-0' } : r));
+    assert.deepEqual(violations(s), only(0), 'journaled in the millisecond of the set: its check ran first');
+    s.audit = s.audit.map((r) => (r.data.clientRef === 'be1.a2.p1' && r.id === '3000-0' ? { ...r, id: '3001-0' } : r));
     assert.deepEqual(violations(s), only(12), 'journaled 1 ms after the switch was set');
   });
 
