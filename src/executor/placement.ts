@@ -122,6 +122,7 @@ export async function sendPlacement(run: PairRun, placement: Placement): Promise
   const provider = run.provider(placement.provider);
   const { pair } = run.doc;
   const leg = placement.role === 'positive' ? pair.positive : pair.hedge;
+  run.sentRefs.add(placement.clientRef);
   run.deps.probe?.requestSent(run.doc.arbId, placement.role);
   const outcome = await provider.place({
     clientRef: placement.clientRef,

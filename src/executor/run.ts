@@ -115,6 +115,9 @@ export class PairRun {
     this.cooldownClaimedMonoMs[role] = atMonoMs;
   }
 
+  /** References this run has sent itself: their answers come after this run's start. */
+  readonly sentRefs = new Set<string>();
+
   /** A send of this reference ended without a definite answer: the bookmaker may still commit it. */
   noteUncertainSend(clientRef: string): void {
     this.uncertainSendMonoMs.set(clientRef, this.deps.clock.monoMs());

@@ -169,14 +169,17 @@ async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView,
   const nowMs = deps.clock.nowMs();
   const accepted = acceptedPlacement(positive, bet);
   const target = hedgeTargetReturnMinor(pair.positive, { stakeMinor: bet.stakeMinor, oddsMilli: bet.oddsMilli }, pair.hedge);
-  const base = { ...run.doc, state: 'hedge_placing' as const, positive: accepted, positiveAcceptedAtMs: nowMs, hedgeTargetReturnMinor: target };
+  // A resumed pair does not know when the bookmaker took the positive, only that it was after its intent:
+  // the hedge deadline runs from there, so a pair resumed late cannot hedge past it without an alert.
+  const sentHere = run.sentRefs.has(positive.clientRef);
+  const acceptedAtMs = sentHere ? nowMs : Math.min(nowMs, positive.intentAtMs);
+  const base = { ...run.doc, state: 'hedge_placing' as const, positive: accepted, positiveAcceptedAtMs: acceptedAtMs, hedgeTargetReturnMinor: target };
   const answered = { events: [acceptedEvent(base, accepted)], audit: [answerAudit(base, accepted, bet)] };
   if (hedge !== null) {
     // A resumed pair found its planned hedge sent: journal what the bookmaker holds. No cooldown claim is
     // needed to record a bet that already exists; only a further send needs one.
     const doc: PairDoc = { ...base, hedges: [hedge.placement] };
     await run.commit({ doc, touch: ['positive', 'hedge'], ...answered });
-    run.positiveAcceptedMonoMs = deps.clock.monoMs();
     return hedgeResolved(run, hedge.placement, hedge.resolution);
   }
   const planned = run.doc.hedges[0];
@@ -197,7 +200,7 @@ async function positiveAccepted(run: PairRun, positive: Placement, bet: BetView,
     const never: Placement = { ...next, status: 'not_placed', reason: 'never sent: hedge account cooldown taken by another pair' };
     return hedgeFailed(run, { ...doc, hedges: [never] }, 'hedge account cooldown taken by another pair', answered.events, answered.audit, ['positive']);
   }
-  run.positiveAcceptedMonoMs = deps.clock.monoMs();
+  if (sentHere) run.positiveAcceptedMonoMs = deps.clock.monoMs();
   // A resumed pair asks the bookmaker first, even though its lookup just found the planned hedge unsent.
   run.freshRef = fresh ? next.clientRef : null;
   deps.crashPoint('positive_journaled');
@@ -264,8 +267,11 @@ async function positiveFailed(run: PairRun, positive: Placement, error: string):
 async function stepHedge(run: PairRun): Promise<void> {
   const hedge = currentHedge(run.doc);
   if (!hedge || !run.doc.positive) throw new Error('invariant violated: hedge_placing without placements');
-  const resolution = await resolvePlacement(run, hedge, run.freshRef === hedge.clientRef ? 'fresh' : 'resumed');
+  const fresh = run.freshRef === hedge.clientRef;
   run.freshRef = null;
+  // A resumed hedge past its deadline is looked up, never sent again: not found → the stop rule alerts.
+  const inTime = run.hedgeElapsedMs() <= run.deps.config.hedgeDeadlineMs;
+  const resolution = await resolvePlacement(run, hedge, fresh ? 'fresh' : 'resumed', { resend: fresh || inTime });
   return hedgeResolved(run, currentHedge(run.doc) ?? hedge, resolution);
 }
 

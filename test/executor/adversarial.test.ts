@@ -173,3 +173,25 @@ describe('F9: the hedge bookmaker refuses connections', () => {
     }
   });
 });
+
+describe('chaos (issue 7 classes, seed 101): a pair resumed after its hedge deadline', () => {
+  it('does not send its hedge late and silently: it alerts hedge_failed_positive_active instead', async () => {
+    // The hedge deadline (200 ms) is long past when the stalled job is resumed (job lock 500 ms).
+    const h = await createHarness({ jobLockMs: 500, stalledCheckMs: 250, hedgeDeadlineMs: 200, hedgeRetryBackoffMs: 10 });
+    try {
+      const pair = makePair();
+      const child = h.spawnWorker({ BET_EXECUTOR_TEST_HOOKS: '1', BET_EXECUTOR_CRASH_AT: 'positive_answered' });
+      await h.enqueue(pair);
+      await new Promise((resolve) => child.once('exit', resolve));
+      assert.equal(accepted(h, 'bookA', pair.arbId).length, 1, 'the positive is live, its acceptance not journaled');
+      await h.startWorker();
+      const end = await h.waitForEvent(pair.arbId, terminal);
+      assert.equal(end.type, 'exposure_alert');
+      assert.equal(end.data.exposure_reason, 'hedge_failed_positive_active');
+      assert.match(String((end.data.record as { detail: string }).detail), /hedge deadline/);
+      assert.deepEqual(h.bookB.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId)), [], 'no hedge past its deadline');
+    } finally {
+      await h.close();
+    }
+  });
+});
