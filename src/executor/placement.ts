@@ -119,6 +119,11 @@ async function resendOrStop(r: Resolving, why: string): Promise<{ outcome: Pendi
 /** Sends a journaled placement; never without a lease known to be ours. */
 export async function sendPlacement(run: PairRun, placement: Placement): Promise<PlaceOutcome> {
   await run.ensureLease();
+  // A send delayed past its account claim (a slow lease renewal, a paused Redis, a frozen process) claims
+  // the account again first: another pair may have bet on it since. Refused → certainly not sent.
+  if (!run.cooldownFresh(placement.role) && !(await run.reclaimCooldown(placement.role))) {
+    return { kind: 'not_sent', detail: 'account cooldown taken by another pair before the request left' };
+  }
   const provider = run.provider(placement.provider);
   const { pair } = run.doc;
   const leg = placement.role === 'positive' ? pair.positive : pair.hedge;

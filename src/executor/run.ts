@@ -255,6 +255,11 @@ export class PairRun {
     return { kind: 'ok' };
   }
 
+  /** Claims the leg's account cooldown again (a self-transition of the journal); false when another pair holds it. */
+  async reclaimCooldown(role: LegRole): Promise<boolean> {
+    return this.commit({ doc: this.doc, cooldownFor: role });
+  }
+
   /**
    * Journals one more same-reference send of a placement the bookmaker says it never received. A positive
    * resend re-checks the kill switches and the arb's age in the same step: a blocked resend sends nothing.
