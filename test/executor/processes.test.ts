@@ -25,7 +25,9 @@ function assertNoDoubleBet(h: Harness): void {
 describe('a worker killed (SIGKILL) at each step of the saga', () => {
   for (const point of crashPoints) {
     it(`at ${point}: a fresh worker finishes the pair, no bet twice, no hedge without an accepted positive`, async () => {
-      const h = await createHarness({ lockTtlMs: 1_000, jobLockMs: 1_000, stalledCheckMs: 300 });
+      // The hedge deadline outlives a worker restart (process start, stalled-job check): past it, a resumed
+      // pair alerts instead of hedging (test/executor/adversarial.test.ts); here the subject is recovery.
+      const h = await createHarness({ lockTtlMs: 1_000, jobLockMs: 1_000, stalledCheckMs: 300, hedgeDeadlineMs: 15_000 });
       try {
         const pair = makePair();
         const doomed = h.spawnWorker({ ...testHooks, BET_EXECUTOR_CRASH_AT: point });
