@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -49,6 +50,7 @@ export const chaosSettleAfterMs = 10_000;
  */
 export const arbAgeToleranceMs = 200;
 const selfExitRestartMs = 300;
+const restartStaggerMs = 400;
 
 /**
  * Config keys the chaos run sets when this executor's config knows them (added by issue-7 fixes):
@@ -186,7 +188,9 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
       log(`fault: CLIENT PAUSE ${fault.pausedMs} ms, SIGKILL every worker after ${fault.killAfterMs} ms of it, restart in ${fault.restartAfterMs} ms`);
       await rig.admin.call('CLIENT', 'PAUSE', String(fault.pausedMs), 'ALL');
       rig.pending.push(sleep(fault.killAfterMs).then(() => {
-        for (let slot = 0; slot < rig.workers.length; slot++) if (slot !== rig.crashSlot) killWorker(rig, slot, fault.restartAfterMs);
+        // Restarts staggered: node processes starting together on two cores stall everything for a while,
+        // the simulators too (they time requests as they handle them).
+        for (let slot = 0; slot < rig.workers.length; slot++) if (slot !== rig.crashSlot) killWorker(rig, slot, fault.restartAfterMs + slot * restartStaggerMs);
       }));
       return;
   }
@@ -515,6 +519,10 @@ export interface RunResult {
 /** Runs the scenario against one executor and returns what the checks need. */
 export async function runChaos(o: RunOptions): Promise<RunResult> {
   const rig = await startRig(o.seed, o.kind, o.scenario, o.clockHook ?? 'worker', o.log);
+  // The simulators run in this process and time each request when they handle it: a stalled event loop
+  // here delays those times (a cooldown gap can look shorter than it was). Reported with every run.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const pairs: RunPair[] = o.scenario.pairs.map((p) => ({ planned: p, plan: { ...p.plan }, data: structuredClone(p.data) }));
   const resettler = new Resettler(rig, new Map(o.kind === 'ours' ? o.scenario.pairs.filter((p) => p.resettle).map((p) => [p.plan.arbId, p.resettle as Resettlement]) : []));
   try {
@@ -539,6 +547,8 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     rig.stopping = true;
     if (rig.crashSlot !== null) o.log(`crash worker: ${rig.crashes} crash(es) at ${crashCycle.join(' / ')} in turn`);
     if (resettler.changed > 0) o.log(`re-settled ${resettler.changed} bet(s) at the simulators after their pair was reconciled`);
+    loopDelay.disable();
+    o.log(`runner event-loop delay (simulators' timing): p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const snap = await snapshot(rig, o.scenario, pairs);
     if (o.dumpSnapshot) writeFileSync(join(rig.dir, 'snapshot.json'), JSON.stringify(snap));
     return { snapshot: snap, quiesced, logDir: rig.dir, resettled: resettler.changed, crashes: rig.crashes };
