@@ -30,7 +30,9 @@ export async function processPoll(deps: ExecutorDeps, job: Job<PollJobData>, tok
   if (status === null && data.poll >= config.settlementPollCountMax) status = 'timeout';
   if (status === null) {
     // Not final yet: the same job waits in Redis (no timer in this process) and runs the next poll.
-    const dueAtMs = deps.clock.nowMs() + config.settlementPollIntervalMs;
+    // BullMQ's delayed set is scored in the host's real time (as the scheduler's first poll is): a stepped
+    // worker clock must not shrink or stretch the poll interval.
+    const dueAtMs = Date.now() + config.settlementPollIntervalMs;
     await job.updateData({ ...data, poll: data.poll + 1, dueAtMs });
     if (!token) throw new Error('invariant violated: a settlement poll without a job token');
     await job.moveToDelayed(dueAtMs, token);
