@@ -364,6 +364,10 @@ function expectedSettlement(positive: BetFact, hedge: BetFact, settled: Record<s
     // A pair flagged at placement keeps its placement exposure; settlement only adds the positive's result.
     return { actualOutcome: `${positive.status}_${placement === 'hedge_failed' ? 'failed' : 'in_doubt'}`, exposureReason: settled.exposureReason };
   }
+  if (placement === 'positive_in_doubt' && typeof settled.exposureReason === 'string' && alerts.has(settled.exposureReason)) {
+    // The executor never learned the positive (its review flag says so): only the hedge is settled by it.
+    return { actualOutcome: `in_doubt_${hedge.status}`, exposureReason: settled.exposureReason };
+  }
   const verdict = reconcile({ positiveStatus: positive.status as SettlementOutcome, hedgeStatus: hedge.status as SettlementOutcome });
   return { actualOutcome: verdict.actualOutcome, exposureReason: verdict.exposure ? verdict.reason : null };
 }

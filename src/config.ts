@@ -71,6 +71,16 @@ export const configSchema = z.object({
   inDoubtPollMs: z.int().positive().max(60_000).default(250),
   settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
   settlementPollCountMax: z.int().positive().max(100_000).default(120),
+  /**
+   * After a pair's first reconciliation, each of its bets is checked once more this long later: bookmakers
+   * re-settle (won → void, a corrected result). A changed result is re-reconciled. 0 = off.
+   */
+  resettlementCheckDelayMs: z.int().nonnegative().max(30 * 86_400_000).default(3_600_000),
+  /**
+   * How often a worker sweeps for settlement poll chains that died (a poll job stalled into BullMQ's failed
+   * set, or gone): each raises a `settlement_lost` exposure and its chain is started again.
+   */
+  settlementSweepMs: z.int().positive().max(3_600_000).default(60_000),
   /** Settlement polls run at once by one worker process (each is one status request). */
   settlementConcurrency: z.int().positive().max(1024).default(32),
   /** TTL of exposure:{whitelabel}:{provider}:{betPairId} records. */

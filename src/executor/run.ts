@@ -1,7 +1,7 @@
 // One worker's hold on one pair: the lease (renewed in the background), the journal revision, fenced writes.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { betsToPoll } from '../domain/pair-settlement.js';
+import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import { assertTransition, isPlacementDone, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
 import { invariant, type LegRole } from '../domain/types.js';
 import type { Provider } from '../providers/provider.js';
@@ -31,6 +31,10 @@ export interface LegWindowProbe {
 /** The seam to settlement: an accepted pair schedules its settlement polling (idempotent). */
 export interface SettlementScheduler {
   ensureScheduled(doc: PairDoc): Promise<void>;
+  /** After a pair's first reconciliation: each bet checked once more for a re-settled result. */
+  scheduleRechecks(doc: PairDoc): Promise<void>;
+  restartChain(bet: BetToPoll, betsPolled: number, fromPoll: number): Promise<void>;
+  sweepAfterMs(): number;
 }
 
 export interface ExecutorDeps {

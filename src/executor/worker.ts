@@ -8,6 +8,7 @@ import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
+import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from './clock.js';
 import { crashHookFromEnv } from './crash.js';
 import { executeJob, resumePair, type JobResult } from './execute.js';
@@ -56,7 +57,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queueRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
-  const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs, config.settlementQueueName);
+  const settlement = BullSettlementScheduler.fromConfig(queueRedis, config);
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
@@ -97,6 +98,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     sweepOpenPairs(deps, queue).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));
   }, config.lockTtlMs);
   sweep?.unref();
+  const settlementSweep = options.recoverySweep === false ? undefined : setInterval(() => {
+    sweepSettlement(deps, settlement.queue).catch((error: unknown) => log.warn({ err: error }, 'settlement sweep failed'));
+  }, config.settlementSweepMs);
+  settlementSweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
   return {
     worker,
@@ -104,6 +109,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     deps,
     async close() {
       if (sweep) clearInterval(sweep);
+      if (settlementSweep) clearInterval(settlementSweep);
       await worker.close();
       await poller.close();
       await queue.close();

@@ -21,6 +21,8 @@ export const keys = {
   reviewResolved: 'be:review:resolved',
   /** Final results of a pair's polled bets, by client reference. */
   settlement: (arbId: string) => `be:settle:${arbId}`,
+  /** Pairs whose settlement polling is under way, by when the sweep for lost poll chains looks at them next (unix ms). */
+  settlePending: 'be:settle:pending',
   /** Set of the arbIds of a betPairId with an open review: while not empty, new arbs of the betPairId are blocked. */
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
 };
