@@ -110,4 +110,6 @@ export interface ChaosSnapshot {
   executor: 'ours' | 'naive';
   /** Whether the executor settles pairs (ours does; the naive one never polls or reconciles). */
   settlementExpected?: boolean;
+  /** lost_chain: the arbIds whose poll job the runner removed (a bet's settlement chain killed). */
+  lostChains?: string[];
 }
