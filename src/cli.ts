@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfigFile } from './config.js';
+import { credentialSources, resolveCredentials } from './credentials.js';
 import { startWorker } from './executor/worker.js';
 import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
@@ -43,6 +44,18 @@ function onShutdown(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
+interface SimCommandOptions {
+  port: number; seed: number; name: string; dedupe: boolean; settleAfterMs: number; latencyMs: number;
+  apiKeyEnv?: string; apiKeyFile?: string; accountKeyEnv: Record<string, { env: string }>;
+}
+
+/** `--account-key-env acc-7=BOOKA_ACC7_KEY`, repeatable. */
+function collectAccountKey(value: string, previous: Record<string, { env: string }>): Record<string, { env: string }> {
+  const match = /^([A-Za-z0-9_-]{1,64})=([A-Za-z_][A-Za-z0-9_]{0,127})$/.exec(value);
+  if (!match?.[1] || !match[2]) throw new InvalidArgumentError(`--account-key-env must be ACCOUNT=ENV_VAR (got ${value})`);
+  return { ...previous, [match[1]]: { env: match[2] } };
+}
+
 const program = new Command()
   .name('bet-executor')
   .description('Executes sports-betting arbitrage bet pairs safely on BullMQ and Redis');
@@ -52,9 +65,12 @@ program.command('worker')
   .requiredOption('--config <file>', 'worker config JSON (see README: Configuration)')
   .action(async (opts: { config: string }) => {
     const config = loadConfigFile(opts.config);
+    // Bookmaker keys are read once, now (rotating one = restarting the worker); a missing one is exit 2.
+    const credentials = resolveCredentials(config);
     const log = createLogger('bet-executor');
     const redis = await redisUrlOrPrivate((line) => log.warn(line));
-    const providers = providersFromConfig(config);
+    const providers = providersFromConfig(config, credentials);
+    if (credentials.size > 0) log.info({ keySources: credentialSources(config) }, 'bookmaker credentials read (keys never logged)');
     const running = await startWorker({ config, redisUrl: redis.url, providers, log });
     log.info({ queue: config.queueName, concurrency: config.concurrency, providers: [...providers.keys()] }, 'worker started');
     onShutdown(async () => {
@@ -73,10 +89,16 @@ program.command('sim')
   .option('--no-dedupe', 'behave like a bookmaker that does not deduplicate client references')
   .option('--settle-after-ms <ms>', 'auto-settle accepted bets after this long (0 = never)', intOption('--settle-after-ms', 0), 1000)
   .option('--latency-ms <ms>', 'delay added to every bookmaker answer', intOption('--latency-ms', 0), 0)
-  .action(async (opts: { port: number; seed: number; name: string; dedupe: boolean; settleAfterMs: number; latencyMs: number }) => {
+  .option('--api-key-env <name>', 'require Authorization: Bearer <key>, the key read from this environment variable')
+  .option('--api-key-file <path>', 'require Authorization: Bearer <key>, the key read from this file (both options: either key)')
+  .option('--account-key-env <account=NAME>', 'an account with a key of its own, read from env NAME (repeatable)', collectAccountKey, {})
+  .action(async (opts: SimCommandOptions) => {
+    const apiKeyRefs = [...(opts.apiKeyEnv ? [{ env: opts.apiKeyEnv }] : []), ...(opts.apiKeyFile ? [{ file: opts.apiKeyFile }] : [])];
+    if (apiKeyRefs.length === 0 && Object.keys(opts.accountKeyEnv).length > 0) throw new ConfigError('--account-key-env needs --api-key-env or --api-key-file (lookups take the provider\'s key)');
     await runSim({
       port: opts.port, seed: opts.seed, name: opts.name, dedupe: opts.dedupe,
       settleAfterMs: opts.settleAfterMs === 0 ? null : opts.settleAfterMs, latencyMs: opts.latencyMs,
+      apiKeyRefs, accountKeyRefs: opts.accountKeyEnv,
     });
   });
 
