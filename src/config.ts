@@ -66,7 +66,9 @@ const providerSchema = z.strictObject({
   /** The bookmaker's API key, sent as `Authorization: Bearer <key>` on every request (src/credentials.ts). */
   credentials: secretRefSchema.optional(),
   /** Accounts with keys of their own (account ids compared ignoring case, as the arb checks do). */
-  accounts: z.record(z.string().regex(IDENTIFIER_RE, 'account ids are [A-Za-z0-9_-]{1,64}'), accountSchema).optional(),
+  accounts: z.record(z.string().regex(IDENTIFIER_RE), accountSchema, {
+    error: (issue) => (issue.code === 'invalid_key' ? 'account ids are [A-Za-z0-9_-]{1,64}' : undefined),
+  }).optional(),
 }, { error: unknownKeyError('use "credentials"') }).superRefine((provider, ctx) => {
   const accountIds = Object.keys(provider.accounts ?? {});
   if (accountIds.length === 0) return;
@@ -224,5 +226,5 @@ export function loadConfigFile(path: string): Config {
 
 /** V8 quotes the text around a JSON syntax error, which may be a secret pasted into the file: keep the rest. */
 function withoutExcerpt(message: string): string {
-  return message.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, ' (the excerpt is not shown: it may hold a secret)').replace(/^".*"(\.\.\.)? is not valid JSON$/s, 'not valid JSON (the excerpt is not shown: it may hold a secret)');
+  return message.replace(/(^|, )(\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '$1(excerpt not shown: it may hold a secret) is not valid JSON');
 }
