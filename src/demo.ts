@@ -1,4 +1,5 @@
 // The `demo` command: private Redis, two simulated bookmakers, one worker, a seeded mix of bet pairs and faults, a checked summary.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { parseConfig, type Config } from './config.js';
+import { resolveCredentials } from './credentials.js';
 import { placementExposureReasons } from './domain/exposure.js';
 import { clientRefFor } from './domain/pair.js';
 import { startWorker } from './executor/worker.js';
+import { logRedaction } from './infra/log.js';
 import { startPrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import type { Provider } from './providers/provider.js';
@@ -272,9 +275,15 @@ function planWaves(pairs: PlannedPair[], seed: number): PlannedPair[][] {
   return waves;
 }
 
+/** Environment variables the demo config references for each simulator's key (a key is never inline). */
+const demoKeyEnv = { bookA: 'BET_EXECUTOR_DEMO_BOOKA_KEY', bookB: 'BET_EXECUTOR_DEMO_BOOKB_KEY' } as const;
+
 function demoConfig(bookA: SimServer, bookB: SimServer, queueName: string): Config {
   return parseConfig({
-    providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } },
+    providers: {
+      bookA: { url: bookA.url, credentials: { env: demoKeyEnv.bookA } },
+      bookB: { url: bookB.url, credentials: { env: demoKeyEnv.bookB } },
+    },
     queueName,
     settlementQueueName: `${queueName}-settlement`,
     concurrency: 16,
@@ -310,16 +319,18 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   }
   // Bets settle 1 s after acceptance: later than an in-doubt positive's lookup (provider timeout 300 ms), which
   // would otherwise find it already settled and (rightly) refuse to hedge it blind.
-  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 1_000 });
+  // Each simulator requires its own key; the worker reads them as it would in production, from the environment.
+  const keyEnv: NodeJS.ProcessEnv = { ...process.env, [demoKeyEnv.bookA]: `demo-${randomBytes(16).toString('hex')}`, [demoKeyEnv.bookB]: `demo-${randomBytes(16).toString('hex')}` };
+  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 1_000, apiKeys: [keyEnv[demoKeyEnv.bookA] ?? ''] });
   stack.push({ what: 'simulator bookA', close: () => bookA.close() });
-  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 1_000 });
+  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 1_000, apiKeys: [keyEnv[demoKeyEnv.bookB] ?? ''] });
   stack.push({ what: 'simulator bookB', close: () => bookB.close() });
   const config = demoConfig(bookA, bookB, process.env.REDIS_URL ? `bet-pairs-demo-${tag}` : 'bet-pairs');
   const logFile = join(mkdtempSync(join(tmpdir(), 'bet-executor-demo-')), 'worker.log');
-  const providers = providersFromConfig(config);
+  const providers = providersFromConfig(config, resolveCredentials(config, keyEnv));
   stack.push({ what: 'bookmaker connections', close: () => closeProviders(providers) });
   await warmUp(providers, config.concurrency);
-  const log = pino({ name: 'bet-executor', level: 'warn' }, pino.destination({ dest: logFile, sync: true }));
+  const log = pino({ name: 'bet-executor', level: 'warn', redact: logRedaction }, pino.destination({ dest: logFile, sync: true }));
   const worker = await startWorker({ config, redisUrl: url, providers, log });
   stack.push({ what: 'worker', close: () => worker.close() });
   const queueConnection = new Redis(url, { maxRetriesPerRequest: null });
