@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ConfigError, loadConfigFile } from './config.js';
+import { ConfigError, envVarNameRe, loadConfigFile } from './config.js';
 import { credentialSources, resolveCredentials } from './credentials.js';
+import { IDENTIFIER_RE } from './domain/validation.js';
 import { startWorker } from './executor/worker.js';
 import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
@@ -51,9 +52,10 @@ interface SimCommandOptions {
 
 /** `--account-key-env acc-7=BOOKA_ACC7_KEY`, repeatable. */
 function collectAccountKey(value: string, previous: Record<string, { env: string }>): Record<string, { env: string }> {
-  const match = /^([A-Za-z0-9_-]{1,64})=([A-Za-z_][A-Za-z0-9_]{0,127})$/.exec(value);
-  if (!match?.[1] || !match[2]) throw new InvalidArgumentError(`--account-key-env must be ACCOUNT=ENV_VAR (got ${value})`);
-  return { ...previous, [match[1]]: { env: match[2] } };
+  const accountId = value.slice(0, Math.max(0, value.indexOf('=')));
+  const env = value.slice(accountId.length + 1);
+  if (!IDENTIFIER_RE.test(accountId) || !envVarNameRe.test(env)) throw new InvalidArgumentError(`--account-key-env must be ACCOUNT=ENV_VAR (got ${value})`);
+  return { ...previous, [accountId]: { env } };
 }
 
 const program = new Command()

@@ -8,6 +8,8 @@ const providerIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** How a secret is written in the config: where to read it, never the secret itself (src/credentials.ts reads it). */
 const secretRefHint = 'a secret is referenced, never written in the config: { "env": "VAR_NAME" } or { "file": "/absolute/path" }';
+/** The environment variable names a secret reference may use. */
+export const envVarNameRe = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** Keys that look like someone pasted a secret where only a reference belongs. */
 const secretLikeKeyRe = /key|token|secret|pass|auth|bearer|cred/i;
 
@@ -26,7 +28,7 @@ function unknownKeyError(where: string) {
 
 export const secretRefSchema = z.strictObject({
   /** Environment variable holding the secret (read once, at start-up). */
-  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name ([A-Za-z_][A-Za-z0-9_]{0,127})').optional(),
+  env: z.string().regex(envVarNameRe, 'an environment variable name ([A-Za-z_][A-Za-z0-9_]{0,127})').optional(),
   /** File holding the secret (read once, at start-up; surrounding whitespace trimmed). */
   file: z.string().max(4096).refine(isAbsolute, 'an absolute path').optional(),
 }, { error: (issue) => (issue.code === 'invalid_type' ? secretRefHint : unknownKeyError('use')(issue)) })
@@ -46,18 +48,13 @@ const accountSchema = z.strictObject({
  * A URL may not carry credentials or parameters: the HTTP provider sends only origin and path, so a
  * `user:pass@`, `?key=` or `#…` would be dropped silently and every request sent without them.
  */
-function urlCarriesExtras(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '';
-  } catch {
-    return false; // z.url() reports it
-  }
+export function urlCarriesExtras(url: URL): boolean {
+  return url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '';
 }
 
 const providerSchema = z.strictObject({
   /** Base URL of the bookmaker's HTTP API (reference protocol, see src/sim/PROTOCOL.md). */
-  url: z.url().refine((u) => !urlCarriesExtras(u),
+  url: z.url().refine((u) => !URL.canParse(u) || !urlCarriesExtras(new URL(u)),
     'a URL with a user:password@, a ?query or a #fragment is refused (never sent; the message does not repeat it): put the bookmaker\'s key in this provider\'s "credentials"'),
   /** Timeout of every request to this bookmaker. Defaults to the global providerTimeoutMs. */
   requestTimeoutMs: z.int().positive().max(120_000).optional(),

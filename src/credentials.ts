@@ -7,7 +7,7 @@ import { ConfigError, type SecretRef } from './config.js';
 /** Longest secret accepted, in characters (a bookmaker key is a few dozen; a larger file is the wrong file). */
 export const secretLengthMax = 4096;
 /** What a secret may hold: visible ASCII, no spaces. It becomes an HTTP header value, so no control characters. */
-const secretCharsRe = /^[\x21-\x7e]+$/;
+export const secretCharsRe = /^[\x21-\x7e]+$/;
 const redacted = '[redacted]';
 
 /**

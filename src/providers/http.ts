@@ -1,5 +1,6 @@
 // HttpProvider: the Provider port over the reference bookmaker HTTP protocol (undici keep-alive pool, a timeout on every call).
 import { Pool } from 'undici';
+import { urlCarriesExtras } from '../config.js';
 import type { ProviderKeys, Secret } from '../credentials.js';
 import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
 import { placeOutcomeOf, toBetView } from './outcome.js';
@@ -59,7 +60,7 @@ export class HttpProvider implements Provider {
     const url = new URL(options.url);
     // The URL itself is never repeated in a message: it may carry a password.
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`provider ${options.name}: url scheme ${url.protocol} is not http(s)`);
-    if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    if (urlCarriesExtras(url)) {
       // Only origin and path are sent: a user:pass@, ?key= or #… would be dropped silently.
       throw new Error(`provider ${options.name}: url carries a user:password@, ?query or #fragment (never sent); pass keys as credentials`);
     }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { secretCharsRe, secretLengthMax } from '../credentials.js';
 import { betStatusSchema, idLengthMax, notFoundError, placeRequestSchema } from '../providers/protocol.js';
 import { SimBookmaker, type SimLookupResult, type SimPlaceResult } from './bookmaker.js';
 import { faultSpecSchema } from './faults.js';
@@ -195,8 +196,6 @@ interface SimAuth {
   placementAllowed(header: string | undefined, accountId: string): boolean;
 }
 
-const simKeyRe = /^[\x21-\x7e]{1,4096}$/;
-
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
@@ -219,7 +218,7 @@ function simAuth(options: SimServerOptions): SimAuth | null {
   if (providerKeys.length === 0 && accountEntries.length === 0) return null;
   if (providerKeys.length === 0) throw new Error('sim accountApiKeys need apiKeys too (lookups and status checks take the provider\'s key)');
   for (const key of [...providerKeys, ...accountEntries.map(([, key]) => key)]) {
-    if (!simKeyRe.test(key)) throw new Error('sim api keys are 1-4096 visible ASCII characters');
+    if (!secretCharsRe.test(key) || key.length > secretLengthMax) throw new Error(`sim api keys are 1-${secretLengthMax} visible ASCII characters`);
   }
   const provider = providerKeys.map(digest);
   const accounts = new Map(accountEntries.map(([accountId, key]) => [accountId.toLowerCase(), digest(key)]));
