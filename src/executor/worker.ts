@@ -3,6 +3,7 @@ import { DelayedError, Queue, Worker, type Job, type WorkerOptions as BullWorker
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { instanceName } from '../infra/instance.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
@@ -24,7 +25,20 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Off in tests that want to see a crashed pair stay put; on in production. */
   recoverySweep?: boolean;
+  /** This process's heartbeat (see startHeartbeat); defaults below. */
+  heartbeat?: Partial<HeartbeatOptions>;
 }
+
+export interface HeartbeatOptions {
+  /** Names the key bet-executor:worker:heartbeat:{workerId}; default host, pid and a random suffix. */
+  workerId: string;
+  intervalMs: number;
+  /** TTL of the key: a few intervals, so one late refresh does not look like a dead worker. */
+  ttlMs: number;
+}
+
+export const heartbeatIntervalMsDefault = 5_000;
+export const heartbeatTtlMsDefault = 15_000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -71,6 +85,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
+  const heartbeat = startHeartbeat(storeRedis, log, options.heartbeat);
   const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis));
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -103,6 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     poller,
     deps,
     async close() {
+      await heartbeat.stop();
       if (sweep) clearInterval(sweep);
       await worker.close();
       await poller.close();
@@ -112,6 +128,29 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       queueRedis.disconnect();
       workerRedis.disconnect();
       pollerRedis.disconnect();
+    },
+  };
+}
+
+/**
+ * The worker's heartbeat: key bet-executor:worker:heartbeat:{workerId}, value this process's wall clock in unix
+ * ms, refreshed every intervalMs with a TTL of ttlMs; deleted on a clean stop. The alerter's dead-man's switch
+ * (and readiness checks) read it: no fresh key means no worker is alive.
+ */
+function startHeartbeat(redis: Redis, log: Logger, options: Partial<HeartbeatOptions> = {}): { stop(): Promise<void> } {
+  const workerId = options.workerId ?? instanceName();
+  const key = keys.workerHeartbeat(workerId);
+  const ttlMs = options.ttlMs ?? heartbeatTtlMsDefault;
+  const beat = () => {
+    redis.set(key, String(Date.now()), 'PX', ttlMs).catch((error: unknown) => log.warn({ err: error }, 'worker heartbeat not written'));
+  };
+  beat();
+  const timer = setInterval(beat, options.intervalMs ?? heartbeatIntervalMsDefault);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await redis.del(key).catch(() => undefined);
     },
   };
 }
