@@ -142,7 +142,6 @@ export function alerterLimitErrors(c: AlerterConfig): string[] {
   const errors: string[] = [];
   const d = c.delivery;
   if (d.backoffBaseMs > d.backoffMsMax) errors.push(`delivery.backoffBaseMs (${d.backoffBaseMs}) > delivery.backoffMsMax (${d.backoffMsMax})`);
-  if (c.claimIntervalMs > c.claimIdleMs) errors.push(`claimIntervalMs (${c.claimIntervalMs}) > claimIdleMs (${c.claimIdleMs})`);
   // The owner refreshes its entries' idle time every third of claimIdleMs; a read blocked longer would delay that.
   if (3 * c.readBlockMs > c.claimIdleMs) errors.push(`3 × readBlockMs (${3 * c.readBlockMs}) > claimIdleMs (${c.claimIdleMs})`);
   if (d.requestTimeoutMs >= c.claimIdleMs) errors.push(`delivery.requestTimeoutMs (${d.requestTimeoutMs}) >= claimIdleMs (${c.claimIdleMs})`);
@@ -161,8 +160,14 @@ export function alerterLimitErrors(c: AlerterConfig): string[] {
 /** Every field error at once, then every limit contradiction at once (exit 2 with the message in the CLI). */
 export function parseAlerterConfig(raw: unknown): AlerterConfig {
   const result = alerterConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  // zod's record drops a `__proto__` key silently, so reserved names are looked for in the raw JSON.
+  const rawSinks = typeof raw === 'object' && raw !== null ? (raw as { sinks?: unknown }).sinks : undefined;
+  const reserved = typeof rawSinks === 'object' && rawSinks !== null ? Object.keys(rawSinks).filter((n) => reservedNames.has(n)) : [];
+  if (!result.success || reserved.length > 0) {
+    const lines = [
+      ...reserved.map((name) => `sinks.${name}: a reserved name`),
+      ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)),
+    ];
     throw new ConfigError(`invalid alerter config:\n  ${lines.join('\n  ')}`);
   }
   const relations = alerterLimitErrors(result.data);
