@@ -41,6 +41,9 @@ type SinkEnd = 'final' | 'stopped' | 'not_owner';
 const errorPauseMs = 1_000;
 const autoclaimRoundsMax = 100;
 const touchBatchMax = 100;
+/** A consumer idle this many claimIdleMs with nothing pending is a finished process: its name is removed. */
+const consumerIdleClaims = 10;
+const consumersRemovedMax = 100;
 
 export async function startAlerter(options: AlerterOptions): Promise<RunningAlerter> {
   const alerter = new Alerter(options);
@@ -262,6 +265,12 @@ class Alerter implements RunningAlerter {
 
   /** XAUTOCLAIM: entries idle past claimIdleMs belong to an alerter that died; this one takes them over. */
   private async claimAbandoned(): Promise<void> {
+    await this.claimEntries();
+    const removed = await this.store.removeIdleConsumers(consumerIdleClaims * this.config.claimIdleMs, consumersRemovedMax);
+    if (removed.length > 0) this.log.info({ consumers: removed }, 'removed the names of finished alerter processes from the consumer group');
+  }
+
+  private async claimEntries(): Promise<void> {
     let cursor = '0-0';
     for (let round = 0; round < autoclaimRoundsMax && !this.stopped; round++) {
       const room = this.config.inFlightMax - this.inFlight.size;

@@ -115,6 +115,27 @@ export class AlerterStore {
     return { cursor: reply[0], entries: reply[1], deleted: reply[2] ?? [] };
   }
 
+  /**
+   * Deletes consumers of the group (never this one) that hold no pending entry and were idle longer than
+   * `idleMs`: every alerter process that ever ran leaves one, and nothing else removes them. At most `countMax`.
+   */
+  async removeIdleConsumers(idleMs: number, countMax: number): Promise<string[]> {
+    const consumers = await this.redis.xinfo('CONSUMERS', eventsStream, this.group) as unknown[][];
+    const removed: string[] = [];
+    for (const flat of consumers) {
+      if (removed.length >= countMax) break;
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < flat.length; i += 2) info.set(String(flat[i]), flat[i + 1]);
+      const name = String(info.get('name'));
+      if (name === this.consumer || Number(info.get('pending')) !== 0 || Number(info.get('idle')) <= idleMs) continue;
+      // DELCONSUMER would drop entries that became pending meanwhile; it answers how many, which must be none.
+      const dropped = await this.redis.xgroup('DELCONSUMER', eventsStream, this.group, name) as number;
+      if (dropped !== 0) throw new Error(`invariant violated: consumer ${name} held ${dropped} entries when deleted`);
+      removed.push(name);
+    }
+    return removed;
+  }
+
   /** Acknowledges entries that need no delivery (not alerts, or gone). */
   async ackPlain(ids: string[]): Promise<void> {
     if (ids.length > 0) await this.redis.xack(eventsStream, this.group, ...ids);

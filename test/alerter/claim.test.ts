@@ -46,4 +46,16 @@ describe('pending entries of another alerter', () => {
     assert.deepEqual(new Set(attempts.map((d) => d.consumer)), new Set([first.consumer]), `the first alerter did it all, not ${second.consumer}`);
     assert.equal(receiver.requests.length, 3);
   });
+
+  it('leave no trace: the names of finished alerters are removed from the group once they hold nothing', async () => {
+    receiver = await startAlertReceiver();
+    await rig.redis.xgroup('CREATE', eventsStream, group, '$', 'MKSTREAM');
+    await rig.redis.xreadgroup('GROUP', group, 'finished-empty', 'COUNT', 10, 'STREAMS', eventsStream, '>');
+    const id = await rig.exposure('arb-left');
+    await rig.redis.xreadgroup('GROUP', group, 'finished-holding', 'COUNT', 10, 'STREAMS', eventsStream, '>');
+    const alerter = await rig.start(fastAlerterConfig({ hook: webhookSink(receiver.url) }, { claimIdleMs: 100, claimIntervalMs: 50, readBlockMs: 30, delivery: { requestTimeoutMs: 80 } }));
+    const names = async () => ((await rig.redis.xinfo('CONSUMERS', eventsStream, group)) as unknown[][]).map((c) => String(c[1]));
+    await waitFor('only the running alerter left', async () => JSON.stringify(await names()) === JSON.stringify([alerter.consumer]));
+    assert.deepEqual(receiver.delivered(), new Set([`exposure_alert@${id}`]), 'the held entry was claimed and delivered before its holder was removed');
+  });
 });
