@@ -39,6 +39,7 @@ export interface HeartbeatOptions {
 
 export const heartbeatIntervalMsDefault = 5_000;
 export const heartbeatTtlMsDefault = 15_000;
+const heartbeatDeleteMsMax = 1_000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -118,10 +119,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     poller,
     deps,
     async close() {
-      await heartbeat.stop();
       if (sweep) clearInterval(sweep);
       await worker.close();
       await poller.close();
+      // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
+      await heartbeat.stop();
       await queue.close();
       await settlement.close();
       storeRedis.disconnect();
@@ -141,16 +143,25 @@ function startHeartbeat(redis: Redis, log: Logger, options: Partial<HeartbeatOpt
   const workerId = options.workerId ?? instanceName();
   const key = keys.workerHeartbeat(workerId);
   const ttlMs = options.ttlMs ?? heartbeatTtlMsDefault;
+  const intervalMs = options.intervalMs ?? heartbeatIntervalMsDefault;
+  if (!(intervalMs > 0 && ttlMs > intervalMs)) throw new Error(`heartbeat ttlMs (${ttlMs}) must be > intervalMs (${intervalMs}) > 0`);
+  log.info({ heartbeatKey: key }, 'worker heartbeat');
   const beat = () => {
     redis.set(key, String(Date.now()), 'PX', ttlMs).catch((error: unknown) => log.warn({ err: error }, 'worker heartbeat not written'));
   };
   beat();
-  const timer = setInterval(beat, options.intervalMs ?? heartbeatIntervalMsDefault);
+  const timer = setInterval(beat, intervalMs);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      await redis.del(key).catch(() => undefined);
+      // Bounded: with Redis away the key simply expires after its TTL.
+      let bound: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        bound = setTimeout(resolve, heartbeatDeleteMsMax);
+      });
+      await Promise.race([redis.del(key).catch(() => undefined), limit]);
+      clearTimeout(bound);
     },
   };
 }
