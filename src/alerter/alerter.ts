@@ -47,7 +47,12 @@ const consumersRemovedMax = 100;
 
 export async function startAlerter(options: AlerterOptions): Promise<RunningAlerter> {
   const alerter = new Alerter(options);
-  await alerter.start();
+  try {
+    await alerter.start();
+  } catch (error) {
+    await alerter.close();
+    throw error;
+  }
   return alerter;
 }
 
@@ -67,6 +72,8 @@ class Alerter implements RunningAlerter {
   private readonly lost = new Set<string>();
   private readonly stopping = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Periodic tasks running now (awaited on close, before the connections go). */
+  private readonly tasks = new Set<Promise<void>>();
   private readonly startedAtMs = performance.now();
   private readLoop: Promise<void> = Promise.resolve();
   private readonly counts: AlerterStats = { alertsDone: 0, attemptsDelivered: 0, attemptsFailed: 0, deadLettered: 0 };
@@ -108,7 +115,7 @@ class Alerter implements RunningAlerter {
     this.stopping.abort();
     for (const timer of this.timers) clearInterval(timer);
     await this.readLoop;
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.inFlight.values(), ...this.tasks]);
     await this.http.close();
     this.redis.disconnect();
     this.reader.disconnect();
@@ -125,9 +132,11 @@ class Alerter implements RunningAlerter {
     const timer = setInterval(() => {
       if (running || this.stopped) return;
       running = true;
-      task().catch((error: unknown) => this.log.warn({ err: error }, 'alerter periodic task failed')).finally(() => {
+      const run = task().catch((error: unknown) => this.log.warn({ err: error }, 'alerter periodic task failed')).finally(() => {
         running = false;
+        this.tasks.delete(run);
       });
+      this.tasks.add(run);
     }, intervalMs);
     this.timers.push(timer);
   }
