@@ -57,7 +57,7 @@ describe('the dead-man\'s switch', () => {
   it('alerts when no worker heartbeat is fresh, re-alerts at the interval, and clears when a worker is back', async () => {
     const first = await worker(rig.redisUrl, 'dm-1');
     await rig.start(fastAlerterConfig({ hook: webhookSink(receiver.url) }, {
-      deadman: { checkIntervalMs: 50, workerHeartbeatStaleMs: 300, exposureUnresolvedMs: null, realertIntervalMs: 400 },
+      deadman: { checkIntervalMs: 50, workerHeartbeatStaleMs: 1_000, exposureUnresolvedMs: null, realertIntervalMs: 400 },
     }));
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(notices(receiver, 'worker_heartbeat').length, 0, 'no alert while a worker beats');

@@ -10,16 +10,21 @@ import { freshRedisUrl } from '../support/redis.js';
 export const hookSecret = 'test-hook-secret-0123456789';
 export const secretEnv: NodeJS.ProcessEnv = { HOOK_SECRET: hookSecret, TG_TOKEN: '123456:test-token_x', AM_TOKEN: 'am-bearer-token' };
 
-/** Fast timings: retries in tens of ms, a dead alerter's entries claimed after 600 ms, dead-man off unless asked. */
+/**
+ * Fast timings: retries in tens of ms, dead-man off unless asked. The request deadline is long enough that a
+ * loaded machine does not turn a receiver's answer into a timeout (and an extra attempt a test did not expect).
+ */
 export function fastAlerterConfig(sinks: Record<string, unknown>, overrides: Record<string, unknown> = {}): AlerterConfig {
+  // `delivery` and `deadman` overrides are merged into the fast ones, not put in their place.
+  const { delivery, deadman, ...rest } = overrides as { delivery?: object; deadman?: object };
   return parseAlerterConfig({
     sinks,
     readBlockMs: 50,
-    claimIdleMs: 600,
+    claimIdleMs: 3_000,
     claimIntervalMs: 150,
-    delivery: { attemptsMax: 5, backoffBaseMs: 20, backoffMsMax: 200, retryAfterMsMax: 2_000, requestTimeoutMs: 300 },
-    deadman: { checkIntervalMs: 50, workerHeartbeatStaleMs: null, exposureUnresolvedMs: null, realertIntervalMs: 300 },
-    ...overrides,
+    ...rest,
+    delivery: { attemptsMax: 5, backoffBaseMs: 20, backoffMsMax: 200, retryAfterMsMax: 3_000, requestTimeoutMs: 2_000, ...delivery },
+    deadman: { checkIntervalMs: 50, workerHeartbeatStaleMs: null, exposureUnresolvedMs: null, realertIntervalMs: 300, ...deadman },
   });
 }
 
