@@ -1,9 +1,9 @@
-// The one entry point: bet-executor worker | sim | enqueue | demo (a thin shell over the modules).
+// The one entry point: bet-executor worker | alerter | sim | enqueue | demo (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ConfigError, envVarNameRe, loadConfigFile } from './config.js';
+import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
 import { credentialSources, resolveCredentials } from './credentials.js';
 import { IDENTIFIER_RE } from './domain/validation.js';
 import { startWorker } from './executor/worker.js';
@@ -11,7 +11,7 @@ import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
-import { auditStream, keys } from './store/keys.js';
+import { auditStream, eventsStream, keys } from './store/keys.js';
 import { Store, storeRedisOptions } from './store/store.js';
 
 function intOption(name: string, min: number) {
@@ -81,6 +81,14 @@ program.command('worker')
       await closeProviders(providers);
       await redis.server?.stop();
     });
+  });
+
+program.command('alerter')
+  .description('deliver alerts from the events stream to webhooks, Slack, Telegram, Alertmanager (see README: Alerts); needs REDIS_URL')
+  .requiredOption('--config <file>', 'alerter config JSON (see README: Alerts that reach a person)')
+  .action(async (opts: { config: string }) => {
+    const { runAlerterProcess } = await import('./app/alerter.js');
+    await runAlerterProcess(opts.config);
   });
 
 program.command('sim')
@@ -175,6 +183,25 @@ function killKey(opts: { provider?: string; account?: string }): string {
   return keys.killGlobal;
 }
 
+/** The workers' default cap of the events stream (the CLI has no worker config to read it from). */
+const eventsStreamLenMaxDefault = configSchema.shape.eventsStreamLenMax.parse(undefined);
+
+/**
+ * Sets (value: the reason) or clears a kill switch, with its audit entry and its event (which the alerter
+ * turns into an alert) in one MULTI: no switch changes without both. Returns how many keys the step changed.
+ */
+async function killSwitchStep(redis: Redis, key: string, type: 'kill_switch_set' | 'kill_switch_cleared', data: Record<string, unknown>): Promise<number> {
+  const multi = redis.multi();
+  if (type === 'kill_switch_set') multi.set(key, String(data.reason));
+  else multi.del(key);
+  multi.xadd(auditStream, '*', 'type', type, 'data', JSON.stringify(data));
+  multi.xadd(eventsStream, 'MAXLEN', '~', eventsStreamLenMaxDefault, '*', 'type', type, 'data', JSON.stringify(data));
+  const results = await multi.exec();
+  if (results === null) throw new Error('redis transaction aborted');
+  for (const [error] of results) if (error) throw error;
+  return type === 'kill_switch_set' ? 1 : Number(results[0]?.[1] ?? 0);
+}
+
 const kill = program.command('kill').description('kill switches: no new pair executes while one applies (needs REDIS_URL)');
 
 kill.command('set')
@@ -185,8 +212,7 @@ kill.command('set')
   .action(async (opts: { provider?: string; account?: string; reason: string }) => {
     const { redis } = storeFromEnv();
     const key = killKey(opts);
-    await redis.set(key, opts.reason);
-    await redis.xadd(auditStream, '*', 'type', 'kill_switch_set', 'data', JSON.stringify({ key, reason: opts.reason, atMs: Date.now() }));
+    await killSwitchStep(redis, key, 'kill_switch_set', { key, reason: opts.reason, atMs: Date.now() });
     redis.disconnect();
     console.log(`engaged ${key}`);
   });
@@ -198,8 +224,7 @@ kill.command('clear')
   .action(async (opts: { provider?: string; account?: string }) => {
     const { redis } = storeFromEnv();
     const key = killKey(opts);
-    const removed = await redis.del(key);
-    await redis.xadd(auditStream, '*', 'type', 'kill_switch_cleared', 'data', JSON.stringify({ key, atMs: Date.now() }));
+    const removed = await killSwitchStep(redis, key, 'kill_switch_cleared', { key, atMs: Date.now() });
     redis.disconnect();
     console.log(removed ? `cleared ${key}` : `${key} was not set`);
   });

@@ -3,6 +3,7 @@ import { DelayedError, Queue, Worker, type Job, type WorkerOptions as BullWorker
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { instanceName } from '../infra/instance.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
@@ -25,7 +26,21 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Off in tests that want to see a crashed pair stay put; on in production. */
   recoverySweep?: boolean;
+  /** This process's heartbeat (see startHeartbeat); defaults below. */
+  heartbeat?: Partial<HeartbeatOptions>;
 }
+
+export interface HeartbeatOptions {
+  /** Names the key bet-executor:worker:heartbeat:{workerId}; default host, pid and a random suffix. */
+  workerId: string;
+  intervalMs: number;
+  /** TTL of the key: a few intervals, so one late refresh does not look like a dead worker. */
+  ttlMs: number;
+}
+
+export const heartbeatIntervalMsDefault = 5_000;
+export const heartbeatTtlMsDefault = 15_000;
+const heartbeatDeleteMsMax = 1_000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -72,6 +87,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
+  const heartbeat = startHeartbeat(storeRedis, log, options.heartbeat);
   const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis));
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -112,12 +128,46 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (settlementSweep) clearInterval(settlementSweep);
       await worker.close();
       await poller.close();
+      // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
+      await heartbeat.stop();
       await queue.close();
       await settlement.close();
       storeRedis.disconnect();
       queueRedis.disconnect();
       workerRedis.disconnect();
       pollerRedis.disconnect();
+    },
+  };
+}
+
+/**
+ * The worker's heartbeat: key bet-executor:worker:heartbeat:{workerId}, value this process's wall clock in unix
+ * ms, refreshed every intervalMs with a TTL of ttlMs; deleted on a clean stop. The alerter's dead-man's switch
+ * (and readiness checks) read it: no fresh key means no worker is alive.
+ */
+function startHeartbeat(redis: Redis, log: Logger, options: Partial<HeartbeatOptions> = {}): { stop(): Promise<void> } {
+  const workerId = options.workerId ?? instanceName();
+  const key = keys.workerHeartbeat(workerId);
+  const ttlMs = options.ttlMs ?? heartbeatTtlMsDefault;
+  const intervalMs = options.intervalMs ?? heartbeatIntervalMsDefault;
+  if (!(intervalMs > 0 && ttlMs > intervalMs)) throw new Error(`heartbeat ttlMs (${ttlMs}) must be > intervalMs (${intervalMs}) > 0`);
+  log.info({ heartbeatKey: key }, 'worker heartbeat');
+  const beat = () => {
+    redis.set(key, String(Date.now()), 'PX', ttlMs).catch((error: unknown) => log.warn({ err: error }, 'worker heartbeat not written'));
+  };
+  beat();
+  const timer = setInterval(beat, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      // Bounded: with Redis away the key simply expires after its TTL.
+      let bound: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        bound = setTimeout(resolve, heartbeatDeleteMsMax);
+      });
+      await Promise.race([redis.del(key).catch(() => undefined), limit]);
+      clearTimeout(bound);
     },
   };
 }

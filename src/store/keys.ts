@@ -3,6 +3,12 @@
 
 export const eventsStream = 'bet-executor:events';
 export const auditStream = 'bet-executor:audit';
+/** Every alert delivery attempt's outcome (the alerter writes, the API reads); capped with MAXLEN ~. */
+export const alertDeliveriesStream = 'bet-executor:alerts:deliveries';
+/** Dead-lettered alerts, newest first, one JSON object each (capped with LTRIM). */
+export const alertDeadList = 'bet-executor:alerts:dead';
+/** Prefix of the worker heartbeat keys: a worker refreshes `{prefix}{workerId}` (value unix ms, with a TTL). */
+export const workerHeartbeatPrefix = 'bet-executor:worker:heartbeat:';
 
 export const keys = {
   cooldown: (whitelabel: string, provider: string, accountId: string) => `cooldown:${whitelabel}:${provider}:${accountId}`,
@@ -25,4 +31,10 @@ export const keys = {
   settlePending: 'be:settle:pending',
   /** Set of the arbIds of a betPairId with an open review: while not empty, new arbs of the betPairId are blocked. */
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
+  /** A worker process's heartbeat: value its wall clock in unix ms, TTL a few refresh intervals. */
+  workerHeartbeat: (workerId: string) => `${workerHeartbeatPrefix}${workerId}`,
+  /** The alerter's delivery state of one alert: per sink `delivered` or `dead`, and `attempts:{sink}`. */
+  alertState: (alertKey: string) => `be:alerter:alert:${alertKey}`,
+  /** A dead-man's switch condition while it fires (since when, last alert, alerts so far), shared by every alerter. */
+  alertCondition: (name: string) => `be:alerter:condition:${name}`,
 };

@@ -168,7 +168,8 @@ describe('a settlement poll chain that dies', () => {
     assert.equal(alert.data.exposure_reason, 'settlement_lost');
     const open = await reviewEntry(h, 'open', pair.arbId);
     assert.deepEqual(open?.lost_bets, [`be1.${pair.arbId}.p1`]);
-    assert.ok((await h.audit()).some((e) => e.type === 'settlement_chain_restarted' && e.data.arbId === pair.arbId));
+    // The sweep writes the alert first, then restarts the chain and audits it.
+    await h.waitFor('the chain restarted', async () => (await h.audit()).some((e) => e.type === 'settlement_chain_restarted' && e.data.arbId === pair.arbId));
     settle(h, pair.arbId, 'p', 'won');
     settle(h, pair.arbId, 'h', 'lost');
     const settled = await h.waitForEvent(pair.arbId, ['arb_settled']);
