@@ -55,7 +55,7 @@ export function urlCarriesExtras(url: URL): boolean {
 const providerSchema = z.strictObject({
   /** Base URL of the bookmaker's HTTP API (reference protocol, see src/sim/PROTOCOL.md). */
   url: z.url().refine((u) => !URL.canParse(u) || !urlCarriesExtras(new URL(u)),
-    'a URL with a user:password@, a ?query or a #fragment is refused (never sent; the message does not repeat it): put the bookmaker\'s key in this provider\'s "credentials"'),
+    'a URL with a user:password@, a ?query or a #fragment is refused (they would never be sent; the URL is not repeated here): put the bookmaker\'s key in this provider\'s "credentials"'),
   /** Timeout of every request to this bookmaker. Defaults to the global providerTimeoutMs. */
   requestTimeoutMs: z.int().positive().max(120_000).optional(),
   /** Keep-alive connections kept open to this bookmaker. */

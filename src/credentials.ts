@@ -54,7 +54,7 @@ export interface CredentialsConfig {
 
 export type ReadSecretFile = (path: string) => string;
 
-/** Reads a secret file, at most secretLengthMax + 1 bytes of it (a device or a huge file is not read whole). */
+/** Reads a secret file, at most secretLengthMax + 2 bytes of it (room for a CRLF; a device or a huge file is not read whole). */
 export function readSecretFile(path: string): string {
   const fd = openSync(path, 'r');
   try {
