@@ -153,15 +153,16 @@ class KillSwitchReader {
 
 async function readQueue(queue: Queue, nowMs: number): Promise<QueueState> {
   const counts = await queue.getJobCounts(...queueStates);
-  // Ids only (no job data is parsed): the oldest of the wait list, then its enqueue time.
-  const [oldestId] = await queue.getRanges(['wait'], 0, 0, true);
-  let oldestWaitingAgeSeconds = 0;
-  if (oldestId !== undefined) {
-    const client = await queue.client;
-    const timestamp = Number(await client.hget(queue.toKey(oldestId), 'timestamp'));
-    if (Number.isFinite(timestamp) && timestamp > 0) oldestWaitingAgeSeconds = Math.max(0, nowMs - timestamp) / 1000;
+  // Ids only (no job data is parsed, so a malformed job cannot fail the scrape): the oldest of the wait
+  // list and of the paused list (a paused queue keeps its jobs there), then their enqueue times.
+  const oldestIds = await queue.getRanges(['wait', 'paused'], 0, 0, true);
+  const client = await queue.client;
+  let oldestMs = nowMs;
+  for (const id of oldestIds) {
+    const timestamp = Number(await client.hget(queue.toKey(id), 'timestamp'));
+    if (Number.isFinite(timestamp) && timestamp > 0) oldestMs = Math.min(oldestMs, timestamp);
   }
-  return { name: queue.name, counts, oldestWaitingAgeSeconds };
+  return { name: queue.name, counts, oldestWaitingAgeSeconds: (nowMs - oldestMs) / 1000 };
 }
 
 /** Reads every source at most once per scrape: the gauges of one scrape share one snapshot. */
