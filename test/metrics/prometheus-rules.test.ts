@@ -1,5 +1,6 @@
 // The example Prometheus config and alert rules (ops/prometheus): well-formed, and every metric they use is served by a real worker.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +12,9 @@ const opsDir = join(import.meta.dirname, '..', '..', 'ops', 'prometheus');
 
 /** Metrics Prometheus makes itself for each target: never in a /metrics answer. */
 const prometheusMetrics = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
+
+/** Prometheus's own checker, where it is installed (Debian: apt-get install prometheus); CI has it not. */
+const promtool = spawnSync('promtool', ['--version']).status === 0;
 
 const promqlKeywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
 
@@ -138,5 +142,10 @@ describe('ops/prometheus', () => {
     for (const rule of rules) {
       for (const [, job] of String(rule.expr).matchAll(/job="([^"]*)"/g)) assert.ok(jobs.has(job ?? ''), `${String(rule.alert)} selects job ${String(job)}`);
     }
+  });
+
+  it('passes promtool check config and check rules', { skip: promtool ? false : 'promtool is not installed' }, () => {
+    const checked = spawnSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: opsDir, encoding: 'utf8' });
+    assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
   });
 });
