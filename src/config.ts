@@ -164,6 +164,15 @@ export const configSchema = z.object({
   stalledCountMax: z.int().positive().max(10_000).default(100),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
+  /**
+   * Port of the worker's Prometheus endpoint (GET /metrics). Unset (the default): no metrics server (the
+   * counters are still kept, at the cost of an increment). 0: any free port (tests; the log says which).
+   */
+  metricsPort: z.int().min(0).max(65_535).optional(),
+  /** Address the metrics server listens on. Keep it private: the scraper's network only. */
+  metricsHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'metricsHost is an IP address or a host name').default('127.0.0.1'),
+  /** Longest a scrape waits for one Redis-derived source (exposures, kill switches, queues) before leaving it out. */
+  metricsScrapeTimeoutMs: z.int().positive().max(60_000).default(2_000),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

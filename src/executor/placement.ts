@@ -140,6 +140,7 @@ export async function sendPlacement(run: PairRun, placement: Placement): Promise
     currency: pair.currency,
   });
   run.deps.probe?.answerParsed(run.doc.arbId, placement.role);
+  run.deps.metrics?.placementAnswered(placement.provider, placement.role, outcome.kind);
   if (outcome.kind === 'in_doubt') run.noteUncertainSend(placement.clientRef);
   run.deps.crashPoint(placement.role === 'positive' ? 'positive_answered' : 'hedge_answered');
   if (outcome.kind !== 'accepted' && outcome.kind !== 'rejected') {

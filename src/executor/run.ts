@@ -1,6 +1,7 @@
 // One worker's hold on one pair: the lease (renewed in the background), the journal revision, fenced writes.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { ExecutorMetrics } from '../metrics/port.js';
 import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import { assertTransition, isPlacementDone, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
 import { invariant, type LegRole } from '../domain/types.js';
@@ -45,6 +46,8 @@ export interface ExecutorDeps {
   sleep(ms: number): Promise<void>;
   settlement: SettlementScheduler;
   probe?: LegWindowProbe;
+  /** Counters fed where events are written and bookmakers answer; absent in tests and tools that need none. */
+  metrics?: ExecutorMetrics;
   crashPoint(point: CrashPoint): void;
   log: Logger;
 }
@@ -253,6 +256,7 @@ export class PairRun {
     });
     if (result.kind !== 'ok') return result.kind === 'blocked' ? { kind: 'blocked', reason: result.reason } : result;
     if (commit.cooldownFor) this.noteCooldownClaimed(commit.cooldownFor, sentMonoMs);
+    this.deps.metrics?.eventsWritten(commit.events ?? [], 'placement');
     this.doc = next;
     this.rev = result.rev;
     if (closes) this.released = true; // the closing transition released the lease

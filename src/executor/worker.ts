@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { instanceName } from '../infra/instance.js';
+import { instrumentProviders } from '../metrics/instrumented-provider.js';
+import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
@@ -46,6 +48,8 @@ export interface RunningWorker {
   worker: Worker;
   poller: Worker<PollJobData>;
   deps: ExecutorDeps;
+  /** The worker's registry and, when metricsPort is set, the /metrics URL. */
+  metrics: WorkerMetrics;
   close(): Promise<void>;
 }
 
@@ -73,14 +77,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
   const settlement = BullSettlementScheduler.fromConfig(queueRedis, config);
+  const metrics = createWorkerMetrics(config);
+  const settlementProbe = withSettlementProbe(metrics.recorder, options.settlementProbe);
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: options.providers,
+    providers: instrumentProviders(options.providers, metrics.recorder),
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
-    ...(options.probe ? { probe: options.probe } : {}),
+    probe: withLegWindowProbe(metrics.recorder, options.probe),
+    metrics: metrics.recorder,
     crashPoint: crashHookFromEnv(),
     log,
   };
@@ -94,7 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
   const poller = new Worker<PollJobData>(config.settlementQueueName, async (job, token) => {
     try {
-      return await processPoll(deps, job, token, options.settlementProbe);
+      return await processPoll(deps, job, token, settlementProbe);
     } catch (error) {
       if (error instanceof DelayedError) throw error;
       // A poll that met a Redis or bookmaker error is tried again later, never dropped.
@@ -119,13 +126,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }, config.settlementSweepMs);
   settlementSweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
-  return {
+  const running: RunningWorker = {
     worker,
     poller,
     deps,
+    metrics,
     async close() {
       if (sweep) clearInterval(sweep);
       if (settlementSweep) clearInterval(settlementSweep);
+      await metrics.close();
       await worker.close();
       await poller.close();
       // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
@@ -138,6 +147,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       pollerRedis.disconnect();
     },
   };
+  try {
+    await metrics.serve({ redis: storeRedis, queues: [queue, settlement.queue], log });
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  return running;
 }
 
 /**

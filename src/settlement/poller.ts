@@ -88,6 +88,7 @@ export async function reconcilePair(deps: ExecutorDeps, arbId: string): Promise<
     const write = settledWrite(deps, doc, settlement, seen);
     const outcome = await deps.store.reconcile({ arbId, rev: loaded.rev, from: doc.state, ...write });
     if (outcome === 'settled') {
+      deps.metrics?.eventsWritten(write.events, 'settlement');
       if (write.events.some((e) => e.type === 'exposure_alert')) {
         deps.log.error({ arbId, exposureReason: settlement.exposureReason }, `EXPOSURE ALERT ${String(settlement.exposureReason)}: pair ${arbId} needs manual review`);
       }

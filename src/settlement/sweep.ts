@@ -74,6 +74,7 @@ async function raiseSettlementLost(deps: ExecutorDeps, doc: PairDoc, lost: BetTo
     if (!review) return;
     const outcome = await deps.store.writeReview(doc.arbId, review.write, [review.event]);
     if (outcome !== 'moved') {
+      if (outcome === 'written') deps.metrics?.eventsWritten([review.event], 'settlement');
       if (outcome === 'written' && review.event.type === 'exposure_alert') {
         deps.log.error({ arbId: doc.arbId, lost: lost.map((b) => b.clientRef) }, `EXPOSURE ALERT settlement_lost: pair ${doc.arbId} needs manual review`);
       }
