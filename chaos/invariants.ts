@@ -276,7 +276,7 @@ function accountMoments(book: BookSnapshot): AccountMoment[] {
  * 4. No placement on an account inside another arb's cooldown, by the bookmakers' times: when a request arrived
  * and when the bet was taken (acceptedAtMs), so a pending bet or a late commit counts when it became a bet.
  */
-export function checkCooldown(s: ChaosSnapshot): InvariantResult {
+export function checkCooldown(s: Pick<ChaosSnapshot, 'cooldownMs' | 'cooldownToleranceMs' | 'books'>): InvariantResult {
   const t = new Tally();
   const gapMsMin = s.cooldownMs - s.cooldownToleranceMs;
   const arbOf = (m: AccountMoment) => legOf(m.clientRef)?.arbId ?? m.clientRef;

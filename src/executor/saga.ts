@@ -55,7 +55,8 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
   const result = await deps.store.preflight({
     arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
-    cooldownMs: deps.config.cooldownMs, ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
+    cooldownHoldMs: { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
+    ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
     createdAtMs: doc.pair.createdAtMs, createdAtSkewMsMax: deps.config.createdAtSkewMsMax,
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
   });

@@ -54,3 +54,23 @@ local function write_exposure(exposureKey, reviewOpenKey, reviewSetKey, record, 
   redis.call('SADD', reviewSetKey, reviewId)
 end
 
+-- Whether arbId may hold an account's cooldown: it holds it already, or nobody does.
+local function cooldown_ours(key, ownerKey, arbId)
+  local owner = redis.call('GET', ownerKey)
+  return owner == arbId or (not owner and redis.call('EXISTS', key) == 0)
+end
+
+-- Holds an account's cooldown for arbId at least holdMs from now (Redis time): the key and its owner key get the
+-- same expiry. A longer hold is never shortened (it covers a request that may still be in flight, or a late
+-- commit). Returns false, touching nothing, when another pair holds the account.
+local function hold_cooldown(key, ownerKey, arbId, holdMs, seconds)
+  if not cooldown_ours(key, ownerKey, arbId) then
+    return false
+  end
+  local ttl = redis.call('PTTL', key)
+  if ttl ~= -1 and ttl < tonumber(holdMs) then
+    redis.call('SET', key, seconds, 'PX', holdMs)
+    redis.call('SET', ownerKey, arbId, 'PX', holdMs)
+  end
+  return true
+end
