@@ -96,8 +96,9 @@ describe('the fenced journal', () => {
     await store.claim(doc.arbId, 'token-E', 60_000, doc, 60_000);
     await redis.set('cooldown:wl1:bookB:acc-y', '1', 'PX', 60_000);
     await redis.set('be:cooldown-owner:wl1:bookB:acc-y', 'another-arb', 'PX', 60_000);
-    await redis.set('be:cooldown-owner:wl1:bookA:acc-z', doc.arbId, 'PX', 10);
+    // The key first: its owner outlives it by a hair, never the reverse (which reads as another holder's key).
     await redis.set('cooldown:wl1:bookA:acc-z', '1', 'PX', 10);
+    await redis.set('be:cooldown-owner:wl1:bookA:acc-z', doc.arbId, 'PX', 10);
     const result = await store.transition({
       arbId: doc.arbId, token: 'token-E', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
       cooldowns: [
