@@ -7,7 +7,7 @@ export interface CooldownTimings {
   cooldownMs: number;
   /** The leg's provider's whole-call deadline: a request we send is answered or abandoned within it. */
   requestTimeoutMs: number;
-  /** After a lost answer, how long the bookmaker may still commit the request (config lateCommitGraceMs). */
+  /** How long after its timeout the bookmaker may still commit a request whose answer was lost (config lateCommitGraceMs). */
   lateCommitGraceMs: number;
   /** Pause between two status polls of a pending bet (config inDoubtPollMs). */
   inDoubtPollMs: number;
@@ -15,20 +15,21 @@ export interface CooldownTimings {
 
 /** What the executor has just learnt about a request on the account, and so how long the account must stay held. */
 export type HoldReason =
-  /** About to send: the request may still leave up to claimLeadMs later and be taken up to a timeout after that. */
+  /**
+   * About to send: the request may leave up to claimLeadMs later, be answered or abandoned a timeout after that,
+   * and, its answer lost, still be committed late up to lateCommitGraceMs after that, even if this worker dies.
+   */
   | 'claim'
   /** An answer in hand (accepted, rejected, found settled): the bookmaker took it, if at all, before now. */
   | 'answered'
   /** The bookmaker holds it pending: it may take it at any moment until the next status answer. */
-  | 'pending'
-  /** The answer was lost (timeout, 5xx, reset): the bookmaker may still commit it up to lateCommitGraceMs from now. */
-  | 'answer_lost';
+  | 'pending';
 
 /**
  * How long after a claim a request may still leave on the strength of it (later, the account is claimed again
  * first). A claim is followed at once by its request; the lead only absorbs a slow Redis reply or a busy event
  * loop. It is bounded by a third of the cooldown (short cooldowns stay short) and by the request timeout (a
- * claim never holds an account longer than cooldownMs + two timeouts).
+ * claim never holds an account longer than cooldownMs + two timeouts + the late-commit grace).
  */
 export function claimLeadMs(t: Pick<CooldownTimings, 'cooldownMs' | 'requestTimeoutMs'>): number {
   return Math.max(1, Math.min(Math.floor(t.cooldownMs / 3), t.requestTimeoutMs));
@@ -40,11 +41,10 @@ export function claimLeadMs(t: Pick<CooldownTimings, 'cooldownMs' | 'requestTime
  */
 export function cooldownHoldMs(reason: HoldReason, t: CooldownTimings): number {
   switch (reason) {
-    case 'claim': return t.cooldownMs + claimLeadMs(t) + t.requestTimeoutMs;
+    case 'claim': return t.cooldownMs + claimLeadMs(t) + t.requestTimeoutMs + t.lateCommitGraceMs;
     case 'answered': return t.cooldownMs;
     // Until the next status answer (a poll pause and one call, with the lead as slack for the Redis steps).
     case 'pending': return t.cooldownMs + claimLeadMs(t) + t.inDoubtPollMs + t.requestTimeoutMs;
-    case 'answer_lost': return t.cooldownMs + t.lateCommitGraceMs;
     default: return assertNever(reason, 'hold reason');
   }
 }

@@ -58,9 +58,6 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
     provider: run.provider(placement.provider),
     deadlineMonoMs: deps.clock.monoMs() + deps.config.inDoubtDeadlineMs,
   };
-  // A previous holder may have sent it, its answer lost with it: the bookmaker may take it until lateCommitGraceMs
-  // from now (the same grace after which a not_found is trusted), so the account stays held a cooldown past that.
-  if (start === 'resumed') await run.holdAccount(placement.role, 'answer_lost');
   let outcome: Pending = start === 'fresh' ? await sendPlacement(run, placement) : start === 'resumed' ? { kind: 'resumed' } : await start;
   for (let round = 0; round < pollRoundsMax; round++) {
     switch (outcome.kind) {
@@ -70,7 +67,7 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
       case 'pending': {
         if (deps.clock.monoMs() > r.deadlineMonoMs) return { kind: 'in_doubt', detail: `still pending at the deadline (ticket ${outcome.bet.ticketId})` };
         // The bookmaker may take it at any moment: the account stays held until a cooldown past the next status answer.
-        await run.holdAccount(placement.role, 'pending');
+        await run.holdWhilePending(placement.role);
         await deps.sleep(deps.config.inDoubtPollMs);
         const status = await r.provider.status(outcome.bet.ticketId);
         await run.auditCall('bookmaker_status', placement, { ticketId: outcome.bet.ticketId }, status);
@@ -127,8 +124,9 @@ async function resendOrStop(r: Resolving, why: string): Promise<{ outcome: Pendi
 export async function sendPlacement(run: PairRun, placement: Placement): Promise<PlaceOutcome> {
   await run.ensureLease();
   // A send delayed past its account claim's lead (a slow lease renewal, a paused Redis, a frozen process) claims
-  // the account again first: the claim must cover this request until a cooldown after it could be taken, and
-  // another pair may have bet on the account since. Refused, or never fresh in time → certainly not sent.
+  // the account again first: the claim must cover this request until a cooldown after it could be taken (a late
+  // commit of a lost answer included, even if this worker dies meanwhile), and another pair may have bet on the
+  // account since. Refused, or never fresh in time → certainly not sent.
   for (let claims = 0; !run.cooldownFresh(placement.role); claims++) {
     if (claims === claimsPerSendMax) return { kind: 'not_sent', detail: `account claim went stale ${claims} times before the request left` };
     if (!(await run.reclaimCooldown(placement.role))) return { kind: 'not_sent', detail: 'account cooldown taken by another pair before the request left' };
@@ -151,9 +149,6 @@ export async function sendPlacement(run: PairRun, placement: Placement): Promise
   run.deps.probe?.answerParsed(run.doc.arbId, placement.role);
   if (outcome.kind === 'in_doubt') run.noteUncertainSend(placement.clientRef);
   run.deps.crashPoint(placement.role === 'positive' ? 'positive_answered' : 'hedge_answered');
-  // A lost answer: the bookmaker may still commit the request (late) for lateCommitGraceMs. A definite answer needs
-  // nothing here: the claim covers this request's whole flight, and the transition journaling it holds a cooldown more.
-  if (outcome.kind === 'in_doubt') await run.holdAccount(placement.role, 'answer_lost');
   if (outcome.kind !== 'accepted' && outcome.kind !== 'rejected') {
     // Answers that end a placement are journaled with the next transition; the others are audited now.
     await run.auditCall('bookmaker_answer', placement, { clientRef: placement.clientRef }, outcome);

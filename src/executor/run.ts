@@ -179,13 +179,12 @@ export class PairRun {
   }
 
   /**
-   * Keeps the leg's account held while the bookmaker may still take a request we sent on it (pending, an answer
-   * lost, a resumed pair's earlier sends), outside a transition. Another pair holding it already is logged: the
-   * account was let go too early and nothing can unsend the request.
+   * Keeps the leg's account held while the bookmaker holds a bet of ours on it pending, outside a transition.
+   * Another pair holding it already is logged: the account was let go too early and nothing can unsend the bet.
    */
-  async holdAccount(role: LegRole, reason: Exclude<HoldReason, 'claim' | 'answered'>): Promise<void> {
-    const held = await this.deps.store.holdCooldown(this.doc.arbId, this.token, this.cooldownHold(role, 'touch', reason));
-    if (!held) this.deps.log.warn({ arbId: this.doc.arbId, role, reason }, 'account cooldown held by another pair while our request may still be taken');
+  async holdWhilePending(role: LegRole): Promise<void> {
+    const held = await this.deps.store.holdCooldown(this.doc.arbId, this.token, this.cooldownHold(role, 'touch', 'pending'));
+    if (!held) this.deps.log.warn({ arbId: this.doc.arbId, role }, 'account cooldown held by another pair while our bet may still be taken');
   }
 
   /** True while the lease is ours with a third of its TTL to spare, by this process's monotonic clock. */

@@ -1,9 +1,12 @@
 // An account's cooldown runs from when the bookmaker could last have taken our bet, not from our claim: a lost
 // answer, a late commit and a pending bet keep the account held (chaos invariant #4, issue 7).
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { checkCooldown } from '../../chaos/invariants.js';
 import type { BookSnapshot, SimBetFinal } from '../../chaos/snapshot.js';
+import { cooldownHoldMs } from '../../src/domain/cooldown.js';
+import { cooldownTimingsOf } from '../../src/executor/run.js';
 import type { SimServer } from '../../src/sim/server.js';
 import { createHarness, makePair, type Harness } from '../support/harness.js';
 
@@ -36,13 +39,10 @@ async function positiveArrival(h: Harness, arbId: string): Promise<number> {
   return h.waitFor(`${arbId}'s positive at the bookmaker`, async () => h.bookA.bookmaker.log().find((e) => e.clientRef === `be1.${arbId}.p1`)?.atMs);
 }
 
-/**
- * Y bets on X's positive account once a cooldown has passed since X's request reached the bookmaker: the moment
- * a cooldown measured from X's claim has run out, while X's bet may still be taken.
- */
-async function secondPairOnTheAccountAfterOneCooldown(h: Harness, x: ReturnType<typeof makePair>): Promise<string> {
+/** Y bets on X's positive account `afterMs` after X's request reached the bookmaker, while X's bet may still be taken. */
+async function secondPairOnTheAccount(h: Harness, x: ReturnType<typeof makePair>, afterMs: number): Promise<string> {
   const arrivedAtMs = await positiveArrival(h, x.arbId);
-  await h.waitFor('a cooldown since X\'s request', async () => Date.now() >= arrivedAtMs + cooldownMs + 10);
+  await h.waitFor(`${afterMs} ms since X's request`, async () => Date.now() >= arrivedAtMs + afterMs);
   const y = makePair({}, { positive: { accountId: (x.positiveBet as { accountId: string }).accountId } });
   await h.enqueue(y);
   return (await h.waitForEvent(y.arbId, terminal)).type === 'arb_blocked' ? 'blocked' : 'placed';
@@ -58,7 +58,8 @@ describe('an account\'s cooldown after a bet whose answer was lost', () => {
       h.bookA.bookmaker.addFault({ fault: 'commit_late', match: { clientRef: `be1.${x.arbId}.p1` }, params: { delayMs: 100, hangMs: 2_000 } });
       const hold = h.bookA.bookmaker.addFault({ fault: 'lookup_error', match: { clientRef: `be1.${x.arbId}.p1` }, count: 1_000_000 });
       await h.enqueue(x);
-      assert.equal(await secondPairOnTheAccountAfterOneCooldown(h, x), 'blocked');
+      // A cooldown counted from X's claim has run out; the bookmaker took X's bet after the claim.
+      assert.equal(await secondPairOnTheAccount(h, x, cooldownMs + 10), 'blocked');
       assert.ok(h.bookA.bookmaker.removeFault(hold.id), 'release X');
       assert.equal((await h.waitForEvent(x.arbId, terminal)).type, 'arb_executed');
       assertNoBetInsideACooldown(h);
@@ -75,8 +76,32 @@ describe('an account\'s cooldown after a bet whose answer was lost', () => {
       // A 500 at once, the bet committed 350 ms later: past X's claim, inside the grace.
       h.bookA.bookmaker.addFault({ fault: 'commit_late', match: { clientRef: `be1.${x.arbId}.p1` }, params: { delayMs: 350 } });
       await h.enqueue(x);
-      assert.equal(await secondPairOnTheAccountAfterOneCooldown(h, x), 'blocked');
+      assert.equal(await secondPairOnTheAccount(h, x, cooldownMs + 10), 'blocked');
       assert.equal((await h.waitForEvent(x.arbId, terminal)).type, 'arb_executed');
+      assertNoBetInsideACooldown(h);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('an account\'s cooldown after a worker died with a request in flight', () => {
+  it('holds the account through a late commit of that request, with nobody left to hold it: another pair is blocked', async () => {
+    const h = await createHarness({ ...timings, lockTtlMs: 1_000, jobLockMs: 1_000, stalledCheckMs: 300, hedgeDeadlineMs: 15_000 });
+    try {
+      const x = makePair();
+      // X's positive: a 500 at once, committed 550 ms later (inside the grace, past the request's flight); its
+      // worker dies the moment the 500 is in, before it could do anything about it.
+      h.bookA.bookmaker.addFault({ fault: 'commit_late', match: { clientRef: `be1.${x.arbId}.p1` }, params: { delayMs: 550 } });
+      const doomed = h.spawnWorker({ BET_EXECUTOR_TEST_HOOKS: '1', BET_EXECUTOR_CRASH_AT: 'positive_answered' });
+      await h.enqueue(x);
+      const [, signal] = (await once(doomed, 'exit')) as [number | null, string | null];
+      assert.equal(signal, 'SIGKILL');
+      await h.startWorker();
+      // Past what a claim covering only the request's flight would hold, before X's late commit.
+      const flightHoldMs = cooldownHoldMs('claim', { ...cooldownTimingsOf(h.config, 'bookA'), lateCommitGraceMs: 0 });
+      assert.equal(await secondPairOnTheAccount(h, x, flightHoldMs + 20), 'blocked');
+      assert.equal((await h.waitForEvent(x.arbId, terminal, 20_000)).type, 'arb_executed', 'X resumed, found and hedged');
       assertNoBetInsideACooldown(h);
     } finally {
       await h.close();
@@ -94,7 +119,9 @@ describe('an account\'s cooldown while its bet is pending at the bookmaker', () 
       // Pending until the test has polled it through (the executor's own polls count too).
       h.bookA.bookmaker.addFault({ fault: 'pending_then_accept', match: { clientRef: ref }, params: { pendingPolls: 5_000 } });
       await h.enqueue(x);
-      assert.equal(await secondPairOnTheAccountAfterOneCooldown(h, x), 'blocked');
+      // Past everything X's claim covers (its request's flight and a late commit): only X's pending bet holds the account.
+      const claimHoldMs = cooldownHoldMs('claim', cooldownTimingsOf(h.config, 'bookA'));
+      assert.equal(await secondPairOnTheAccount(h, x, claimHoldMs + 50), 'blocked');
       const ticketId = h.bookA.bookmaker.log().find((e) => e.clientRef === ref)?.ticketId ?? '';
       for (let polls = 0; polls <= 5_000; polls++) {
         const found = h.bookA.bookmaker.status(ticketId);
