@@ -66,6 +66,25 @@ describe('an account\'s cooldown hold', () => {
     assert.equal(await redis.exists(a.key), 0);
   });
 
+  it('a preflight holds an account whose cooldown has ended though its owner key lingers: the next pair is blocked', async () => {
+    const first = await leased();
+    const second = await leased();
+    const positive = first.pair.positive;
+    const a = { key: `cooldown:wl1:bookA:${positive.accountId}`, ownerKey: `be:cooldown-owner:wl1:bookA:${positive.accountId}` };
+    // The owner key outlives its cooldown key by a millisecond when the two SETs read the clock apart.
+    await redis.set(a.ownerKey, 'an-ended-hold', 'PX', 60_000);
+    const preflight = (doc: PairDoc) => store.preflight({
+      arbId: doc.arbId, token: 'token', rev: 1, doc: { ...doc, state: 'positive_placing' }, nowMs: Date.now(),
+      cooldownHoldMs: { positive: 5_000, hedge: 5_000 }, ageBaseMs: null, arbAgeMsMax: 60_000, createdAtMs: null, createdAtSkewMsMax: 5_000,
+      rateLimit: { placementsMax: 100, windowMs: 60_000 }, audit: [],
+    });
+    assert.equal((await preflight(first)).kind, 'passed');
+    assert.equal(await redis.get(a.ownerKey), first.arbId);
+    assert.ok((await redis.pttl(a.key)) > 4_000, 'the account is held');
+    const blocked = await preflight({ ...second, pair: { ...second.pair, positive: { ...second.pair.positive, accountId: positive.accountId } } });
+    assert.equal(blocked.kind === 'blocked' && blocked.reason, 'cooldown');
+  });
+
   it('a transition\'s touch after an answer does not shorten the claim that covered the request', async () => {
     const doc = await leased();
     const a = account('claimed');

@@ -54,10 +54,11 @@ local function write_exposure(exposureKey, reviewOpenKey, reviewSetKey, record, 
   redis.call('SADD', reviewSetKey, reviewId)
 end
 
--- Whether arbId may hold an account's cooldown: it holds it already, or nobody does.
+-- Whether arbId may hold an account's cooldown: nobody does, or it does. The cooldown key is the authority: the
+-- owner key is written after it and can outlive it by a millisecond (each SET PX reads the clock), so an owner
+-- key without its cooldown key is a hold that has just ended, not one to respect.
 local function cooldown_ours(key, ownerKey, arbId)
-  local owner = redis.call('GET', ownerKey)
-  return owner == arbId or (not owner and redis.call('EXISTS', key) == 0)
+  return redis.call('EXISTS', key) == 0 or redis.call('GET', ownerKey) == arbId
 end
 
 -- Holds an account's cooldown for arbId at least holdMs from now (Redis time): the key and its owner key get the

@@ -65,8 +65,9 @@ if rateLeft > 0 then
 end
 
 -- Both accounts are free (no cooldown left): each is held until a cooldown after its request could be taken.
-hold_cooldown(KEYS[11], KEYS[13], ARGV[3], ARGV[4], seconds)
-hold_cooldown(KEYS[12], KEYS[14], ARGV[3], ARGV[13], seconds)
+if not (hold_cooldown(KEYS[11], KEYS[13], ARGV[3], ARGV[4], seconds) and hold_cooldown(KEYS[12], KEYS[14], ARGV[3], ARGV[13], seconds)) then
+  return redis.error_reply('invariant violated: preflight could not hold an account it found free')
+end
 for k = 15, 16 do
   redis.call('ZADD', KEYS[k], nowMs, ARGV[3] .. ':' .. k)
   redis.call('PEXPIRE', KEYS[k], ARGV[8])
