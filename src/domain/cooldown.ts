@@ -23,7 +23,12 @@ export type HoldReason =
   /** An answer in hand (accepted, rejected, found settled): the bookmaker took it, if at all, before now. */
   | 'answered'
   /** The bookmaker holds it pending: it may take it at any moment until the next status answer. */
-  | 'pending';
+  | 'pending'
+  /**
+   * A resumed pair: a request its previous holder sent may still be live (pending, or to be committed late). Held
+   * like a claim, which outlasts the lookups that find out (the planned hedge's first, up to lateCommitGraceMs).
+   */
+  | 'resumed';
 
 /**
  * How long after a claim a request may still leave on the strength of it (later, the account is claimed again
@@ -41,7 +46,8 @@ export function claimLeadMs(t: Pick<CooldownTimings, 'cooldownMs' | 'requestTime
  */
 export function cooldownHoldMs(reason: HoldReason, t: CooldownTimings): number {
   switch (reason) {
-    case 'claim': return t.cooldownMs + claimLeadMs(t) + t.requestTimeoutMs + t.lateCommitGraceMs;
+    case 'claim':
+    case 'resumed': return t.cooldownMs + claimLeadMs(t) + t.requestTimeoutMs + t.lateCommitGraceMs;
     case 'answered': return t.cooldownMs;
     // Until the next status answer (a poll pause and one call, with the lead as slack for the Redis steps).
     case 'pending': return t.cooldownMs + claimLeadMs(t) + t.inDoubtPollMs + t.requestTimeoutMs;

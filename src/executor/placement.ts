@@ -67,7 +67,7 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
       case 'pending': {
         if (deps.clock.monoMs() > r.deadlineMonoMs) return { kind: 'in_doubt', detail: `still pending at the deadline (ticket ${outcome.bet.ticketId})` };
         // The bookmaker may take it at any moment: the account stays held until a cooldown past the next status answer.
-        await run.holdWhilePending(placement.role);
+        await run.holdAccount(placement.role, 'pending');
         await deps.sleep(deps.config.inDoubtPollMs);
         const status = await r.provider.status(outcome.bet.ticketId);
         await run.auditCall('bookmaker_status', placement, { ticketId: outcome.bet.ticketId }, status);

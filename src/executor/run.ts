@@ -179,12 +179,13 @@ export class PairRun {
   }
 
   /**
-   * Keeps the leg's account held while the bookmaker holds a bet of ours on it pending, outside a transition.
-   * Another pair holding it already is logged: the account was let go too early and nothing can unsend the bet.
+   * Keeps the leg's account held while the bookmaker may still take a bet of ours on it (pending, or whatever a
+   * previous holder sent), outside a transition. Another pair holding it already is logged: the account
+   * was let go too early (a worker died while the bet was pending) and nothing can unsend the bet.
    */
-  async holdWhilePending(role: LegRole): Promise<void> {
-    const held = await this.deps.store.holdCooldown(this.doc.arbId, this.token, this.cooldownHold(role, 'touch', 'pending'));
-    if (!held) this.deps.log.warn({ arbId: this.doc.arbId, role }, 'account cooldown held by another pair while our bet may still be taken');
+  async holdAccount(role: LegRole, reason: Extract<HoldReason, 'pending' | 'resumed'>): Promise<void> {
+    const held = await this.deps.store.holdCooldown(this.doc.arbId, this.token, this.cooldownHold(role, 'touch', reason));
+    if (!held) this.deps.log.warn({ arbId: this.doc.arbId, role, reason }, 'account cooldown held by another pair while our bet may still be taken');
   }
 
   /** True while the lease is ours with a third of its TTL to spare, by this process's monotonic clock. */

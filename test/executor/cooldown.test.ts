@@ -14,6 +14,8 @@ const terminal = ['arb_executed', 'arb_failed', 'arb_blocked', 'exposure_alert']
 const cooldownMs = 200;
 /** Timings where one cooldown is shorter than a request's flight plus a late commit (the chaos run's shape). */
 const timings = { cooldownMs, providerTimeoutMs: 150, lateCommitGraceMs: 600, inDoubtDeadlineMs: 3_000 };
+/** A bet held pending this many status polls: until the test takes it. */
+const pendingPolls = 5_000;
 
 /** What the bookmaker holds: every request, and each bet with when it took it (the chaos run's view). */
 function bookOf(server: SimServer): BookSnapshot {
@@ -32,6 +34,15 @@ function bookOf(server: SimServer): BookSnapshot {
 function assertNoBetInsideACooldown(h: Harness): void {
   const result = checkCooldown({ cooldownMs, cooldownToleranceMs: 5, books: [bookOf(h.bookA), bookOf(h.bookB)] });
   assert.equal(result.violations, 0, result.examples.join('\n'));
+}
+
+/** The bookmaker takes a bet it holds pending (polled through from the test; the executor's own polls count too). */
+function takePendingBet(h: Harness, clientRef: string): void {
+  const ticketId = h.bookA.bookmaker.log().find((e) => e.clientRef === clientRef)?.ticketId ?? '';
+  for (let polls = 0; polls <= pendingPolls; polls++) {
+    const found = h.bookA.bookmaker.status(ticketId);
+    if (found.kind !== 'found' || found.bet.status !== 'pending') return;
+  }
 }
 
 /** When X's positive reached the bookmaker (simulator clock = this process's clock). */
@@ -117,17 +128,39 @@ describe('an account\'s cooldown while its bet is pending at the bookmaker', () 
       const x = makePair();
       const ref = `be1.${x.arbId}.p1`;
       // Pending until the test has polled it through (the executor's own polls count too).
-      h.bookA.bookmaker.addFault({ fault: 'pending_then_accept', match: { clientRef: ref }, params: { pendingPolls: 5_000 } });
+      h.bookA.bookmaker.addFault({ fault: 'pending_then_accept', match: { clientRef: ref }, params: { pendingPolls } });
       await h.enqueue(x);
       // Past everything X's claim covers (its request's flight and a late commit): only X's pending bet holds the account.
       const claimHoldMs = cooldownHoldMs('claim', cooldownTimingsOf(h.config, 'bookA'));
       assert.equal(await secondPairOnTheAccount(h, x, claimHoldMs + 50), 'blocked');
-      const ticketId = h.bookA.bookmaker.log().find((e) => e.clientRef === ref)?.ticketId ?? '';
-      for (let polls = 0; polls <= 5_000; polls++) {
-        const found = h.bookA.bookmaker.status(ticketId);
-        if (found.kind !== 'found' || found.bet.status !== 'pending') break;
-      }
+      takePendingBet(h, ref);
       assert.equal((await h.waitForEvent(x.arbId, terminal)).type, 'arb_executed');
+      assertNoBetInsideACooldown(h);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('an account\'s cooldown after a worker died while its bet was pending', () => {
+  it('is held again by the resumed pair before its first lookup: another pair is blocked until the bookmaker takes the bet', async () => {
+    const h = await createHarness({ ...timings, inDoubtDeadlineMs: 10_000, lockTtlMs: 1_000, jobLockMs: 1_000, stalledCheckMs: 300, hedgeDeadlineMs: 15_000 });
+    try {
+      const x = makePair();
+      const ref = `be1.${x.arbId}.p1`;
+      h.bookA.bookmaker.addFault({ fault: 'pending_then_accept', match: { clientRef: ref }, params: { pendingPolls } });
+      // X's worker dies the moment its positive is answered pending: nobody holds the account once the claim runs out.
+      const doomed = h.spawnWorker({ BET_EXECUTOR_TEST_HOOKS: '1', BET_EXECUTOR_CRASH_AT: 'positive_answered' });
+      await h.enqueue(x);
+      await once(doomed, 'exit');
+      await h.startWorker();
+      // Resumed, X looks up its planned hedge first (a lookup whose not_found it trusts only after the grace).
+      await h.waitFor('X resumed, probing its planned hedge', async () => (await h.audit()).some((e) => e.type === 'bookmaker_lookup' && e.data.arbId === x.arbId && e.data.role === 'hedge'), 20_000);
+      const y = makePair({}, { positive: { accountId: (x.positiveBet as { accountId: string }).accountId } });
+      await h.enqueue(y);
+      assert.equal((await h.waitForEvent(y.arbId, terminal)).type, 'arb_blocked');
+      takePendingBet(h, ref);
+      assert.equal((await h.waitForEvent(x.arbId, terminal, 20_000)).type, 'arb_executed');
       assertNoBetInsideACooldown(h);
     } finally {
       await h.close();
