@@ -2,7 +2,7 @@
 import { reconcile, type SettlementOutcome } from '../src/domain/settlement.js';
 import { isFinalBetStatus } from '../src/domain/types.js';
 import type { SimLogEntry } from '../src/sim/bookmaker.js';
-import type { ChaosSnapshot, JournalPlacement, PairPlan, StreamRow } from './snapshot.js';
+import type { BookSnapshot, ChaosSnapshot, JournalPlacement, PairPlan, StreamRow } from './snapshot.js';
 
 export interface InvariantResult {
   id: number;
@@ -245,22 +245,51 @@ export function checkHedgedOrAlerted(s: ChaosSnapshot, bets: readonly BetFact[])
   return t.result(3, 'accepted positive hedged in time or alerted');
 }
 
-/** 4. No placement on an account inside another arb's cooldown (simulator times; repeats of a known ref are not new bets). */
-export function checkCooldown(s: ChaosSnapshot): InvariantResult {
+/** One moment a bookmaker saw an account bet on: a request arriving, or a bet taken later than its request. */
+interface AccountMoment {
+  atMs: number;
+  clientRef: string;
+  accountId: string;
+  what: 'sent' | 'taken';
+}
+
+/**
+ * Each new request at its arrival (a repeat of a known ref is not a new bet), and each bet again when the
+ * bookmaker took it later than that (pending first, committed late), in time order.
+ */
+function accountMoments(book: BookSnapshot): AccountMoment[] {
+  const moments: AccountMoment[] = book.log
+    .filter((e) => e.decision !== 'duplicate')
+    .map((e) => ({ atMs: e.atMs, clientRef: e.clientRef, accountId: e.accountId, what: 'sent' as const }));
+  // The first entry naming a ticket is the request that committed it.
+  const arrivals = new Map<string, number>();
+  for (const e of book.log) if (e.ticketId !== undefined && !arrivals.has(e.ticketId)) arrivals.set(e.ticketId, e.atMs);
+  for (const bet of book.bets) {
+    const sentAtMs = arrivals.get(bet.ticketId);
+    if (bet.acceptedAtMs === undefined || (sentAtMs !== undefined && bet.acceptedAtMs <= sentAtMs)) continue;
+    moments.push({ atMs: bet.acceptedAtMs, clientRef: bet.clientRef, accountId: bet.accountId, what: 'taken' });
+  }
+  return moments.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * 4. No placement on an account inside another arb's cooldown, by the bookmakers' times: when a request arrived
+ * and when the bet was taken (acceptedAtMs), so a pending bet or a late commit counts when it became a bet.
+ */
+export function checkCooldown(s: Pick<ChaosSnapshot, 'cooldownMs' | 'cooldownToleranceMs' | 'books'>): InvariantResult {
   const t = new Tally();
   const gapMsMin = s.cooldownMs - s.cooldownToleranceMs;
-  const arbOf = (entry: SimLogEntry) => legOf(entry.clientRef)?.arbId ?? entry.clientRef;
+  const arbOf = (m: AccountMoment) => legOf(m.clientRef)?.arbId ?? m.clientRef;
   for (const book of s.books) {
-    const placements = book.log.filter((e) => e.decision !== 'duplicate');
-    for (const [accountId, entries] of groupBy(placements, (e) => e.accountId)) {
-      t.checked += entries.length;
-      for (let i = 1; i < entries.length; i++) {
-        const before = entries[i - 1] as SimLogEntry;
-        const entry = entries[i] as SimLogEntry;
-        if (arbOf(before) === arbOf(entry)) continue;
-        const gapMs = entry.atMs - before.atMs;
+    for (const [accountId, moments] of groupBy(accountMoments(book), (m) => m.accountId)) {
+      t.checked += moments.filter((m) => m.what === 'sent').length;
+      for (let i = 1; i < moments.length; i++) {
+        const before = moments[i - 1] as AccountMoment;
+        const moment = moments[i] as AccountMoment;
+        if (arbOf(before) === arbOf(moment)) continue;
+        const gapMs = moment.atMs - before.atMs;
         if (gapMs >= gapMsMin) continue;
-        t.violate(`${book.name}/${accountId}: ${entry.clientRef} at ${entry.atMs} ms, ${gapMs} ms after ${before.clientRef} < cooldownMs (${s.cooldownMs}) - tolerance (${s.cooldownToleranceMs})`);
+        t.violate(`${book.name}/${accountId}: ${moment.clientRef} ${moment.what} at ${moment.atMs} ms, ${gapMs} ms after ${before.clientRef} ${before.what} < cooldownMs (${s.cooldownMs}) - tolerance (${s.cooldownToleranceMs})`);
       }
     }
   }

@@ -481,6 +481,7 @@ function bookSnapshot(book: SimServer, lateDelays: Map<string, number>): BookSna
     const b = found.bet;
     const bet: SimBetFinal = { clientRef: b.clientRef, ticketId, accountId: b.accountId, status: b.status, stakeMinor: b.stakeMinor, oddsMilli: b.oddsMilli };
     if (b.settledAtMs !== undefined) bet.settledAtMs = b.settledAtMs;
+    if (b.acceptedAtMs !== undefined) bet.acceptedAtMs = b.acceptedAtMs;
     if (entry.decision === 'commit_late') bet.committedAtMs = entry.atMs + (lateDelays.get(entry.clientRef) ?? 0);
     bets.push(bet);
   }

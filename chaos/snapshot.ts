@@ -16,6 +16,8 @@ export interface SimBetFinal {
    * `commit_late` request is logged when it arrives and committed `delayMs` later.
    */
   committedAtMs?: number;
+  /** When the bookmaker took the bet (its acceptedAtMs): later than the request for a bet pending first or committed late. */
+  acceptedAtMs?: number;
 }
 
 export interface BookSnapshot {

@@ -294,7 +294,10 @@ function demoConfig(bookA: SimServer, bookB: SimServer, queueName: string): Conf
     queueName,
     settlementQueueName: `${queueName}-settlement`,
     concurrency: 16,
-    cooldownMs: 1_500,
+    // An account comes back about two waves (2 s) later: its claim's hold, cooldown + lead + request timeout +
+    // late-commit grace (800 + 266 + 300 + 300 ms, see domain/cooldown.ts), must have run out by then.
+    cooldownMs: 800,
+    lateCommitGraceMs: 300,
     rateLimit: { placementsMax: 10_000, windowMs: 60_000 },
     arbAgeMsMax: 60_000,
     providerTimeoutMs: 300,

@@ -70,15 +70,23 @@ export interface TransitionWrite {
   closes: boolean;
   nowMs: number;
   /**
-   * Cooldowns refreshed with this step: `claim` for an account about to be bet on (the whole step is
-   * refused when another pair holds it), `touch` for one just bet on (skipped if another pair holds it).
+   * Cooldowns held with this step: `claim` for an account about to be bet on (the whole step is refused when
+   * another pair holds it), `touch` for one just bet on (skipped if another pair holds it). Each is held at
+   * least `holdMs` from now; a longer hold is never shortened.
    */
-  cooldowns?: Array<{ key: string; ownerKey: string; mode: 'claim' | 'touch' }>;
-  cooldownMs?: number;
+  cooldowns?: CooldownHold[];
   exposure?: ExposureWrite;
   guards?: SendGuards;
   events?: StreamEntry[];
   audit?: StreamEntry[];
+}
+
+/** One account's cooldown held by a transition (see domain/cooldown.ts for how long). */
+export interface CooldownHold {
+  key: string;
+  ownerKey: string;
+  mode: 'claim' | 'touch';
+  holdMs: number;
 }
 
 export type TransitionResult =
@@ -92,7 +100,8 @@ export interface PreflightWrite {
   rev: number;
   doc: PairDoc;
   nowMs: number;
-  cooldownMs: number;
+  /** How long each leg's account is held from the claim: cooldownMs after its request could last be taken. */
+  cooldownHoldMs: { positive: number; hedge: number };
   /** The earlier of createdAt and the enqueue time: the arb's age runs from here (null = unknown). */
   ageBaseMs: number | null;
   arbAgeMsMax: number;
@@ -115,6 +124,7 @@ interface ScriptedRedis extends Redis {
   beResettleBet(...args: (string | number)[]): Promise<number>;
   beReviewWrite(...args: (string | number)[]): Promise<Reply>;
   beResolveExposure(...args: (string | number)[]): Promise<number>;
+  beHoldCooldown(...args: (string | number)[]): Promise<number>;
 }
 
 /** An arb's review entries as last read ('' = absent): a review write goes through only if they are unchanged. */
@@ -165,6 +175,7 @@ export class Store {
     redis.defineCommand('beResettleBet', { numberOfKeys: 3, lua: lua('resettle_bet') });
     redis.defineCommand('beReviewWrite', { numberOfKeys: 7, lua: reviewLua('review_write') });
     redis.defineCommand('beResolveExposure', { numberOfKeys: 5, lua: lua('resolve_exposure') });
+    redis.defineCommand('beHoldCooldown', { numberOfKeys: 3, lua: lua('hold_cooldown') });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -211,7 +222,7 @@ export class Store {
       exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
       ...cooldowns.flatMap((c) => [c.key, c.ownerKey]), ...killKeys,
       write.token, write.rev, write.from, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
-      cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), write.cooldownMs ?? 0,
+      cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), cooldowns.map((c) => c.holdMs).join(','),
       exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
       this.eventsLenMax, events.length, audit.length,
       killKeys.length, guards?.ageBaseMs ?? '', guards?.arbAgeMsMax ?? 0,
@@ -235,14 +246,25 @@ export class Store {
       keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
       keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
       keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
-      write.token, write.rev, write.arbId, write.cooldownMs, write.ageBaseMs ?? '', write.arbAgeMsMax,
+      write.token, write.rev, write.arbId, write.cooldownHoldMs.positive, write.ageBaseMs ?? '', write.arbAgeMsMax,
       write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
-      write.createdAtMs ?? '', write.createdAtSkewMsMax,
+      write.createdAtMs ?? '', write.createdAtSkewMsMax, write.cooldownHoldMs.hedge,
       write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
     const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
     if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
     return { kind: 'passed', rev: this.fenced(code, reply, write.arbId, 'positive_placing') };
+  }
+
+  /**
+   * Holds an account's cooldown for the pair at least `holdMs` from now (never shortening a longer hold), outside
+   * a transition: false when another pair holds the account; a FencedError when the lease is not ours.
+   */
+  async holdCooldown(arbId: string, token: string, hold: { key: string; ownerKey: string; holdMs: number }): Promise<boolean> {
+    const reply = await this.redis.beHoldCooldown(hold.key, hold.ownerKey, keys.lease(arbId), token, arbId, hold.holdMs);
+    const code = replyName(reply, 'hold_cooldown', ['ok', 'cooldownConflict', 'fenced']);
+    if (code === 'fenced') throw new FencedError(`lease on ${arbId} lost before holding an account's cooldown`);
+    return code === 'ok';
   }
 
   /** The new revision of a fenced write that went through; a FencedError when the write was refused. */

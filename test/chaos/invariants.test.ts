@@ -203,6 +203,24 @@ const cases: Array<{ name: string; id: number; also?: number[]; plant(s: ChaosSn
     },
   },
   {
+    name: 'a bet the bookmaker held pending was taken 100 ms before another arb\'s request on the account (requests 1 s apart)',
+    id: 4,
+    plant(s) {
+      const positive = book(s, 'bookA').bets[0];
+      assert.ok(positive);
+      positive.acceptedAtMs = 1_900;
+    },
+  },
+  {
+    name: 'a late commit landed 50 ms after another arb\'s request on the account',
+    id: 4,
+    plant(s) {
+      receive(s, 'bookA', { clientRef: 'be1.a3.p1', accountId: 'pa0', atMs: 1_400, decision: 'commit_late', ticketId: 'bookA-3' });
+      book(s, 'bookA').bets.push({ clientRef: 'be1.a3.p1', ticketId: 'bookA-3', accountId: 'pa0', status: 'accepted', stakeMinor: 10_000, oddsMilli: 2_100, acceptedAtMs: 2_050 });
+      s.audit.push(request('be1.a3.p1'));
+    },
+  },
+  {
     name: 'a placement is missing from the audit stream',
     id: 5,
     plant(s) {
