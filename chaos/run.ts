@@ -60,9 +60,12 @@ const restartStaggerMs = 400;
 const optionalChaosKeys: Record<string, number> = { lateCommitGraceMs: 1_500, resettlementCheckDelayMs: 3_000, settlementSweepMs: 500 };
 
 /** Timings of a chaos run: short, so that leases lapse and cooldowns contend within seconds. */
-export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number } = {}): Config {
+export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number; lateCommits?: boolean } = {}): Config {
   const known = new Set(Object.keys(configSchema.shape));
-  const optional = Object.fromEntries(Object.entries(optionalChaosKeys).filter(([key]) => known.has(key)));
+  // Without the late_commit class no bet commits after its answer was lost: a short grace (an account's
+  // claim holds through it, so a long one would leave few pairs placed in a run of a few seconds).
+  const keys = o.lateCommits === false ? { ...optionalChaosKeys, lateCommitGraceMs: 300 } : optionalChaosKeys;
+  const optional = Object.fromEntries(Object.entries(keys).filter(([key]) => known.has(key)));
   return parseConfig({
     providers: { bookA: { url: bookA }, bookB: { url: bookB } },
     concurrency: 8,
@@ -250,7 +253,10 @@ async function startRig(seed: number, kind: ExecutorKind, scenario: Scenario, cl
   const latencyMs = scenario.classes.includes('journal_gap') ? journalGapLatencyMs : 0;
   const bookA = await startSimServer({ seed, name: 'bookA', settleAfterMs: chaosSettleAfterMs, latencyMs });
   const bookB = await startSimServer({ seed, name: 'bookB', settleAfterMs: chaosSettleAfterMs });
-  const config = chaosConfig(bookA.url, bookB.url, scenario.classes.includes('future_stamped') ? { arbAgeMsMax: chaosArbAgeMsMax } : {});
+  const config = chaosConfig(bookA.url, bookB.url, {
+    ...(scenario.classes.includes('future_stamped') ? { arbAgeMsMax: chaosArbAgeMsMax } : {}),
+    lateCommits: scenario.classes.includes('late_commit'),
+  });
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config));
   return {

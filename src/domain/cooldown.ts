@@ -32,12 +32,14 @@ export type HoldReason =
 
 /**
  * How long after a claim a request may still leave on the strength of it (later, the account is claimed again
- * first). A claim is followed at once by its request; the lead only absorbs a slow Redis reply or a busy event
- * loop. It is bounded by a third of the cooldown (short cooldowns stay short) and by the request timeout (a
- * claim never holds an account longer than cooldownMs + two timeouts + the late-commit grace).
+ * first). A claim is followed at once by its request; the lead absorbs a slow Redis reply, a busy event loop,
+ * and the positive's round trip before a fast-path hedge leaves on the claim made at preflight. It is one
+ * request timeout (a claim never holds an account longer than cooldownMs + two timeouts + the late-commit
+ * grace). Not a fraction of the cooldown: with a short cooldown a lead of a few ms was shorter than a loaded
+ * machine's Redis reply, every re-claim went stale before its request could leave, and hedges were not sent.
  */
-export function claimLeadMs(t: Pick<CooldownTimings, 'cooldownMs' | 'requestTimeoutMs'>): number {
-  return Math.max(1, Math.min(Math.floor(t.cooldownMs / 3), t.requestTimeoutMs));
+export function claimLeadMs(t: Pick<CooldownTimings, 'requestTimeoutMs'>): number {
+  return Math.max(1, t.requestTimeoutMs);
 }
 
 /**
