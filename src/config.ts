@@ -85,6 +85,8 @@ export const configSchema = z.object({
   stalledCountMax: z.int().positive().max(10_000).default(100),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
+  /** How often a worker writes its heartbeat (bet-executor:worker:heartbeat:{id}, TTL 3 × this): the API's /ready reads it. */
+  heartbeatIntervalMs: z.int().positive().max(60_000).default(5_000),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,10 +1,14 @@
 // The worker process shell: a BullMQ worker on `bet-pairs`, the recovery sweep, and clean shutdown.
+import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Provider } from '../providers/provider.js';
+import { measuredProviders } from '../providers/measured.js';
+import { startHeartbeat, workerIdFor } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
+import { StatsStore } from '../store/stats.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
@@ -57,10 +61,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
   const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs, config.settlementQueueName);
+  // Placement counts and latencies per provider for the operations API (written after each answer, never awaited).
+  const stats = new StatsStore(storeRedis);
+  const providers = measuredProviders(options.providers, {
+    placement: (provider, outcome, latencyMs, atMs) => {
+      stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
+    },
+  });
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: options.providers,
+    providers,
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
@@ -98,12 +109,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }, config.lockTtlMs);
   sweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
+  // Alive for the API's /ready and the alerter's dead-man's switch (a key with a TTL, by Redis time).
+  const heartbeat = await startHeartbeat(storeRedis, {
+    workerId: workerIdFor(process.pid, randomUUID().slice(0, 8)), queueName: config.queueName, intervalMs: config.heartbeatIntervalMs,
+    onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
+  });
   return {
     worker,
     poller,
     deps,
     async close() {
       if (sweep) clearInterval(sweep);
+      await heartbeat.stop();
       await worker.close();
       await poller.close();
       await queue.close();
