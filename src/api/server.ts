@@ -11,6 +11,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerKillSwitchRoutes } from './routes/kill-switches.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPairRoutes } from './routes/pairs.js';
+import { routeOptions } from './routes/route.js';
 import { schemas } from './schemas.js';
 import type { ApiDeps } from './types.js';
 
@@ -60,10 +61,9 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   app.setNotFoundHandler((request, reply) => sendError(new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`), null, request, reply));
 
   registerHealthRoutes(app, deps);
-  app.get(`${API_PREFIX}/openapi.json`, {
-    config: { access: { scope: 'public' } },
-    schema: { tags: ['meta'], summary: 'this OpenAPI document' },
-  }, async () => app.swagger());
+  app.get(`${API_PREFIX}/openapi.json`, routeOptions({
+    access: 'public', tags: ['meta'], summary: 'this OpenAPI document (OpenAPI 3.1)', response: { type: 'object', additionalProperties: true },
+  }), async () => app.swagger());
   registerPairRoutes(app, deps);
   registerExposureRoutes(app, deps);
   registerKillSwitchRoutes(app, deps);
