@@ -1,13 +1,11 @@
 // Process composition of the operations API: Redis connections, the stores it reads and writes, the P&L
 // projection timer, the fastify app listening on the configured address. Never a provider: it places no bet.
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../api/config.js';
 import { buildApi, type BuiltApi } from '../api/server.js';
-import type { QueueLag } from '../api/types.js';
 import { OpsStore } from '../store/ops.js';
 import { ReadModel } from '../store/read-model.js';
 import { StatsStore } from '../store/stats.js';
@@ -38,19 +36,15 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const { config, log } = options;
   const redis = new Redis(options.redisUrl, storeRedisOptions());
   redis.on('error', (error) => log.warn({ err: error }, 'redis (api) connection error'));
-  // The queue's own connection fails fast too: a readiness check must not wait for a Redis that is away.
-  const queueRedis = new Redis(options.redisUrl, { ...storeRedisOptions(), enableAutoPipelining: false });
-  queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (api queue) connection error'));
-  const queue = new Queue(config.queueName, { connection: queueRedis });
-  queue.on('error', (error) => log.warn({ err: error }, 'bullmq queue error (api)'));
   const stats = new StatsStore(redis);
+  const reads = new ReadModel(redis);
   const built = await buildApi({
     config,
     store: new Store(redis, config.eventsStreamLenMax),
     ops: new OpsStore(redis, config.eventsStreamLenMax),
-    reads: new ReadModel(redis),
+    reads,
     stats,
-    queueLag: () => queueLag(queue),
+    queueLag: () => reads.queueLag(config.queueName, Date.now()),
     instanceId: randomUUID(),
     log,
     nowMs: () => Date.now(),
@@ -75,9 +69,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     async close() {
       if (timer) clearInterval(timer);
       await built.app.close();
-      await queue.close();
       redis.disconnect();
-      queueRedis.disconnect();
     },
   };
 }
@@ -87,12 +79,4 @@ async function projectBacklog(step: () => Promise<number | null>): Promise<void>
     const moved = await step();
     if (moved === 0) return;
   }
-}
-
-/** The bet-pairs queue's waiting count and how long its oldest waiting job has waited. */
-async function queueLag(queue: Queue): Promise<QueueLag> {
-  const [counts, oldest] = await Promise.all([queue.getJobCounts('wait', 'prioritized'), queue.getJobs(['wait'], 0, 0, true)]);
-  const waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0);
-  const job = oldest[0];
-  return { waiting, oldestWaitingMs: job ? Math.max(0, Date.now() - job.timestamp) : 0 };
 }

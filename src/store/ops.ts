@@ -42,7 +42,6 @@ type Reply = number | [number, number];
 interface OpsRedis extends Redis {
   beKillSwitch(...args: (string | number)[]): Promise<number>;
   beAuthFailure(...args: (string | number)[]): Promise<[number, number]>;
-  beReadyProbe(...args: (string | number)[]): Promise<[number, number]>;
 }
 
 export function killKeyOf(scope: KillScope): string {
@@ -54,6 +53,8 @@ export function killKeyOf(scope: KillScope): string {
   }
 }
 
+const readyProbeTtlMs = 10_000;
+
 /** Most kill switches listed (the index is small: one entry per engaged switch). */
 const killSwitchesListedMax = 10_000;
 
@@ -63,7 +64,6 @@ export class OpsStore {
   constructor(redis: Redis, private readonly eventsLenMax: number) {
     redis.defineCommand('beKillSwitch', { numberOfKeys: 4, lua: opsLua('kill_switch') });
     redis.defineCommand('beAuthFailure', { numberOfKeys: 2, lua: opsLua('auth_failure') });
-    redis.defineCommand('beReadyProbe', { numberOfKeys: 2, lua: opsLua('ready_probe') });
     this.redis = redis as OpsRedis;
   }
 
@@ -121,9 +121,18 @@ export class OpsStore {
     return { failures, remainingMs };
   }
 
-  /** A write to Redis and the number of workers with a fresh heartbeat, by Redis time. */
+  /**
+   * A write to Redis (it fails under OOM with noeviction, on a read-only replica) and the number of workers
+   * whose heartbeat is fresh by Redis time. Plain commands, not a script: a script declaring the workers set
+   * would need write access to it, and the API's Redis user may only read it (ops/redis/users.acl).
+   */
   async readyProbe(instanceId: string, heartbeatAgeMsMax: number): Promise<{ redisNowMs: number; freshWorkers: number }> {
-    const [redisNowMs, freshWorkers] = await this.redis.beReadyProbe(opsKeys.readyProbe(instanceId), opsKeys.workers, 10_000, heartbeatAgeMsMax);
+    const written = await this.redis.multi().set(opsKeys.readyProbe(instanceId), '1', 'PX', readyProbeTtlMs).time().exec();
+    if (written === null) throw new Error('redis transaction aborted');
+    for (const [error] of written) if (error) throw error;
+    const [seconds, micros] = written[1]?.[1] as [string, string];
+    const redisNowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const freshWorkers = await this.redis.zcount(opsKeys.workers, redisNowMs - heartbeatAgeMsMax, '+inf');
     return { redisNowMs, freshWorkers };
   }
 }

@@ -193,6 +193,22 @@ export class ReadModel {
     };
   }
 
+  /**
+   * How many pairs wait in a BullMQ queue and how long the oldest has waited, read from BullMQ's keys
+   * (`bull:{queue}:wait`, a list with the newest job at the head, and each job's hash) rather than through
+   * a BullMQ Queue, which writes its version to the queue's meta key: the API's Redis user may only read
+   * the queue (ops/redis/users.acl).
+   */
+  async queueLag(queueName: string, nowMs: number): Promise<{ waiting: number; oldestWaitingMs: number }> {
+    const prefix = `bull:${queueName}`;
+    const [waiting, prioritized, oldestId] = await Promise.all([
+      this.redis.llen(`${prefix}:wait`), this.redis.zcard(`${prefix}:prioritized`), this.redis.lindex(`${prefix}:wait`, -1),
+    ]);
+    // BullMQ 4 left "0:…" markers at the tail of the wait list; they are not jobs.
+    const timestamp = oldestId === null || oldestId.startsWith('0:') ? null : await this.redis.hget(`${prefix}:${oldestId}`, 'timestamp');
+    return { waiting: waiting + prioritized, oldestWaitingMs: timestamp === null ? 0 : Math.max(0, nowMs - Number(timestamp)) };
+  }
+
   /** Delivery attempts of the alerter, newest first; `before` continues an earlier page. */
   async alertDeliveries(before: string | null, limit: number): Promise<{ items: Array<Record<string, string>>; next: string | null }> {
     const entries = await this.redis.xrevrange(alertDeliveriesStream, before === null ? '+' : `(${before}`, '-', 'COUNT', limit);
