@@ -23,8 +23,7 @@ import { readStream } from '../../src/store/store.js';
 import { fastTimings, makePair } from '../support/harness.js';
 
 const run = promisify(execFile);
-const roles = ['admin', 'worker', 'api', 'operator'] as const;
-type Role = (typeof roles)[number];
+type Role = 'admin' | 'worker' | 'api' | 'operator';
 const password = (role: Role) => `test-password-of-${role}`;
 
 /** The example file with each placeholder replaced by the SHA-256 of the role's test password. */
