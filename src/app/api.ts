@@ -49,6 +49,9 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     log,
     nowMs: () => Date.now(),
     ...(options.plugins ? { plugins: options.plugins } : {}),
+  }).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
   });
   const projectPnl = () => stats.projectPnl(config.pnlProjectionBatchMax);
   let projecting = false;
