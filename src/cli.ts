@@ -165,23 +165,19 @@ function killWrite(opts: KillFlags): { scope: KillScope; actor: Actor } {
   return { scope: parsed.scope, actor: { by: opts.by, via: 'cli' } };
 }
 
-killCommand('set', 'engage a kill switch: --global, one --provider, or one --account (exactly one)')
-  .action(async (opts: KillFlags) => {
-    const { scope, actor } = killWrite(opts);
-    const { ops, redis } = opsFromEnv();
-    const change = await ops.setKillSwitch(scope, opts.reason, actor, Date.now());
-    redis.disconnect();
-    console.log(change.changed ? `engaged ${change.key}` : `${change.key} was engaged already; reason replaced`);
-  });
-
-killCommand('clear', 'release a kill switch: --global, one --provider, or one --account (exactly one)')
-  .action(async (opts: KillFlags) => {
-    const { scope, actor } = killWrite(opts);
-    const { ops, redis } = opsFromEnv();
-    const change = await ops.clearKillSwitch(scope, opts.reason, actor, Date.now());
-    redis.disconnect();
-    console.log(change.changed ? `cleared ${change.key}` : `${change.key} was not set`);
-  });
+for (const [action, description, done, unchanged] of [
+  ['set', 'engage a kill switch', 'engaged', 'was engaged already; reason replaced'],
+  ['clear', 'release a kill switch', 'cleared', 'was not set'],
+] as const) {
+  killCommand(action, `${description}: --global, one --provider, or one --account (exactly one)`)
+    .action(async (opts: KillFlags) => {
+      const { scope, actor } = killWrite(opts);
+      const { ops, redis } = opsFromEnv();
+      const change = await ops.changeKillSwitch(action, scope, opts.reason, actor, Date.now());
+      redis.disconnect();
+      console.log(change.changed ? `${done} ${change.key}` : `${change.key} ${unchanged}`);
+    });
+}
 
 kill.command('list')
   .description('engaged kill switches with their reason, who set them and when')

@@ -1,7 +1,6 @@
 // The API process's configuration: its own file and zod schema (workers never see token digests), every default documented.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../config.js';
+import { ConfigError, readConfigJson } from '../config.js';
 import { IDENTIFIER_RE } from '../domain/validation.js';
 
 export const SCOPES = ['read', 'operate', 'admin'] as const;
@@ -89,17 +88,5 @@ export function parseApiConfig(raw: unknown): ApiConfig {
 }
 
 export function loadApiConfigFile(path: string): ApiConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read API config file ${path}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`API config file ${path} is not JSON: ${(error as Error).message}`);
-  }
-  return parseApiConfig(raw);
+  return parseApiConfig(readConfigJson(path, 'API config'));
 }

@@ -67,14 +67,12 @@ export class OpsStore {
     this.redis = redis as OpsRedis;
   }
 
-  /** Engages a switch (or replaces its reason), recorded on the audit stream and the events stream in the same step. */
-  async setKillSwitch(scope: KillScope, reason: string, actor: Actor, atMs: number): Promise<KillSwitchChange> {
-    return this.killSwitch('set', scope, reason, actor, atMs);
-  }
-
-  /** Releases a switch, recorded with who and why; nothing is recorded when it was not set. */
-  async clearKillSwitch(scope: KillScope, reason: string, actor: Actor, atMs: number): Promise<KillSwitchChange> {
-    return this.killSwitch('clear', scope, reason, actor, atMs);
+  /**
+   * Engages a switch (`set`; an engaged one gets the new reason) or releases it (`clear`; nothing is recorded
+   * when it was not set), recorded on the audit and events streams with who and why in the same step.
+   */
+  async changeKillSwitch(action: 'set' | 'clear', scope: KillScope, reason: string, actor: Actor, atMs: number): Promise<KillSwitchChange> {
+    return this.killSwitch(action, scope, reason, actor, atMs);
   }
 
   private async killSwitch(action: 'set' | 'clear', scope: KillScope, reason: string, actor: Actor, atMs: number): Promise<KillSwitchChange> {

@@ -24,33 +24,23 @@ export function registerKillSwitchRoutes(app: FastifyInstance, deps: ApiDeps): v
     response: schemas.killSwitches,
   }), async () => ({ items: await deps.ops.killSwitches() }));
 
-  app.put<ScopedWrite>(`${API_PREFIX}/kill-switches/:scope`, routeOptions({
-    access: 'operate',
-    tags: ['kill switches'],
-    summary: 'engage a kill switch: no new pair on its scope executes (an engaged one gets the new reason)',
-    params: scopeParams,
-    body: reasonBody,
-    response: schemas.killSwitchChange,
-  }), async (request) => {
-    const { scope, reason, actor } = writeOf(request.params.scope, request.body.reason, request.principal?.name);
-    const change = await deps.ops.setKillSwitch(scope, reason, { by: actor, via: 'api' }, deps.nowMs());
-    request.log.warn({ killSwitch: change.key, by: actor }, 'kill switch engaged through the API');
-    return { ...change, engaged: true };
-  });
-
-  app.delete<ScopedWrite>(`${API_PREFIX}/kill-switches/:scope`, routeOptions({
-    access: 'operate',
-    tags: ['kill switches'],
-    summary: 'release a kill switch (changed: false when it was not set; nothing is recorded then)',
-    params: scopeParams,
-    body: reasonBody,
-    response: schemas.killSwitchChange,
-  }), async (request) => {
-    const { scope, reason, actor } = writeOf(request.params.scope, request.body.reason, request.principal?.name);
-    const change = await deps.ops.clearKillSwitch(scope, reason, { by: actor, via: 'api' }, deps.nowMs());
-    request.log.warn({ killSwitch: change.key, by: actor, changed: change.changed }, 'kill switch cleared through the API');
-    return { ...change, engaged: false };
-  });
+  const writes = [
+    { method: 'PUT', action: 'set', engaged: true, summary: 'engage a kill switch: no new pair on its scope executes (an engaged one gets the new reason)' },
+    { method: 'DELETE', action: 'clear', engaged: false, summary: 'release a kill switch (changed: false when it was not set; nothing is recorded then)' },
+  ] as const;
+  for (const write of writes) {
+    app.route<ScopedWrite>({
+      method: write.method,
+      url: `${API_PREFIX}/kill-switches/:scope`,
+      ...routeOptions({ access: 'operate', tags: ['kill switches'], summary: write.summary, params: scopeParams, body: reasonBody, response: schemas.killSwitchChange }),
+      handler: async (request) => {
+        const { scope, reason, actor } = writeOf(request.params.scope, request.body.reason, request.principal?.name);
+        const change = await deps.ops.changeKillSwitch(write.action, scope, reason, { by: actor, via: 'api' }, deps.nowMs());
+        request.log.warn({ killSwitch: change.key, by: actor, action: write.action, changed: change.changed }, 'kill switch changed through the API');
+        return { ...change, engaged: write.engaged };
+      },
+    });
+  }
 }
 
 function writeOf(scopeText: string, reason: string, actor: string | undefined): { scope: KillScope; reason: string; actor: string } {
