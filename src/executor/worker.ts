@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Provider } from '../providers/provider.js';
 import { measuredProviders } from '../providers/measured.js';
-import { startHeartbeat, workerIdFor } from '../store/heartbeat.js';
+import { WorkerHeartbeat, workerIdFor } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
 import { StatsStore } from '../store/stats.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
@@ -61,8 +61,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
   const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs, config.settlementQueueName);
-  // Placement counts and latencies per provider for the operations API (written after each answer, never awaited).
+  // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
+  // and the heartbeat the API's /ready reads. Both define their scripts now, before the client is in use.
   const stats = new StatsStore(storeRedis);
+  const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
+    workerId: workerIdFor(process.pid, randomUUID().slice(0, 8)), queueName: config.queueName, intervalMs: config.heartbeatIntervalMs,
+    onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
+  });
   const providers = measuredProviders(options.providers, {
     placement: (provider, outcome, latencyMs, atMs) => {
       stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
@@ -110,10 +115,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   sweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
   // Alive for the API's /ready and the alerter's dead-man's switch (a key with a TTL, by Redis time).
-  const heartbeat = await startHeartbeat(storeRedis, {
-    workerId: workerIdFor(process.pid, randomUUID().slice(0, 8)), queueName: config.queueName, intervalMs: config.heartbeatIntervalMs,
-    onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
-  });
+  const heartbeat = await heartbeatWriter.start();
   return {
     worker,
     poller,

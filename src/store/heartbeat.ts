@@ -30,21 +30,46 @@ export function workerIdFor(pid: number, suffix: string): string {
   return `${host}-${pid}-${suffix}`;
 }
 
+/**
+ * A worker's heartbeat writer. Construct it with the client, before the client is used: ioredis breaks a
+ * client's pending auto-pipeline when a command is defined on it while in use (seen: a worker crashing with
+ * "results[i] is not iterable"), so scripts are defined up front, as the Store does.
+ */
+export class WorkerHeartbeat {
+  private readonly client: HeartbeatRedis;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly key: string;
+  private readonly value: string;
+
+  constructor(redis: Redis, private readonly options: HeartbeatOptions) {
+    this.client = redis as HeartbeatRedis;
+    if (typeof this.client.beHeartbeat !== 'function') this.client.defineCommand('beHeartbeat', { numberOfKeys: 2, lua: opsLua('heartbeat') });
+    this.key = opsKeys.workerHeartbeat(options.workerId);
+    this.value = JSON.stringify({ workerId: options.workerId, host: hostname(), pid: process.pid, queueName: options.queueName, startedAtMs: Date.now() });
+  }
+
+  /** Beats now and every intervalMs (a failed beat is reported and the next one tried). */
+  async start(): Promise<RunningHeartbeat> {
+    await this.beat().catch(this.options.onError);
+    this.timer = setInterval(() => {
+      this.beat().catch(this.options.onError);
+    }, this.options.intervalMs);
+    this.timer.unref();
+    return { stop: () => this.stop() };
+  }
+
+  /** Stops beating and removes this worker's heartbeat (a stopped worker is not counted as alive). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.client.multi().del(this.key).zrem(opsKeys.workers, this.options.workerId).exec().catch(this.options.onError);
+  }
+
+  private beat(): Promise<number> {
+    return this.client.beHeartbeat(this.key, opsKeys.workers, this.options.workerId, this.value, heartbeatTtlIntervals * this.options.intervalMs, forgetAfterMs);
+  }
+}
+
+/** A heartbeat on a client of its own use (tests, tools): constructed and started at once. */
 export async function startHeartbeat(redis: Redis, options: HeartbeatOptions): Promise<RunningHeartbeat> {
-  const client = redis as HeartbeatRedis;
-  if (typeof client.beHeartbeat !== 'function') client.defineCommand('beHeartbeat', { numberOfKeys: 2, lua: opsLua('heartbeat') });
-  const key = opsKeys.workerHeartbeat(options.workerId);
-  const value = JSON.stringify({ workerId: options.workerId, host: hostname(), pid: process.pid, queueName: options.queueName, startedAtMs: Date.now() });
-  const beat = () => client.beHeartbeat(key, opsKeys.workers, options.workerId, value, heartbeatTtlIntervals * options.intervalMs, forgetAfterMs);
-  await beat().catch(options.onError);
-  const timer = setInterval(() => {
-    beat().catch(options.onError);
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await client.multi().del(key).zrem(opsKeys.workers, options.workerId).exec().catch(options.onError);
-    },
-  };
+  return new WorkerHeartbeat(redis, options).start();
 }

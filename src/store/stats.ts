@@ -38,6 +38,7 @@ interface StatsRedis extends Redis {
   beProjectPnl(...args: (string | number)[]): Promise<number>;
 }
 
+/** Construct it with the client, before the client is used (see WorkerHeartbeat: ioredis and defineCommand). */
 export class StatsStore {
   readonly redis: StatsRedis;
 
