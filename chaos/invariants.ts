@@ -2,7 +2,7 @@
 import { reconcile, type SettlementOutcome } from '../src/domain/settlement.js';
 import { isFinalBetStatus } from '../src/domain/types.js';
 import type { SimLogEntry } from '../src/sim/bookmaker.js';
-import type { ChaosSnapshot, JournalPlacement, PairPlan, StreamRow } from './snapshot.js';
+import type { BookSnapshot, ChaosSnapshot, JournalPlacement, PairPlan, StreamRow } from './snapshot.js';
 
 export interface InvariantResult {
   id: number;
@@ -245,22 +245,51 @@ export function checkHedgedOrAlerted(s: ChaosSnapshot, bets: readonly BetFact[])
   return t.result(3, 'accepted positive hedged in time or alerted');
 }
 
-/** 4. No placement on an account inside another arb's cooldown (simulator times; repeats of a known ref are not new bets). */
-export function checkCooldown(s: ChaosSnapshot): InvariantResult {
+/** One moment a bookmaker saw an account bet on: a request arriving, or a bet taken later than its request. */
+interface AccountMoment {
+  atMs: number;
+  clientRef: string;
+  accountId: string;
+  what: 'sent' | 'taken';
+}
+
+/**
+ * Each new request at its arrival (a repeat of a known ref is not a new bet), and each bet again when the
+ * bookmaker took it later than that (pending first, committed late), in time order.
+ */
+function accountMoments(book: BookSnapshot): AccountMoment[] {
+  const moments: AccountMoment[] = book.log
+    .filter((e) => e.decision !== 'duplicate')
+    .map((e) => ({ atMs: e.atMs, clientRef: e.clientRef, accountId: e.accountId, what: 'sent' as const }));
+  // The first entry naming a ticket is the request that committed it.
+  const arrivals = new Map<string, number>();
+  for (const e of book.log) if (e.ticketId !== undefined && !arrivals.has(e.ticketId)) arrivals.set(e.ticketId, e.atMs);
+  for (const bet of book.bets) {
+    const sentAtMs = arrivals.get(bet.ticketId);
+    if (bet.acceptedAtMs === undefined || (sentAtMs !== undefined && bet.acceptedAtMs <= sentAtMs)) continue;
+    moments.push({ atMs: bet.acceptedAtMs, clientRef: bet.clientRef, accountId: bet.accountId, what: 'taken' });
+  }
+  return moments.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * 4. No placement on an account inside another arb's cooldown, by the bookmakers' times: when a request arrived
+ * and when the bet was taken (acceptedAtMs), so a pending bet or a late commit counts when it became a bet.
+ */
+export function checkCooldown(s: Pick<ChaosSnapshot, 'cooldownMs' | 'cooldownToleranceMs' | 'books'>): InvariantResult {
   const t = new Tally();
   const gapMsMin = s.cooldownMs - s.cooldownToleranceMs;
-  const arbOf = (entry: SimLogEntry) => legOf(entry.clientRef)?.arbId ?? entry.clientRef;
+  const arbOf = (m: AccountMoment) => legOf(m.clientRef)?.arbId ?? m.clientRef;
   for (const book of s.books) {
-    const placements = book.log.filter((e) => e.decision !== 'duplicate');
-    for (const [accountId, entries] of groupBy(placements, (e) => e.accountId)) {
-      t.checked += entries.length;
-      for (let i = 1; i < entries.length; i++) {
-        const before = entries[i - 1] as SimLogEntry;
-        const entry = entries[i] as SimLogEntry;
-        if (arbOf(before) === arbOf(entry)) continue;
-        const gapMs = entry.atMs - before.atMs;
+    for (const [accountId, moments] of groupBy(accountMoments(book), (m) => m.accountId)) {
+      t.checked += moments.filter((m) => m.what === 'sent').length;
+      for (let i = 1; i < moments.length; i++) {
+        const before = moments[i - 1] as AccountMoment;
+        const moment = moments[i] as AccountMoment;
+        if (arbOf(before) === arbOf(moment)) continue;
+        const gapMs = moment.atMs - before.atMs;
         if (gapMs >= gapMsMin) continue;
-        t.violate(`${book.name}/${accountId}: ${entry.clientRef} at ${entry.atMs} ms, ${gapMs} ms after ${before.clientRef} < cooldownMs (${s.cooldownMs}) - tolerance (${s.cooldownToleranceMs})`);
+        t.violate(`${book.name}/${accountId}: ${moment.clientRef} ${moment.what} at ${moment.atMs} ms, ${gapMs} ms after ${before.clientRef} ${before.what} < cooldownMs (${s.cooldownMs}) - tolerance (${s.cooldownToleranceMs})`);
       }
     }
   }
@@ -364,6 +393,10 @@ function expectedSettlement(positive: BetFact, hedge: BetFact, settled: Record<s
     // A pair flagged at placement keeps its placement exposure; settlement only adds the positive's result.
     return { actualOutcome: `${positive.status}_${placement === 'hedge_failed' ? 'failed' : 'in_doubt'}`, exposureReason: settled.exposureReason };
   }
+  if (placement === 'positive_in_doubt' && typeof settled.exposureReason === 'string' && alerts.has(settled.exposureReason)) {
+    // The executor never learned the positive (its review flag says so): only the hedge is settled by it.
+    return { actualOutcome: `in_doubt_${hedge.status}`, exposureReason: settled.exposureReason };
+  }
   const verdict = reconcile({ positiveStatus: positive.status as SettlementOutcome, hedgeStatus: hedge.status as SettlementOutcome });
   return { actualOutcome: verdict.actualOutcome, exposureReason: verdict.exposure ? verdict.reason : null };
 }
@@ -376,6 +409,16 @@ function rowsByArb(s: ChaosSnapshot, type: string): Map<string, StreamRow[]> {
 function lastReconciliation(first: StreamRow[], again: StreamRow[]): StreamRow | undefined {
   const last = [first.at(-1), again.at(-1)].filter((r): r is StreamRow => r !== undefined);
   return last.sort((a, b) => compareStreamIds(a.id, b.id)).at(-1);
+}
+
+/** When the executor last re-checked each bet (bookmaker_status audit rows of its re-check jobs, Redis time). */
+function lastRecheckMs(s: ChaosSnapshot): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const a of s.audit) {
+    if (a.type !== 'bookmaker_status' || a.data.recheck !== true || typeof a.data.clientRef !== 'string') continue;
+    last.set(a.data.clientRef, Math.max(last.get(a.data.clientRef) ?? 0, Number(a.id.split('-')[0])));
+  }
+  return last;
 }
 
 /** Orders Redis stream ids ("ms-seq") numerically. */
@@ -400,12 +443,16 @@ export function checkReconciled(s: ChaosSnapshot, bets: readonly BetFact[]): Inv
     alertsByArb.set(e.data.arbId, (alertsByArb.get(e.data.arbId) ?? new Set()).add(String(e.data.exposure_reason)));
   }
   const hedges = acceptedLegs(bets, 'h');
+  const lastRecheck = lastRecheckMs(s);
   const inScope = new Set<string>();
   const twice = (arbId: string, rows: StreamRow[]) => t.violate(`${arbId}: reconciled ${rows.length} times (arb_settled ${rows.map((r) => r.id).join(', ')})`);
   for (const [arbId, positives] of acceptedLegs(bets, 'p')) {
     const positive = positives[0] as BetFact;
     const hedge = hedges.get(arbId)?.[0];
     if (hedge === undefined || !isFinalBetStatus(positive.status) || !isFinalBetStatus(hedge.status)) continue;
+    // A result changed at the bookmaker after the executor's one re-check of that bet is, by design, not
+    // seen (README: Re-settlement): the latest reconciliation cannot be held to it.
+    if ([positive, hedge].some((b) => b.settledAtMs !== undefined && (lastRecheck.get(b.clientRef) ?? Infinity) < b.settledAtMs)) continue;
     inScope.add(arbId);
     t.checked += 1;
     const rows = settledRows.get(arbId) ?? [];
@@ -670,7 +717,29 @@ export function checkInvariants(s: ChaosSnapshot): InvariantResult[] {
     checkKillSwitch(s),
     checkArbAge(s),
     checkNothingForInvalid(s),
+    checkLostChains(s),
   ];
+}
+
+/**
+ * 15. A settlement poll chain that died (the lost_chain class removes a bet's poll job) is announced: the
+ * arb has a settlement_lost exposure (an alert, or new information on its open or resolved entry). That it
+ * is still reconciled, rightly, is #8's (every arb final at both bookmakers).
+ */
+export function checkLostChains(s: ChaosSnapshot): InvariantResult {
+  const t = new Tally();
+  const lost = new Set<string>();
+  for (const e of s.events) {
+    const arbId = e.data.arbId;
+    if (typeof arbId !== 'string' || (e.type !== 'exposure_alert' && e.type !== 'exposure_updated')) continue;
+    const record = e.data.record as Record<string, unknown> | undefined;
+    if (e.data.exposure_reason === 'settlement_lost' || record?.exposure_reason === 'settlement_lost') lost.add(arbId);
+  }
+  for (const arbId of s.lostChains ?? []) {
+    t.checked += 1;
+    if (!lost.has(arbId)) t.violate(`${arbId}: its settlement poll chain was killed and no settlement_lost exposure was raised`);
+  }
+  return t.result(15, 'a dead settlement chain is announced');
 }
 
 /** Sums results of several runs (seeds) per invariant; examples are kept, prefixed by their run's label. */

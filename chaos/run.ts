@@ -57,7 +57,7 @@ const restartStaggerMs = 400;
  * a late commit comes at most 1.2 s after its request, inside the grace; a re-settled result is
  * changed within ~1 s of the pair's reconciliation, inside the re-check delay.
  */
-const optionalChaosKeys: Record<string, number> = { lateCommitGraceMs: 1_500, resettlementCheckDelayMs: 3_000 };
+const optionalChaosKeys: Record<string, number> = { lateCommitGraceMs: 1_500, resettlementCheckDelayMs: 3_000, settlementSweepMs: 500 };
 
 /** Timings of a chaos run: short, so that leases lapse and cooldowns contend within seconds. */
 export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number } = {}): Config {
@@ -366,6 +366,56 @@ class Resettler {
   }
 }
 
+/**
+ * lost_chain: once a target pair is executed, removes one bet's poll job from the settlement queue while it
+ * waits (delayed or waiting), as a job stalled into the failed set or deleted would leave it: the chain is dead.
+ */
+class ChainKiller {
+  private lastId = '0-0';
+  /** Executed targets whose job is not removed yet, with the ticks tried. */
+  private readonly due = new Map<string, number>();
+  readonly killed: string[] = [];
+  private readonly queue: Queue;
+
+  constructor(private readonly rig: Rig, private readonly targets: Map<string, 'p' | 'h'>, connection: Redis) {
+    this.queue = new Queue(rig.config.settlementQueueName, { connection });
+  }
+
+  async tick(): Promise<boolean> {
+    if (this.targets.size === 0) return false;
+    for (let page = 0; page < 100; page++) {
+      const rows = await this.rig.admin.xrange(eventsStream, `(${this.lastId}`, '+', 'COUNT', 5_000);
+      for (const [id, fields] of rows) {
+        this.lastId = id;
+        if (fields[1] !== 'arb_executed') continue;
+        const arbId = (JSON.parse(fields[3] ?? '{}') as { arbId?: unknown }).arbId;
+        if (typeof arbId === 'string' && this.targets.has(arbId) && !this.killed.includes(arbId)) this.due.set(arbId, 0);
+      }
+      if (rows.length < 5_000) break;
+    }
+    let killedNow = false;
+    for (const [arbId, tries] of this.due) {
+      const jobId = `settle-${arbId}-${this.targets.get(arbId) ?? 'p'}1`;
+      const job = await this.queue.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      if ((state === 'delayed' || state === 'waiting') && (await this.queue.remove(jobId)) === 1) {
+        this.killed.push(arbId);
+        this.due.delete(arbId);
+        killedNow = true;
+      } else if (state === 'completed' || tries >= 100) {
+        this.due.delete(arbId);
+      } else {
+        this.due.set(arbId, tries + 1);
+      }
+    }
+    return killedNow || this.due.size > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
 function changedResult(status: FinalBetStatus, to: Resettlement['to']): FinalBetStatus {
   if (to === 'void') return status === 'void' ? 'won' : 'void';
   if (status === 'won') return 'lost';
@@ -431,6 +481,7 @@ function bookSnapshot(book: SimServer, lateDelays: Map<string, number>): BookSna
     const b = found.bet;
     const bet: SimBetFinal = { clientRef: b.clientRef, ticketId, accountId: b.accountId, status: b.status, stakeMinor: b.stakeMinor, oddsMilli: b.oddsMilli };
     if (b.settledAtMs !== undefined) bet.settledAtMs = b.settledAtMs;
+    if (b.acceptedAtMs !== undefined) bet.acceptedAtMs = b.acceptedAtMs;
     if (entry.decision === 'commit_late') bet.committedAtMs = entry.atMs + (lateDelays.get(entry.clientRef) ?? 0);
     bets.push(bet);
   }
@@ -525,12 +576,15 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
   loopDelay.enable();
   const pairs: RunPair[] = o.scenario.pairs.map((p) => ({ planned: p, plan: { ...p.plan }, data: structuredClone(p.data) }));
   const resettler = new Resettler(rig, new Map(o.kind === 'ours' ? o.scenario.pairs.filter((p) => p.resettle).map((p) => [p.plan.arbId, p.resettle as Resettlement]) : []));
+  const killer = new ChainKiller(rig, new Map(o.kind === 'ours' ? o.scenario.pairs.filter((p) => p.loseChain).map((p) => [p.plan.arbId, p.loseChain as 'p' | 'h']) : []), rig.admin);
+  // Both run on every tick (no short circuit): each reads the events stream on its own.
+  const tick = async () => [await resettler.tick(), await killer.tick()].some(Boolean);
   try {
     const slots = o.workers + (o.scenario.crashWorker && o.kind === 'ours' ? 1 : 0);
     if (slots > o.workers) rig.crashSlot = o.workers;
     for (let w = 0; w < slots; w++) rig.workers.push(spawnWorker(rig, w));
     await waitForWorkers(rig, slots);
-    await enqueueAll(rig, o.scenario, pairs, () => resettler.tick(), o.log);
+    await enqueueAll(rig, o.scenario, pairs, tick, o.log);
     rig.crashWorkerRetired = true;
     if (rig.crashSlot !== null) {
       const crashWorker = rig.workers[rig.crashSlot];
@@ -540,20 +594,22 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     // Every killed worker is back before the end: the restarts are part of the scenario.
     await sleep(1_500);
     for (let w = 0; w < rig.workers.length; w++) restartSlot(rig, w);
-    const quiesced = await quiesce(rig, pairs, o.quiesceMsMax, () => resettler.tick());
+    const quiesced = await quiesce(rig, pairs, o.quiesceMsMax, tick);
     // The bookmakers' final view: every accepted bet past its settle time (an executor that never polls
     // leaves them unsettled until someone asks; the snapshot asks).
     await sleep(Math.min(chaosSettleAfterMs, Math.max(0, lastRequestAtMs(rig) + chaosSettleAfterMs + 100 - Date.now())));
     rig.stopping = true;
     if (rig.crashSlot !== null) o.log(`crash worker: ${rig.crashes} crash(es) at ${crashCycle.join(' / ')} in turn`);
     if (resettler.changed > 0) o.log(`re-settled ${resettler.changed} bet(s) at the simulators after their pair was reconciled`);
+    if (killer.killed.length > 0) o.log(`removed the settlement poll job of ${killer.killed.length} executed pair(s) (lost chains)`);
     loopDelay.disable();
     o.log(`runner event-loop delay (simulators' timing): p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
-    const snap = await snapshot(rig, o.scenario, pairs);
+    const snap = { ...(await snapshot(rig, o.scenario, pairs)), lostChains: [...killer.killed] };
     if (o.dumpSnapshot) writeFileSync(join(rig.dir, 'snapshot.json'), JSON.stringify(snap));
     return { snapshot: snap, quiesced, logDir: rig.dir, resettled: resettler.changed, crashes: rig.crashes };
   } finally {
     rig.stopping = true;
+    await killer.close();
     for (const child of rig.workers) child?.kill('SIGKILL');
     rig.admin.disconnect();
     await rig.bookA.close();

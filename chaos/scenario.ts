@@ -23,6 +23,8 @@ export const faultClasses = [
   'shared_pair',
   /** Re-settlement: after a pair is reconciled, one leg's result is changed at its bookmaker. */
   'resettle',
+  /** A settlement poll chain that dies: once the pair is executed, one bet's poll job is removed from the queue. */
+  'lost_chain',
   /** F6: the global kill switch set for a while mid-run. */
   'kill_switch',
   /** F7: pairs that pass the old schema but are not arbs (marked invalid: nothing may be placed). */
@@ -79,6 +81,8 @@ export interface PlannedPair {
   queueDelayMs?: number;
   createdAt?: CreatedAtStamp;
   resettle?: Resettlement;
+  /** lost_chain: whose poll job the runner removes once the pair is executed. */
+  loseChain?: 'p' | 'h';
 }
 
 export type ProcessFault =
@@ -207,13 +211,14 @@ interface ClassRandom {
 }
 
 /** Pair-level classes, each drawn independently per pair; a pair gets at most one of them. */
-type PairClass = Extract<FaultClass, 'late_commit' | 'void_lookup' | 'clock_step' | 'shared_pair' | 'resettle' | 'non_arb' | 'future_stamped'>;
+type PairClass = Extract<FaultClass, 'late_commit' | 'void_lookup' | 'clock_step' | 'shared_pair' | 'resettle' | 'lost_chain' | 'non_arb' | 'future_stamped'>;
 const pairClassRates: Array<[PairClass, number]> = [
   ['late_commit', 0.06],
   ['clock_step', 0.1],
   ['void_lookup', 0.03],
   ['shared_pair', 0.03],
   ['resettle', 0.04],
+  ['lost_chain', 0.02],
   ['non_arb', 0.02],
   ['future_stamped', 0.015],
 ];
@@ -260,6 +265,7 @@ function applyPairClass(c: PairClass, pairs: PlannedPair[], i: number, o: Scenar
     case 'clock_step': return slowPositive(pair, r);
     case 'shared_pair': return sharePairId(pairs, i, o, r);
     case 'resettle': return resettleLater(pair, r);
+    case 'lost_chain': return loseChainLater(pair, r);
     case 'non_arb': return notAnArb(pair, r);
     case 'future_stamped': return futureStamped(pair, o, r);
   }
@@ -334,6 +340,13 @@ function setAccount(pair: PlannedPair, leg: 'positive' | 'hedge', accountId: str
 function resettleLater(pair: PlannedPair, r: ClassRandom): boolean {
   if (pair.faultsA.length > 0 || pair.faultsB.length > 0) return false;
   pair.resettle = { leg: r.chance(0.5) ? 'p' : 'h', to: r.chance(0.6) ? 'void' : 'flip' };
+  return true;
+}
+
+/** A lost settlement chain: once executed, one bet's poll job is removed (as if stalled away or deleted). */
+function loseChainLater(pair: PlannedPair, r: ClassRandom): boolean {
+  if (pair.faultsA.length > 0 || pair.faultsB.length > 0) return false;
+  pair.loseChain = r.chance(0.5) ? 'p' : 'h';
   return true;
 }
 

@@ -16,6 +16,8 @@ export interface SimBetFinal {
    * `commit_late` request is logged when it arrives and committed `delayMs` later.
    */
   committedAtMs?: number;
+  /** When the bookmaker took the bet (its acceptedAtMs): later than the request for a bet pending first or committed late. */
+  acceptedAtMs?: number;
 }
 
 export interface BookSnapshot {
@@ -110,4 +112,6 @@ export interface ChaosSnapshot {
   executor: 'ours' | 'naive';
   /** Whether the executor settles pairs (ours does; the naive one never polls or reconciles). */
   settlementExpected?: boolean;
+  /** lost_chain: the arbIds whose poll job the runner removed (a bet's settlement chain killed). */
+  lostChains?: string[];
 }

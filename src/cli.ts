@@ -1,11 +1,12 @@
-// The one entry point: bet-executor worker | api | sim | enqueue | exposures | kill | token | demo (a thin shell over the modules).
+// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createToken } from './api/auth.js';
 import { loadApiConfigFile, SCOPES, type Scope } from './api/config.js';
-import { ConfigError, loadConfigFile } from './config.js';
+import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
+import { credentialSources, resolveCredentials } from './credentials.js';
 import { ACTOR_CHARS_MAX, killScopeFromFlags, NOTE_CHARS_MAX, operatorTextProblem, REASON_CHARS_MAX, type KillScope } from './domain/operator.js';
 import { IDENTIFIER_RE } from './domain/validation.js';
 import { startWorker } from './executor/worker.js';
@@ -47,6 +48,19 @@ function onShutdown(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
+interface SimCommandOptions {
+  port: number; seed: number; name: string; dedupe: boolean; settleAfterMs: number; latencyMs: number;
+  apiKeyEnv?: string; apiKeyFile?: string; accountKeyEnv: Record<string, { env: string }>;
+}
+
+/** `--account-key-env acc-7=BOOKA_ACC7_KEY`, repeatable. */
+function collectAccountKey(value: string, previous: Record<string, { env: string }>): Record<string, { env: string }> {
+  const accountId = value.slice(0, Math.max(0, value.indexOf('=')));
+  const env = value.slice(accountId.length + 1);
+  if (!IDENTIFIER_RE.test(accountId) || !envVarNameRe.test(env)) throw new InvalidArgumentError(`--account-key-env must be ACCOUNT=ENV_VAR (got ${value})`);
+  return { ...previous, [accountId]: { env } };
+}
+
 const program = new Command()
   .name('bet-executor')
   .description('Executes sports-betting arbitrage bet pairs safely on BullMQ and Redis');
@@ -56,9 +70,12 @@ program.command('worker')
   .requiredOption('--config <file>', 'worker config JSON (see README: Configuration)')
   .action(async (opts: { config: string }) => {
     const config = loadConfigFile(opts.config);
+    // Bookmaker keys are read once, now (rotating one = restarting the worker); a missing one is exit 2.
+    const credentials = resolveCredentials(config);
     const log = createLogger('bet-executor');
     const redis = await redisUrlOrPrivate((line) => log.warn(line));
-    const providers = providersFromConfig(config);
+    const providers = providersFromConfig(config, credentials);
+    if (credentials.size > 0) log.info({ keySources: credentialSources(config) }, 'bookmaker credentials read (keys never logged)');
     const running = await startWorker({ config, redisUrl: redis.url, providers, log });
     log.info({ queue: config.queueName, concurrency: config.concurrency, providers: [...providers.keys()] }, 'worker started');
     onShutdown(async () => {
@@ -69,6 +86,14 @@ program.command('worker')
     });
   });
 
+program.command('alerter')
+  .description('deliver alerts from the events stream to webhooks, Slack, Telegram, Alertmanager (see README: Alerts); needs REDIS_URL')
+  .requiredOption('--config <file>', 'alerter config JSON (see README: Alerts that reach a person)')
+  .action(async (opts: { config: string }) => {
+    const { runAlerterProcess } = await import('./app/alerter.js');
+    await runAlerterProcess(opts.config);
+  });
+
 program.command('sim')
   .description('run one simulated bookmaker (reference protocol, see README)')
   .option('--port <n>', 'port to listen on (0 = any free port)', intOption('--port', 0), 0)
@@ -77,10 +102,16 @@ program.command('sim')
   .option('--no-dedupe', 'behave like a bookmaker that does not deduplicate client references')
   .option('--settle-after-ms <ms>', 'auto-settle accepted bets after this long (0 = never)', intOption('--settle-after-ms', 0), 1000)
   .option('--latency-ms <ms>', 'delay added to every bookmaker answer', intOption('--latency-ms', 0), 0)
-  .action(async (opts: { port: number; seed: number; name: string; dedupe: boolean; settleAfterMs: number; latencyMs: number }) => {
+  .option('--api-key-env <name>', 'require Authorization: Bearer <key>, the key read from this environment variable')
+  .option('--api-key-file <path>', 'require Authorization: Bearer <key>, the key read from this file (both options: either key)')
+  .option('--account-key-env <account=NAME>', 'an account with a key of its own, read from env NAME (repeatable)', collectAccountKey, {})
+  .action(async (opts: SimCommandOptions) => {
+    const apiKeyRefs = [...(opts.apiKeyEnv ? [{ env: opts.apiKeyEnv }] : []), ...(opts.apiKeyFile ? [{ file: opts.apiKeyFile }] : [])];
+    if (apiKeyRefs.length === 0 && Object.keys(opts.accountKeyEnv).length > 0) throw new ConfigError('--account-key-env needs --api-key-env or --api-key-file (lookups take the provider\'s key)');
     await runSim({
       port: opts.port, seed: opts.seed, name: opts.name, dedupe: opts.dedupe,
       settleAfterMs: opts.settleAfterMs === 0 ? null : opts.settleAfterMs, latencyMs: opts.latencyMs,
+      apiKeyRefs, accountKeyRefs: opts.accountKeyEnv,
     });
   });
 
@@ -189,11 +220,14 @@ kill.command('list')
     for (const s of switches) console.log(`${s.scope}  ${JSON.stringify(s.reason)}  by ${s.by ?? 'unknown'}${s.setAtMs ? ` at ${new Date(s.setAtMs).toISOString()}` : ''}`);
   });
 
+/** The workers' default cap of the events stream (the CLI has no worker config to read it from). */
+const eventsStreamLenMaxDefault = configSchema.shape.eventsStreamLenMax.parse(undefined);
+
 function opsFromEnv(): { ops: OpsStore; redis: Redis } {
   const url = process.env.REDIS_URL;
   if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
   const redis = new Redis(url, storeRedisOptions());
-  return { ops: new OpsStore(redis, 1_000_000), redis };
+  return { ops: new OpsStore(redis, eventsStreamLenMaxDefault), redis };
 }
 
 program.command('api')

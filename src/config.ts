@@ -1,18 +1,87 @@
 // Worker configuration: one zod schema with every default, and the relations between limits checked at start-up.
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { ARB_MARGIN_BPS_MAX_DEFAULT, WORST_CASE_MINOR_MIN_DEFAULT } from './domain/validation.js';
+import { ARB_MARGIN_BPS_MAX_DEFAULT, IDENTIFIER_RE, WORST_CASE_MINOR_MIN_DEFAULT } from './domain/validation.js';
 
 const providerIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-const providerSchema = z.object({
+/** How a secret is written in the config: where to read it, never the secret itself (src/credentials.ts reads it). */
+const secretRefHint = 'a secret is referenced, never written in the config: { "env": "VAR_NAME" } or { "file": "/absolute/path" }';
+/** The environment variable names a secret reference may use. */
+export const envVarNameRe = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** Keys that look like someone pasted a secret where only a reference belongs. */
+const secretLikeKeyRe = /key|token|secret|pass|auth|bearer|cred/i;
+
+/** Strict-object errors that point at the credentials settings when an unknown key looks like an inline secret. */
+function unknownKeyError(where: string) {
+  return (issue: { code?: string; keys?: readonly string[] }): string | undefined => {
+    if (issue.code !== 'unrecognized_keys') return undefined;
+    const keys = issue.keys ?? [];
+    const secretLike = keys.filter((k) => secretLikeKeyRe.test(k));
+    const quoted = keys.map((k) => `"${k}"`).join(', ');
+    return secretLike.length === 0
+      ? `Unrecognized key(s) ${quoted}`
+      : `Unrecognized key(s) ${quoted}: inline secrets are refused; ${where}: ${secretRefHint}`;
+  };
+}
+
+export const secretRefSchema = z.strictObject({
+  /** Environment variable holding the secret (read once, at start-up). */
+  env: z.string().regex(envVarNameRe, 'an environment variable name ([A-Za-z_][A-Za-z0-9_]{0,127})').optional(),
+  /** File holding the secret (read once, at start-up; surrounding whitespace trimmed). */
+  file: z.string().max(4096).refine(isAbsolute, 'an absolute path').optional(),
+}, { error: (issue) => (issue.code === 'invalid_type' ? secretRefHint : unknownKeyError('use')(issue)) })
+  .refine((ref) => (ref.env === undefined) !== (ref.file === undefined), `exactly one of "env" or "file": ${secretRefHint}`);
+
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** Accounts with credentials of their own, per provider; a limit like everything else. */
+export const accountsPerProviderMax = 10_000;
+
+const accountSchema = z.strictObject({
+  /** This account's own key, sent on its placements (lookups and status checks use the provider's key). */
+  credentials: secretRefSchema,
+}, { error: unknownKeyError('use "credentials"') });
+
+/**
+ * A URL may not carry credentials or parameters: the HTTP provider sends only origin and path, so a
+ * `user:pass@`, `?key=` or `#…` would be dropped silently and every request sent without them.
+ */
+export function urlCarriesExtras(url: URL): boolean {
+  return url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '';
+}
+
+const providerSchema = z.strictObject({
   /** Base URL of the bookmaker's HTTP API (reference protocol, see src/sim/PROTOCOL.md). */
-  url: z.url(),
+  url: z.url().refine((u) => !URL.canParse(u) || !urlCarriesExtras(new URL(u)),
+    'a URL with a user:password@, a ?query or a #fragment is refused (they would never be sent; the URL is not repeated here): put the bookmaker\'s key in this provider\'s "credentials"'),
   /** Timeout of every request to this bookmaker. Defaults to the global providerTimeoutMs. */
   requestTimeoutMs: z.int().positive().max(120_000).optional(),
   /** Keep-alive connections kept open to this bookmaker. */
   connections: z.int().positive().max(1024).default(32),
-}).strict();
+  /** The bookmaker's API key, sent as `Authorization: Bearer <key>` on every request (src/credentials.ts). */
+  credentials: secretRefSchema.optional(),
+  /** Accounts with keys of their own (account ids compared ignoring case, as the arb checks do). */
+  accounts: z.record(z.string().regex(IDENTIFIER_RE), accountSchema, {
+    error: (issue) => (issue.code === 'invalid_key' ? 'account ids are [A-Za-z0-9_-]{1,64}' : undefined),
+  }).optional(),
+}, { error: unknownKeyError('use "credentials"') }).superRefine((provider, ctx) => {
+  const accountIds = Object.keys(provider.accounts ?? {});
+  if (accountIds.length === 0) return;
+  if (provider.credentials === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'required when accounts have keys of their own: lookups and status checks use the provider\'s key' });
+  }
+  if (accountIds.length > accountsPerProviderMax) {
+    ctx.addIssue({ code: 'custom', path: ['accounts'], message: `${accountIds.length} accounts > accountsPerProviderMax (${accountsPerProviderMax})` });
+  }
+  const seen = new Map<string, string>();
+  for (const id of accountIds) {
+    const other = seen.get(id.toLowerCase());
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', id], message: `same account as "${other}" (account ids are compared ignoring case)` });
+    seen.set(id.toLowerCase(), id);
+  }
+});
 
 const rateLimitSchema = z.object({
   /** Placements allowed per account inside the sliding window. */
@@ -71,6 +140,16 @@ export const configSchema = z.object({
   inDoubtPollMs: z.int().positive().max(60_000).default(250),
   settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
   settlementPollCountMax: z.int().positive().max(100_000).default(120),
+  /**
+   * After a pair's first reconciliation, each of its bets is checked once more this long later: bookmakers
+   * re-settle (won → void, a corrected result). A changed result is re-reconciled. 0 = off.
+   */
+  resettlementCheckDelayMs: z.int().nonnegative().max(30 * 86_400_000).default(3_600_000),
+  /**
+   * How often a worker sweeps for settlement poll chains that died (a poll job stalled into BullMQ's failed
+   * set, or gone): each raises a `settlement_lost` exposure and its chain is started again.
+   */
+  settlementSweepMs: z.int().positive().max(3_600_000).default(60_000),
   /** Settlement polls run at once by one worker process (each is one status request). */
   settlementConcurrency: z.int().positive().max(1024).default(32),
   /** TTL of exposure:{whitelabel}:{provider}:{betPairId} records. */
@@ -85,8 +164,15 @@ export const configSchema = z.object({
   stalledCountMax: z.int().positive().max(10_000).default(100),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
-  /** How often a worker writes its heartbeat (bet-executor:worker:heartbeat:{id}, TTL 3 × this): the API's /ready reads it. */
-  heartbeatIntervalMs: z.int().positive().max(60_000).default(5_000),
+  /**
+   * Port of the worker's Prometheus endpoint (GET /metrics). Unset (the default): no metrics server (the
+   * counters are still kept, at the cost of an increment). 0: any free port (tests; the log says which).
+   */
+  metricsPort: z.int().min(0).max(65_535).optional(),
+  /** Address the metrics server listens on. Keep it private: the scraper's network only. */
+  metricsHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'metricsHost is an IP address or a host name').default('127.0.0.1'),
+  /** Longest a scrape waits for one Redis-derived source (exposures, kill switches, queues) before leaving it out. */
+  metricsScrapeTimeoutMs: z.int().positive().max(60_000).default(2_000),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
@@ -139,10 +225,15 @@ export function readConfigJson(path: string, what = 'config'): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${what} file ${path} is not JSON: ${(error as Error).message}`);
+    throw new ConfigError(`${what} file ${path} is not JSON: ${withoutExcerpt((error as Error).message)}`);
   }
 }
 
 export function loadConfigFile(path: string): Config {
   return parseConfig(readConfigJson(path));
+}
+
+/** V8 quotes the text around a JSON syntax error, which may be a secret pasted into the file: keep the rest. */
+function withoutExcerpt(message: string): string {
+  return message.replace(/(^|, )(\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '$1(excerpt not shown: it may hold a secret) is not valid JSON');
 }

@@ -1,15 +1,20 @@
 // The `demo` command: private Redis, two simulated bookmakers, one worker, a seeded mix of bet pairs and faults, a checked summary.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join as joinPath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { alertKeyOf } from './alerter/alert.js';
+import { startLocalAlerter, type LocalAlerter } from './alerter/local.js';
 import { parseConfig, type Config } from './config.js';
+import { resolveCredentials } from './credentials.js';
 import { placementExposureReasons } from './domain/exposure.js';
 import { clientRefFor } from './domain/pair.js';
 import { startWorker } from './executor/worker.js';
+import { logRedaction } from './infra/log.js';
 import { startPrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import type { Provider } from './providers/provider.js';
@@ -58,7 +63,9 @@ export interface DemoSummary {
   scenarios: Record<string, Record<string, number>>;
   /** Simulator → placement decision → log entries. */
   books: Record<string, Record<string, number>>;
-  checks: { acceptedPerRef: CheckResult; hedgeAfterPositive: CheckResult };
+  checks: { acceptedPerRef: CheckResult; hedgeAfterPositive: CheckResult; exposureAlertsDelivered: CheckResult };
+  /** The alerter's deliveries to the local webhook receiver. */
+  alerts: { receiverUrl: string; delivered: number; deliveredByType: Record<string, number> };
   elapsedMs: number;
   logFile: string;
 }
@@ -80,6 +87,8 @@ const pollIntervalMs = 200;
 const ttyProgressMs = 200;
 const lineProgressMs = 1_000;
 const closeMsMax = 15_000;
+/** How long the demo waits, after the last pair, for its exposure alerts to reach the local receiver. */
+const alertWaitMsMax = 15_000;
 const blockReasons: readonly BlockReason[] = ['cooldown', 'rate_limit', 'stale', 'kill_switch', 'exposure_open'];
 const placementExposures: ReadonlySet<string> = new Set(placementExposureReasons);
 
@@ -125,6 +134,7 @@ interface Environment {
   queue: Queue;
   reader: Redis;
   logFile: string;
+  alerts: LocalAlerter;
 }
 
 interface Cleanup {
@@ -272,13 +282,22 @@ function planWaves(pairs: PlannedPair[], seed: number): PlannedPair[][] {
   return waves;
 }
 
+/** Environment variables the demo config references for each simulator's key (a key is never inline). */
+const demoKeyEnv = { bookA: 'BET_EXECUTOR_DEMO_BOOKA_KEY', bookB: 'BET_EXECUTOR_DEMO_BOOKB_KEY' } as const;
+
 function demoConfig(bookA: SimServer, bookB: SimServer, queueName: string): Config {
   return parseConfig({
-    providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } },
+    providers: {
+      bookA: { url: bookA.url, credentials: { env: demoKeyEnv.bookA } },
+      bookB: { url: bookB.url, credentials: { env: demoKeyEnv.bookB } },
+    },
     queueName,
     settlementQueueName: `${queueName}-settlement`,
     concurrency: 16,
-    cooldownMs: 1_500,
+    // An account comes back about two waves (2 s) later: its claim's hold, cooldown + lead + request timeout +
+    // late-commit grace (800 + 266 + 300 + 300 ms, see domain/cooldown.ts), must have run out by then.
+    cooldownMs: 800,
+    lateCommitGraceMs: 300,
     rateLimit: { placementsMax: 10_000, windowMs: 60_000 },
     arbAgeMsMax: 60_000,
     providerTimeoutMs: 300,
@@ -310,16 +329,18 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   }
   // Bets settle 1 s after acceptance: later than an in-doubt positive's lookup (provider timeout 300 ms), which
   // would otherwise find it already settled and (rightly) refuse to hedge it blind.
-  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 1_000 });
+  // Each simulator requires its own key; the worker reads them as it would in production, from the environment.
+  const keyEnv: NodeJS.ProcessEnv = { ...process.env, [demoKeyEnv.bookA]: `demo-${randomBytes(16).toString('hex')}`, [demoKeyEnv.bookB]: `demo-${randomBytes(16).toString('hex')}` };
+  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 1_000, apiKeys: [keyEnv[demoKeyEnv.bookA] ?? ''] });
   stack.push({ what: 'simulator bookA', close: () => bookA.close() });
-  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 1_000 });
+  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 1_000, apiKeys: [keyEnv[demoKeyEnv.bookB] ?? ''] });
   stack.push({ what: 'simulator bookB', close: () => bookB.close() });
   const config = demoConfig(bookA, bookB, process.env.REDIS_URL ? `bet-pairs-demo-${tag}` : 'bet-pairs');
-  const logFile = join(mkdtempSync(join(tmpdir(), 'bet-executor-demo-')), 'worker.log');
-  const providers = providersFromConfig(config);
+  const logFile = joinPath(mkdtempSync(joinPath(tmpdir(), 'bet-executor-demo-')), 'worker.log');
+  const providers = providersFromConfig(config, resolveCredentials(config, keyEnv));
   stack.push({ what: 'bookmaker connections', close: () => closeProviders(providers) });
   await warmUp(providers, config.concurrency);
-  const log = pino({ name: 'bet-executor', level: 'warn' }, pino.destination({ dest: logFile, sync: true }));
+  const log = pino({ name: 'bet-executor', level: 'warn', redact: logRedaction }, pino.destination({ dest: logFile, sync: true }));
   const worker = await startWorker({ config, redisUrl: url, providers, log });
   stack.push({ what: 'worker', close: () => worker.close() });
   const queueConnection = new Redis(url, { maxRetriesPerRequest: null });
@@ -333,8 +354,11 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   });
   const reader = new Redis(url);
   stack.push({ what: 'events reader', close: async () => reader.disconnect() });
-  output.log(`simulators bookA ${bookA.url} and bookB ${bookB.url}; one worker (concurrency ${config.concurrency}); worker log ${logFile}`);
-  return { tag, config, bookA, bookB, queue, reader, logFile };
+  // The alerter as in production (its own consumer group on the events stream), in this process, to a local webhook.
+  const alerts = await startLocalAlerter({ redisUrl: url, dir: dirname(logFile), consumerGroup: process.env.REDIS_URL ? `demo-alerter-${tag}` : 'bet-executor-alerter', log });
+  stack.push({ what: 'alerter', close: () => alerts.close() });
+  output.log(`simulators bookA ${bookA.url} and bookB ${bookB.url}; one worker (concurrency ${config.concurrency}); alerter to a local webhook ${alerts.receiver.url}; worker log ${logFile}`);
+  return { tag, config, bookA, bookB, queue, reader, logFile, alerts };
 }
 
 /**
@@ -491,7 +515,7 @@ async function waitForTerminal(feed: EventFeed, ids: { arbIds: Set<string>; jobI
 }
 
 /** Adds the scenario faults, enqueues the waves while watching the events, and returns the final tally. */
-async function runWaves(env: Environment, planned: PlannedPair[], waves: PlannedPair[][], output: Output): Promise<{ tally: Tally; jobs: number }> {
+async function runWaves(env: Environment, planned: PlannedPair[], waves: PlannedPair[][], output: Output): Promise<{ tally: Tally; jobs: number; rows: StreamRow[] }> {
   for (const pair of planned) for (const { book, spec } of pair.faults) (book === 'bookA' ? env.bookA : env.bookB).bookmaker.addFault(spec);
   const arbIds = new Set(planned.flatMap((p) => (p.arbId === null ? [] : [p.arbId])));
   const jobIds = new Set<string>();
@@ -517,7 +541,7 @@ async function runWaves(env: Environment, planned: PlannedPair[], waves: Planned
   abort.abort();
   await enqueuing;
   if (enqueueError !== null) throw enqueueError;
-  return { tally: result, jobs };
+  return { tally: result, jobs, rows: feed.rows };
 }
 
 /** Tickets each simulator holds as accepted (a pending bet counts when the bookmaker holds it accepted now). */
@@ -577,7 +601,15 @@ function countBy(values: Iterable<string>): Record<string, number> {
   return counts;
 }
 
-function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally; jobs: number }, seed: number, elapsedMs: number): DemoSummary {
+/** Every exposure alert of this run's pairs reached the local webhook receiver (waited for up to alertWaitMsMax). */
+async function checkAlertsDelivered(env: Environment, planned: PlannedPair[], rows: StreamRow[]): Promise<CheckResult> {
+  const arbIds = new Set(planned.flatMap((p) => (p.arbId === null ? [] : [p.arbId])));
+  const expected = rows.filter((r) => r.type === 'exposure_alert' && arbIds.has(String(r.data.arbId))).map((r) => alertKeyOf('exposure_alert', r.id));
+  const missing = await env.alerts.waitForDelivered(expected, alertWaitMsMax);
+  return { ok: expected.length - missing.length, violations: missing.map((key) => `${key}: not delivered to the local webhook within ${alertWaitMsMax / 1000} s`) };
+}
+
+function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally; jobs: number; alertsCheck: CheckResult }, seed: number, elapsedMs: number): DemoSummary {
   const { tally: t } = run;
   const outcomes = [...t.outcomes.values()];
   const blocked = Object.fromEntries(blockReasons.map((r) => [r, outcomes.filter((o) => o === `blocked ${r}`).length])) as Record<BlockReason, number>;
@@ -612,7 +644,9 @@ function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally
     checks: {
       acceptedPerRef: checkAcceptedPerRef([{ name: 'bookA', accepted: acceptedA }, { name: 'bookB', accepted: acceptedB }]),
       hedgeAfterPositive: checkHedgeAfterPositive(entriesB, acceptedA),
+      exposureAlertsDelivered: run.alertsCheck,
     },
+    alerts: { receiverUrl: env.alerts.receiver.url, delivered: env.alerts.receiver.delivered().size, deliveredByType: env.alerts.deliveredByType() },
     elapsedMs,
     logFile: env.logFile,
   };
@@ -666,6 +700,9 @@ function renderSummary(s: DemoSummary): string {
     'checks (from the simulators\' logs)',
     ...checkLine('accepted bets per client reference ≤ 1', s.checks.acceptedPerRef, 'client refs'),
     ...checkLine('no hedge before its positive was accepted', s.checks.hedgeAfterPositive, 'arbs with a hedge sent'),
+    'alerts (the alerter, in this process, to a local webhook receiver that checks their signatures)',
+    row('delivered to the receiver', s.alerts.delivered, `${s.alerts.delivered > 0 ? `${details(s.alerts.deliveredByType)}; ` : ''}${s.alerts.receiverUrl}`),
+    ...checkLine('every exposure alert delivered', s.checks.exposureAlertsDelivered, 'alerts'),
     `worker log (warnings, exposure alerts): ${s.logFile}`,
     '',
   ];
@@ -719,9 +756,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const planned = planPairs(opts.pairs, opts.seed, env.tag, env.config);
     const waves = planWaves(planned, opts.seed);
     const run = await runWaves(env, planned, waves, output);
-    const summary = summarise(env, planned, run, opts.seed, Date.now() - startedAtMs);
+    const alertsCheck = await checkAlertsDelivered(env, planned, run.rows);
+    const summary = summarise(env, planned, { ...run, alertsCheck }, opts.seed, Date.now() - startedAtMs);
     output.out(renderSummary(summary));
-    const violations = summary.checks.acceptedPerRef.violations.length + summary.checks.hedgeAfterPositive.violations.length;
+    const violations = summary.checks.acceptedPerRef.violations.length + summary.checks.hedgeAfterPositive.violations.length + alertsCheck.violations.length;
     if (summary.unfinished > 0) output.log(`demo FAILED: ${summary.unfinished} job(s) never reached a terminal event`);
     if (summary.unsettled > 0) output.log(`demo FAILED: ${summary.unsettled} placed pair(s) were never settled`);
     if (violations > 0) output.log(`demo FAILED: ${violations} safety check violation(s)`);

@@ -62,6 +62,16 @@ describe('the demo with 60 pairs (seed 3)', () => {
     assert.equal(s.executed + blocked + s.failed + placementExposures + s.rejected + s.duplicates, s.jobs);
   });
 
+  it('delivers every exposure alert to the local webhook receiver and says how many', () => {
+    const s = result.summary;
+    assert.ok(s.exposures > 0);
+    assert.equal(s.checks.exposureAlertsDelivered.violations.length, 0, s.checks.exposureAlertsDelivered.violations.join('; '));
+    assert.equal(s.checks.exposureAlertsDelivered.ok, s.exposures, 'one delivered alert per exposure_alert event');
+    assert.equal(s.alerts.deliveredByType.exposure_alert, s.exposures);
+    assert.match(printed, new RegExp(`delivered to the receiver\\s+${s.alerts.delivered}\\b`));
+    assert.match(printed, /every exposure alert delivered\s+OK/);
+  });
+
   it('prints both safety checks as OK', () => {
     assert.equal(result.summary.checks.acceptedPerRef.violations.length, 0);
     assert.equal(result.summary.checks.hedgeAfterPositive.violations.length, 0);

@@ -36,7 +36,7 @@ export const apiConfigSchema = z.object({
     windowMs: z.int().positive().max(86_400_000).default(60_000),
   }).strict().default({ failuresMax: 20, windowMs: 60_000 }),
   readiness: z.object({
-    /** /ready fails when no worker's heartbeat is younger than this (3 × the workers' heartbeatIntervalMs by default). */
+    /** /ready fails when no worker's heartbeat is younger than this (the workers beat every 5 s, their key lives 15 s). */
     heartbeatAgeMsMax: z.int().positive().max(3_600_000).default(15_000),
     /** /ready fails when the oldest waiting pair has waited longer than this. */
     queueLagMsMax: z.int().positive().max(3_600_000).default(5_000),

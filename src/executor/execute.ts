@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { isPlacementDone, newPairDoc, type PairState } from '../domain/pair.js';
 import type { BetPair } from '../domain/types.js';
 import { parseBetPair } from '../domain/validation.js';
+import type { StreamEntry } from '../store/store.js';
 import { PairRun, type ExecutorDeps } from './run.js';
 import { runSaga } from './saga.js';
 
@@ -38,12 +39,18 @@ function unknownProviders(pair: BetPair, deps: ExecutorDeps): string[] {
   return errors;
 }
 
+/** Appends events outside a transition, counted once they are written. */
+async function emit(deps: ExecutorDeps, entries: StreamEntry[]): Promise<void> {
+  await deps.store.emit(entries);
+  deps.metrics?.eventsWritten(entries, 'placement');
+}
+
 export async function executeJob(deps: ExecutorDeps, job: JobInput): Promise<JobResult> {
   const { stakeMinorMax, worstCaseMinorMin, arbMarginBpsMax } = deps.config;
   const parsed = parseBetPair(job.data, { stakeMinorMax, worstCaseMinorMin, arbMarginBpsMax });
   const errors = parsed.ok ? unknownProviders(parsed.pair, deps) : parsed.errors;
   if (!parsed.ok || errors.length > 0) {
-    await deps.store.emit([{ type: 'arb_rejected', data: { arbId: safeArbId(job.data), jobId: job.id, errors } }]);
+    await emit(deps, [{ type: 'arb_rejected', data: { arbId: safeArbId(job.data), jobId: job.id, errors } }]);
     deps.log.warn({ jobId: job.id, errors }, 'bet pair rejected: invalid input, nothing placed');
     return { outcome: 'rejected', errors };
   }
@@ -68,7 +75,7 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
   const ref = { arbId: pair.arbId, betPairId: pair.betPairId, whitelabel: pair.whitelabel, jobId };
   if (claim.kind === 'busy') {
     if (recovery || claim.jobId === jobId) return { outcome: 'busy', arbId: pair.arbId };
-    await store.emit([{ type: 'arb_duplicate', data: { ...ref, reason: 'in_flight' } }]);
+    await emit(deps, [{ type: 'arb_duplicate', data: { ...ref, reason: 'in_flight' } }]);
     return { outcome: 'duplicate', arbId: pair.arbId, state: 'in_flight' };
   }
   const run = new PairRun(deps, claim.doc, claim.rev, token);
@@ -80,11 +87,11 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
       } finally {
         await run.stop(true);
       }
-      if (!recovery && claim.doc.jobId !== jobId) await store.emit([{ type: 'arb_duplicate', data: { ...ref, reason: 'already_processed', state: claim.doc.state } }]);
+      if (!recovery && claim.doc.jobId !== jobId) await emit(deps, [{ type: 'arb_duplicate', data: { ...ref, reason: 'already_processed', state: claim.doc.state } }]);
       return { outcome: 'duplicate', arbId: pair.arbId, state: claim.doc.state };
     }
     // Same journal, unfinished: a crashed or stalled worker left it. Continue from the journal, never redo.
-    await store.emit([{ type: 'arb_resumed', data: { ...ref, state: claim.doc.state, originalJobId: claim.doc.jobId } }]);
+    await emit(deps, [{ type: 'arb_resumed', data: { ...ref, state: claim.doc.state, originalJobId: claim.doc.jobId } }]);
   }
   run.startHeartbeat();
   deps.crashPoint('claimed');

@@ -25,6 +25,8 @@ export interface ResolveOptions {
 type Pending = PlaceOutcome | { kind: 'resumed' };
 
 const pollRoundsMax = 100_000;
+/** Claims of one send's account in a row that may each go stale before the request leaves (a slow Redis). */
+const claimsPerSendMax = 3;
 
 function fromBet(bet: BetView): PlaceOutcome {
   switch (bet.status) {
@@ -64,6 +66,8 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
       case 'not_sent': return { kind: 'not_placed', detail: `not sent: ${outcome.detail}` };
       case 'pending': {
         if (deps.clock.monoMs() > r.deadlineMonoMs) return { kind: 'in_doubt', detail: `still pending at the deadline (ticket ${outcome.bet.ticketId})` };
+        // The bookmaker may take it at any moment: the account stays held until a cooldown past the next status answer.
+        await run.holdAccount(placement.role, 'pending');
         await deps.sleep(deps.config.inDoubtPollMs);
         const status = await r.provider.status(outcome.bet.ticketId);
         await run.auditCall('bookmaker_status', placement, { ticketId: outcome.bet.ticketId }, status);
@@ -119,10 +123,13 @@ async function resendOrStop(r: Resolving, why: string): Promise<{ outcome: Pendi
 /** Sends a journaled placement; never without a lease known to be ours. */
 export async function sendPlacement(run: PairRun, placement: Placement): Promise<PlaceOutcome> {
   await run.ensureLease();
-  // A send delayed past its account claim (a slow lease renewal, a paused Redis, a frozen process) claims
-  // the account again first: another pair may have bet on it since. Refused → certainly not sent.
-  if (!run.cooldownFresh(placement.role) && !(await run.reclaimCooldown(placement.role))) {
-    return { kind: 'not_sent', detail: 'account cooldown taken by another pair before the request left' };
+  // A send delayed past its account claim's lead (a slow lease renewal, a paused Redis, a frozen process) claims
+  // the account again first: the claim must cover this request until a cooldown after it could be taken (a late
+  // commit of a lost answer included, even if this worker dies meanwhile), and another pair may have bet on the
+  // account since. Refused, or never fresh in time → certainly not sent.
+  for (let claims = 0; !run.cooldownFresh(placement.role); claims++) {
+    if (claims === claimsPerSendMax) return { kind: 'not_sent', detail: `account claim went stale ${claims} times before the request left` };
+    if (!(await run.reclaimCooldown(placement.role))) return { kind: 'not_sent', detail: 'account cooldown taken by another pair before the request left' };
   }
   const provider = run.provider(placement.provider);
   const { pair } = run.doc;
@@ -140,6 +147,7 @@ export async function sendPlacement(run: PairRun, placement: Placement): Promise
     currency: pair.currency,
   });
   run.deps.probe?.answerParsed(run.doc.arbId, placement.role);
+  run.deps.metrics?.placementAnswered(placement.provider, placement.role, outcome.kind);
   if (outcome.kind === 'in_doubt') run.noteUncertainSend(placement.clientRef);
   run.deps.crashPoint(placement.role === 'positive' ? 'positive_answered' : 'hedge_answered');
   if (outcome.kind !== 'accepted' && outcome.kind !== 'rejected') {

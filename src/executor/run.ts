@@ -1,12 +1,14 @@
 // One worker's hold on one pair: the lease (renewed in the background), the journal revision, fenced writes.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { betsToPoll } from '../domain/pair-settlement.js';
+import type { ExecutorMetrics } from '../metrics/port.js';
+import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
+import { claimLeadMs, cooldownHoldMs, type CooldownTimings, type HoldReason } from '../domain/cooldown.js';
 import { assertTransition, isPlacementDone, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
 import { invariant, type LegRole } from '../domain/types.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
-import { FencedError, type BlockReason, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
+import { FencedError, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
 import type { Clock } from './clock.js';
 
 export type CrashPoint =
@@ -31,6 +33,10 @@ export interface LegWindowProbe {
 /** The seam to settlement: an accepted pair schedules its settlement polling (idempotent). */
 export interface SettlementScheduler {
   ensureScheduled(doc: PairDoc): Promise<void>;
+  /** After a pair's first reconciliation: each bet checked once more for a re-settled result. */
+  scheduleRechecks(doc: PairDoc): Promise<void>;
+  restartChain(bet: BetToPoll, betsPolled: number, fromPoll: number): Promise<void>;
+  sweepAfterMs(): number;
 }
 
 export interface ExecutorDeps {
@@ -41,6 +47,8 @@ export interface ExecutorDeps {
   sleep(ms: number): Promise<void>;
   settlement: SettlementScheduler;
   probe?: LegWindowProbe;
+  /** Counters fed where events are written and bookmakers answer; absent in tests and tools that need none. */
+  metrics?: ExecutorMetrics;
   crashPoint(point: CrashPoint): void;
   log: Logger;
 }
@@ -49,11 +57,14 @@ export interface Commit {
   doc: PairDoc;
   events?: StreamEntry[];
   audit?: StreamEntry[];
-  /** The account of this leg is about to be bet on: refresh its cooldown (refused if another pair holds it). */
+  /**
+   * The account of this leg is about to be bet on: claim it until a cooldown after the request could last be
+   * taken (refused if another pair holds it).
+   */
   cooldownFor?: LegRole;
   /**
-   * The accounts of these legs were just bet on (their answer is journaled here): start their cooldown
-   * again from now, after the bookmaker has seen the request, so the next pair's bet is a full cooldown later.
+   * The accounts of these legs were just bet on (their answer is journaled here): hold them at least a cooldown
+   * from now, after the bookmaker took the bet, so the next pair's bet is a full cooldown later.
    */
   touch?: LegRole[];
   exposure?: ExposureWrite;
@@ -87,6 +98,12 @@ export function ageBaseMs(doc: PairDoc): number | null {
 export function killKeysOf(doc: PairDoc): string[] {
   const { positive: p, hedge: h } = doc.pair;
   return [keys.killGlobal, keys.killProvider(p.provider), keys.killProvider(h.provider), keys.killAccount(p.whitelabel, p.provider, p.accountId), keys.killAccount(h.whitelabel, h.provider, h.accountId)];
+}
+
+/** The timings an account's cooldown hold depends on, for a leg on `provider` (its effective request timeout). */
+export function cooldownTimingsOf(config: Config, provider: string): CooldownTimings {
+  const requestTimeoutMs = config.providers[provider]?.requestTimeoutMs ?? config.providerTimeoutMs;
+  return { cooldownMs: config.cooldownMs, requestTimeoutMs, lateCommitGraceMs: config.lateCommitGraceMs, inDoubtPollMs: config.inDoubtPollMs };
 }
 
 export class PairRun {
@@ -139,13 +156,43 @@ export class PairRun {
   }
 
   /**
-   * True while this run's claim on the leg's account cooldown is known to be alive with a third of it to
-   * spare: nobody else can hold the account meanwhile, so a request may leave without another Redis check.
+   * True within claimLeadMs of this run's last claim on the leg's account: the claim holds the account until
+   * a cooldown after a request leaving now could last be taken, so it may leave without another Redis step.
    */
   cooldownFresh(role: LegRole): boolean {
     const claimedMonoMs = this.cooldownClaimedMonoMs[role];
-    const { cooldownMs } = this.deps.config;
-    return claimedMonoMs !== undefined && this.deps.clock.monoMs() < claimedMonoMs + cooldownMs - Math.floor(cooldownMs / 3);
+    return claimedMonoMs !== undefined && this.deps.clock.monoMs() < claimedMonoMs + claimLeadMs(this.cooldownTimings(role));
+  }
+
+  /** The timings the hold of the leg's account depends on (its provider's request timeout among them). */
+  cooldownTimings(role: LegRole): CooldownTimings {
+    return cooldownTimingsOf(this.deps.config, this.doc.pair[role].provider);
+  }
+
+  /** How long the leg's account must stay held from now for `reason` (domain/cooldown.ts). */
+  holdMs(role: LegRole, reason: HoldReason): number {
+    return cooldownHoldMs(reason, this.cooldownTimings(role));
+  }
+
+  /** The leg's account cooldown keys, held `reason`'s length. */
+  cooldownHold(role: LegRole, mode: 'claim' | 'touch', reason: HoldReason): CooldownHold {
+    const leg = this.doc.pair[role];
+    return {
+      key: keys.cooldown(leg.whitelabel, leg.provider, leg.accountId),
+      ownerKey: keys.cooldownOwner(leg.whitelabel, leg.provider, leg.accountId),
+      mode,
+      holdMs: this.holdMs(role, reason),
+    };
+  }
+
+  /**
+   * Keeps the leg's account held while the bookmaker may still take a bet of ours on it (pending, or whatever a
+   * previous holder sent), outside a transition. Another pair holding it already is logged: the account
+   * was let go too early (a worker died while the bet was pending) and nothing can unsend the bet.
+   */
+  async holdAccount(role: LegRole, reason: Extract<HoldReason, 'pending' | 'resumed'>): Promise<void> {
+    const held = await this.deps.store.holdCooldown(this.doc.arbId, this.token, this.cooldownHold(role, 'touch', reason));
+    if (!held) this.deps.log.warn({ arbId: this.doc.arbId, role, reason }, 'account cooldown held by another pair while our bet may still be taken');
   }
 
   /** True while the lease is ours with a third of its TTL to spare, by this process's monotonic clock. */
@@ -218,13 +265,11 @@ export class PairRun {
     const nowMs = this.deps.clock.nowMs();
     const sentMonoMs = this.deps.clock.monoMs();
     const next: PairDoc = { ...commit.doc, updatedAtMs: nowMs };
-    const cooldownOf = (role: LegRole, mode: 'claim' | 'touch') => {
-      const leg = next.pair[role];
-      return { key: keys.cooldown(leg.whitelabel, leg.provider, leg.accountId), ownerKey: keys.cooldownOwner(leg.whitelabel, leg.provider, leg.accountId), mode };
-    };
+    // A claim holds the account until a cooldown after the request about to leave could be taken; a touch, a
+    // cooldown from now, after the answer journaled here (a longer hold is never shortened).
     const cooldowns = [
-      ...(commit.cooldownFor ? [cooldownOf(commit.cooldownFor, 'claim')] : []),
-      ...(commit.touch ?? []).filter((role) => role !== commit.cooldownFor).map((role) => cooldownOf(role, 'touch')),
+      ...(commit.cooldownFor ? [this.cooldownHold(commit.cooldownFor, 'claim', 'claim')] : []),
+      ...(commit.touch ?? []).filter((role) => role !== commit.cooldownFor).map((role) => this.cooldownHold(role, 'touch', 'answered')),
     ];
     const transitionAudit: StreamEntry = { type: 'pair_transition', data: { arbId: next.arbId, from: this.doc.state, to: next.state, rev: this.rev + 1, atMs: nowMs } };
     // A pair with accepted bets stays open until their settlement is scheduled (see releaseAndClose).
@@ -241,7 +286,6 @@ export class PairRun {
       closes,
       nowMs,
       cooldowns,
-      cooldownMs: this.deps.config.cooldownMs,
       ...(commit.exposure ? { exposure: commit.exposure } : {}),
       ...(guards ? { guards } : {}),
       events: commit.events ?? [],
@@ -249,6 +293,7 @@ export class PairRun {
     });
     if (result.kind !== 'ok') return result.kind === 'blocked' ? { kind: 'blocked', reason: result.reason } : result;
     if (commit.cooldownFor) this.noteCooldownClaimed(commit.cooldownFor, sentMonoMs);
+    this.deps.metrics?.eventsWritten(commit.events ?? [], 'placement');
     this.doc = next;
     this.rev = result.rev;
     if (closes) this.released = true; // the closing transition released the lease

@@ -55,7 +55,8 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
   const result = await deps.store.preflight({
     arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
-    cooldownMs: deps.config.cooldownMs, ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
+    cooldownHoldMs: { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
+    ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
     createdAtMs: doc.pair.createdAtMs, createdAtSkewMsMax: deps.config.createdAtSkewMsMax,
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
   });
@@ -82,7 +83,11 @@ async function stepPositive(run: PairRun): Promise<void> {
   const fresh = run.freshRef === positive.clientRef;
   run.freshRef = null;
   if (fresh) return positiveResolved(run, run.doc.positive ?? positive, await resolvePlacement(run, positive, 'fresh'), null, true);
-  // Resumed: the planned hedge is possibly sent (it leaves before the positive's acceptance is journaled).
+  // Resumed: what the previous holder sent may still be live (a pending positive whose holds stopped when that
+  // worker died, a planned hedge): both accounts are held again before the lookups that find out.
+  await run.holdAccount('positive', 'resumed');
+  await run.holdAccount('hedge', 'resumed');
+  // The planned hedge is possibly sent (it leaves before the positive's acceptance is journaled).
   // Find it first; if it exists, the positive was taken and must not be sent again.
   const planned = run.doc.hedges[0];
   const hedge = planned?.status === 'planned' ? await probePlannedHedge(run, planned) : null;
@@ -269,6 +274,8 @@ async function stepHedge(run: PairRun): Promise<void> {
   if (!hedge || !run.doc.positive) throw new Error('invariant violated: hedge_placing without placements');
   const fresh = run.freshRef === hedge.clientRef;
   run.freshRef = null;
+  // A resumed hedge may still be live (pending, committed late): its account is held again before the lookups.
+  if (!fresh) await run.holdAccount('hedge', 'resumed');
   // A resumed hedge past its deadline is looked up, never sent again: not found → the stop rule alerts.
   const inTime = run.hedgeElapsedMs() <= run.deps.config.hedgeDeadlineMs;
   const resolution = await resolvePlacement(run, hedge, fresh ? 'fresh' : 'resumed', { resend: fresh || inTime });

@@ -1,17 +1,20 @@
 // The worker process shell: a BullMQ worker on `bet-pairs`, the recovery sweep, and clean shutdown.
-import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { instanceName } from '../infra/instance.js';
+import { instrumentProviders } from '../metrics/instrumented-provider.js';
+import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
 import { measuredProviders } from '../providers/measured.js';
-import { WorkerHeartbeat, workerIdFor } from '../store/heartbeat.js';
+import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
 import { StatsStore } from '../store/stats.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
+import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from './clock.js';
 import { crashHookFromEnv } from './crash.js';
 import { executeJob, resumePair, type JobResult } from './execute.js';
@@ -28,12 +31,27 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Off in tests that want to see a crashed pair stay put; on in production. */
   recoverySweep?: boolean;
+  /** This process's heartbeat (see WorkerHeartbeat in src/store/heartbeat.ts); defaults below. */
+  heartbeat?: Partial<HeartbeatOptions>;
 }
+
+export interface HeartbeatOptions {
+  /** Names the key bet-executor:worker:heartbeat:{workerId}; default host, pid and a random suffix. */
+  workerId: string;
+  intervalMs: number;
+  /** TTL of the key: a few intervals, so one late refresh does not look like a dead worker. */
+  ttlMs: number;
+}
+
+export const heartbeatIntervalMsDefault = 5_000;
+export const heartbeatTtlMsDefault = 15_000;
 
 export interface RunningWorker {
   worker: Worker;
   poller: Worker<PollJobData>;
   deps: ExecutorDeps;
+  /** The worker's registry and, when metricsPort is set, the /metrics URL. */
+  metrics: WorkerMetrics;
   close(): Promise<void>;
 }
 
@@ -60,15 +78,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queueRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
-  const settlement = new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs, config.settlementQueueName);
+  const settlement = BullSettlementScheduler.fromConfig(queueRedis, config);
+  const metrics = createWorkerMetrics(config);
+  const settlementProbe = withSettlementProbe(metrics.recorder, options.settlementProbe);
   // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
-  // and the heartbeat the API's /ready reads. Both define their scripts now, before the client is in use.
+  // and the heartbeat. Both define their scripts now, before the store's client is in use.
   const stats = new StatsStore(storeRedis);
   const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
-    workerId: workerIdFor(process.pid, randomUUID().slice(0, 8)), queueName: config.queueName, intervalMs: config.heartbeatIntervalMs,
+    workerId: options.heartbeat?.workerId ?? instanceName(),
+    intervalMs: options.heartbeat?.intervalMs ?? heartbeatIntervalMsDefault,
+    ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
     onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
   });
-  const providers = measuredProviders(options.providers, {
+  const counted = measuredProviders(options.providers, {
     placement: (provider, outcome, latencyMs, atMs) => {
       stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
     },
@@ -76,24 +98,27 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers,
+    providers: instrumentProviders(counted, metrics.recorder),
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
-    ...(options.probe ? { probe: options.probe } : {}),
+    probe: withLegWindowProbe(metrics.recorder, options.probe),
+    metrics: metrics.recorder,
     crashPoint: crashHookFromEnv(),
     log,
   };
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
+  log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
+  const heartbeat = heartbeatWriter.start();
   const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis));
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
   const poller = new Worker<PollJobData>(config.settlementQueueName, async (job, token) => {
     try {
-      return await processPoll(deps, job, token, options.settlementProbe);
+      return await processPoll(deps, job, token, settlementProbe);
     } catch (error) {
       if (error instanceof DelayedError) throw error;
       // A poll that met a Redis or bookmaker error is tried again later, never dropped.
@@ -113,18 +138,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     sweepOpenPairs(deps, queue).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));
   }, config.lockTtlMs);
   sweep?.unref();
+  const settlementSweep = options.recoverySweep === false ? undefined : setInterval(() => {
+    sweepSettlement(deps, settlement.queue).catch((error: unknown) => log.warn({ err: error }, 'settlement sweep failed'));
+  }, config.settlementSweepMs);
+  settlementSweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
-  // Alive for the API's /ready and the alerter's dead-man's switch (a key with a TTL, by Redis time).
-  const heartbeat = await heartbeatWriter.start();
-  return {
+  const running: RunningWorker = {
     worker,
     poller,
     deps,
+    metrics,
     async close() {
       if (sweep) clearInterval(sweep);
-      await heartbeat.stop();
+      if (settlementSweep) clearInterval(settlementSweep);
+      await metrics.close();
       await worker.close();
       await poller.close();
+      // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
+      await heartbeat.stop();
       await queue.close();
       await settlement.close();
       storeRedis.disconnect();
@@ -133,6 +164,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       pollerRedis.disconnect();
     },
   };
+  try {
+    await metrics.serve({ redis: storeRedis, queues: [queue, settlement.queue], log });
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  return running;
 }
 
 async function processJob(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<JobResult | { outcome: 'fenced' }> {

@@ -1,5 +1,7 @@
 // HttpProvider: the Provider port over the reference bookmaker HTTP protocol (undici keep-alive pool, a timeout on every call).
 import { Pool } from 'undici';
+import { urlCarriesExtras } from '../config.js';
+import type { ProviderKeys, Secret } from '../credentials.js';
 import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
 import { placeOutcomeOf, toBetView } from './outcome.js';
 import { betResponseSchema, errorResponseSchema, notFoundError, placeResponseSchema } from './protocol.js';
@@ -12,6 +14,11 @@ export interface HttpProviderOptions {
   requestTimeoutMs?: number;
   /** Keep-alive connections in the pool. Default 32. */
   connections?: number;
+  /**
+   * Keys sent as `Authorization: Bearer <key>`: an account's own key on its placements, the provider's key on
+   * every other request (lookups, status checks, placements on other accounts). None: no Authorization header.
+   */
+  credentials?: ProviderKeys | undefined;
 }
 
 export const requestTimeoutMsDefault = 5000;
@@ -25,6 +32,12 @@ export const connectionsMax = 1024;
 const notSentDetails: ReadonlySet<string> = new Set(['econnrefused', 'enotfound', 'ehostunreach', 'enetunreach', 'eai_again']);
 /** A bookmaker answer larger than this is not one of ours: read no further. */
 const responseBytesMax = 64 * 1024;
+/** The bookmaker refused our credentials: certain (it did not act on the request), never in doubt. */
+const unauthorizedStatuses: ReadonlySet<number> = new Set([401, 403]);
+
+export function unauthorizedReason(statusCode: number): string {
+  return `unauthorized: the bookmaker refused our credentials (http_${statusCode})`;
+}
 
 interface RawAnswer {
   statusCode: number;
@@ -37,6 +50,7 @@ export class HttpProvider implements Provider {
   readonly requestTimeoutMs: number;
   private readonly pool: Pool;
   private readonly basePath: string;
+  private readonly credentials: ProviderKeys | undefined;
 
   constructor(options: HttpProviderOptions) {
     const requestTimeoutMs = options.requestTimeoutMs ?? requestTimeoutMsDefault;
@@ -44,8 +58,14 @@ export class HttpProvider implements Provider {
     assertIntIn('requestTimeoutMs', requestTimeoutMs, 1, requestTimeoutMsMax);
     assertIntIn('connections', connections, 1, connectionsMax);
     const url = new URL(options.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`provider ${options.name}: url ${options.url} is not http(s)`);
+    // The URL itself is never repeated in a message: it may carry a password.
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`provider ${options.name}: url scheme ${url.protocol} is not http(s)`);
+    if (urlCarriesExtras(url)) {
+      // Only origin and path are sent: a user:pass@, ?key= or #… would be dropped silently.
+      throw new Error(`provider ${options.name}: url carries a user:password@, ?query or #fragment (never sent); pass keys as credentials`);
+    }
     this.name = options.name;
+    this.credentials = options.credentials;
     this.requestTimeoutMs = requestTimeoutMs;
     this.basePath = url.pathname.replace(/\/+$/, '');
     // undici's own timers are a backstop; the per-call AbortSignal is the deadline that counts.
@@ -70,7 +90,7 @@ export class HttpProvider implements Provider {
     });
     let answer: RawAnswer;
     try {
-      answer = await this.call('POST', '/bets', body);
+      answer = await this.call('POST', '/bets', body, this.keyFor(request.accountId));
     } catch (error) {
       const detail = networkDetail(error);
       // No connection was made, so no byte of the request reached the bookmaker: nothing can have been placed.
@@ -99,14 +119,19 @@ export class HttpProvider implements Provider {
   private async lookup(path: string): Promise<LookupOutcome> {
     let answer: RawAnswer;
     try {
-      answer = await this.call('GET', path, undefined);
+      answer = await this.call('GET', path, undefined, this.credentials?.apiKey);
     } catch (error) {
       return { kind: 'unavailable', detail: networkDetail(error) };
     }
     return lookupOutcomeFromAnswer(answer);
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body: string | undefined): Promise<RawAnswer> {
+  /** An account's own key, else the provider's (accounts compared ignoring case). */
+  private keyFor(accountId: string): Secret | undefined {
+    return this.credentials?.accounts.get(accountId.toLowerCase()) ?? this.credentials?.apiKey;
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body: string | undefined, key: Secret | undefined): Promise<RawAnswer> {
     // One timer per call, cleared as soon as the call ends (AbortSignal.timeout would keep every one
     // alive for the whole timeout: thousands of them under settlement polling).
     const controller = new AbortController();
@@ -115,7 +140,7 @@ export class HttpProvider implements Provider {
       const response = await this.pool.request({
         method,
         path: this.basePath + path,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: requestHeaders(body !== undefined, key),
         body,
         signal: controller.signal,
       });
@@ -141,6 +166,7 @@ function placeOutcomeFromAnswer(answer: RawAnswer): PlaceOutcome {
     return placeOutcomeOf(parsed.data.bet);
   }
   // A 4xx means the bookmaker refused the request itself: nothing was placed.
+  if (unauthorizedStatuses.has(statusCode)) return { kind: 'rejected', reason: unauthorizedReason(statusCode) };
   if (statusCode >= 400 && statusCode < 500) return { kind: 'rejected', reason: `http_${statusCode}:${errorName(answer.body)}` };
   return { kind: 'in_doubt', detail: `http_${statusCode}` };
 }
@@ -154,7 +180,17 @@ function lookupOutcomeFromAnswer(answer: RawAnswer): LookupOutcome {
   }
   // Only an explicit "not_found" proves the bookmaker never took the ref; a bare 404 may be a wrong URL.
   if (statusCode === 404 && errorName(answer.body) === notFoundError) return { kind: 'not_found' };
+  if (unauthorizedStatuses.has(statusCode)) return { kind: 'unavailable', detail: unauthorizedReason(statusCode) };
   return { kind: 'unavailable', detail: `http_${statusCode}` };
+}
+
+/** Built per call, so no header string holding a key outlives the request. */
+function requestHeaders(hasBody: boolean, key: Secret | undefined): Record<string, string> | undefined {
+  if (!hasBody && key === undefined) return undefined;
+  const headers: Record<string, string> = {};
+  if (hasBody) headers['content-type'] = 'application/json';
+  if (key !== undefined) headers.authorization = `Bearer ${key.reveal()}`;
+  return headers;
 }
 
 function errorName(body: unknown): string {

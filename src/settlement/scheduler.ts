@@ -1,11 +1,18 @@
-// Schedules settlement polling: one BullMQ delayed job per accepted bet, one chain per bet whatever repeats.
+// Schedules settlement polling: one BullMQ delayed job per accepted bet, one chain per bet whatever repeats;
+// after the first reconciliation, one re-check job per bet; and the index the sweep for lost chains reads.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
 import type { PairDoc } from '../domain/pair.js';
 import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import type { SettlementScheduler } from '../executor/run.js';
+import { keys } from '../store/keys.js';
 
 export const settlementQueueName = 'bet-settlement';
+
+/** Job names on the settlement queue: a bet's poll chain, and its one re-check after the pair was reconciled. */
+export const pollJobName = 'poll';
+export const recheckJobName = 'recheck';
 
 export interface PollJobData extends BetToPoll {
   /** 1-based number of the poll this job runs next. */
@@ -21,26 +28,74 @@ export function settlementJobId(arbId: string, clientRef: string): string {
   return `settle-${arbId}-${clientRef.slice(clientRef.lastIndexOf('.') + 1)}`;
 }
 
+/** One re-check per bet, whatever repeats. */
+export function recheckJobId(arbId: string, clientRef: string): string {
+  return `recheck-${arbId}-${clientRef.slice(clientRef.lastIndexOf('.') + 1)}`;
+}
+
+const jobOptions = { removeOnComplete: { count: 100_000 }, removeOnFail: false } as const;
+
 export class BullSettlementScheduler implements SettlementScheduler {
   readonly queue: Queue<PollJobData>;
 
-  constructor(connection: Redis, private readonly pollIntervalMs: number, queueName = settlementQueueName) {
+  constructor(
+    private readonly connection: Redis,
+    private readonly timings: { pollIntervalMs: number; resettlementCheckDelayMs: number; sweepMs: number },
+    queueName = settlementQueueName,
+  ) {
     this.queue = new Queue<PollJobData>(queueName, { connection });
   }
 
+  /**
+   * Starts the poll chain of every accepted bet of a placed pair (idempotent), and enters the pair in the
+   * index the sweep for lost chains reads (first, so a crash between the two leaves a pair the sweep finds).
+   */
   async ensureScheduled(doc: PairDoc): Promise<void> {
     const bets = betsToPoll(doc);
-    const dueAtMs = Date.now() + this.pollIntervalMs;
+    if (bets.length === 0) return;
+    // NX: a repeat (resume, duplicate) does not push back the sweep's next look at the pair.
+    await this.connection.zadd(keys.settlePending, 'NX', Date.now() + this.sweepAfterMs(), doc.arbId);
+    await this.addChains(bets, bets.length, 1);
+  }
+
+  /** Starts a bet's poll chain again (the sweep found it dead), from poll `fromPoll`. */
+  async restartChain(bet: BetToPoll, betsPolled: number, fromPoll: number): Promise<void> {
+    await this.addChains([bet], betsPolled, fromPoll);
+  }
+
+  /** After a pair's first reconciliation: each bet checked once more, resettlementCheckDelayMs later (0 = off). */
+  async scheduleRechecks(doc: PairDoc): Promise<void> {
+    const delayMs = this.timings.resettlementCheckDelayMs;
+    const bets = betsToPoll(doc);
+    if (delayMs === 0 || bets.length === 0) return;
+    const dueAtMs = Date.now() + delayMs;
     await this.queue.addBulk(bets.map((bet) => ({
-      name: 'poll',
+      name: recheckJobName,
       data: { ...bet, poll: 1, betsPolled: bets.length, dueAtMs },
-      opts: {
-        jobId: settlementJobId(doc.arbId, bet.clientRef),
-        delay: this.pollIntervalMs,
-        removeOnComplete: { count: 100_000 },
-        removeOnFail: false,
-      },
+      opts: { jobId: recheckJobId(bet.arbId, bet.clientRef), delay: delayMs, ...jobOptions },
     })));
+  }
+
+  /** When the sweep looks at a pending pair again: well after a healthy chain's next poll, and after a resume. */
+  sweepAfterMs(): number {
+    return Math.max(this.timings.sweepMs, 3 * this.timings.pollIntervalMs);
+  }
+
+  private async addChains(bets: BetToPoll[], betsPolled: number, poll: number): Promise<void> {
+    // BullMQ's delayed set is scored in the host's real time.
+    const dueAtMs = Date.now() + this.timings.pollIntervalMs;
+    await this.queue.addBulk(bets.map((bet) => ({
+      name: pollJobName,
+      data: { ...bet, poll, betsPolled, dueAtMs },
+      opts: { jobId: settlementJobId(bet.arbId, bet.clientRef), delay: this.timings.pollIntervalMs, ...jobOptions },
+    })));
+  }
+
+  /** The scheduler of a worker's config, on its settlement queue. */
+  static fromConfig(connection: Redis, config: Config): BullSettlementScheduler {
+    return new BullSettlementScheduler(connection, {
+      pollIntervalMs: config.settlementPollIntervalMs, resettlementCheckDelayMs: config.resettlementCheckDelayMs, sweepMs: config.settlementSweepMs,
+    }, config.settlementQueueName);
   }
 
   async close(): Promise<void> {

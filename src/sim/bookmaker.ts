@@ -69,6 +69,11 @@ export interface SimBetView extends WireBet {
   currency: string;
   /** When the bet got its (latest) final result, bookmaker clock; absent while unsettled. */
   settledAtMs?: number;
+  /**
+   * When the bookmaker took the bet, bookmaker clock; absent while pending or rejected. Later than the request for
+   * a bet pending first or committed late: the moment an account's cooldown must be measured from.
+   */
+  acceptedAtMs?: number;
 }
 
 export type SimPlaceResult =
@@ -239,7 +244,8 @@ export class SimBookmaker {
     this.lateCommits = this.lateCommits.filter((c) => c.dueAtMs > nowMs);
     for (const late of due) {
       if (this.dedupe && this.byRef.has(late.request.clientRef)) continue;
-      const bet = this.record(late.request, commitFor(late.request, null), late.fault);
+      // Committed when it came due, whenever the next call let the model notice.
+      const bet = this.record(late.request, commitFor(late.request, null), late.fault, late.dueAtMs);
       // The request's own log entry names the bet it finally committed.
       Object.assign(late.entry, betFields(bet));
     }
@@ -262,13 +268,13 @@ export class SimBookmaker {
     return result;
   }
 
-  private record(request: PlaceRequest, commit: Commit, fault: QueuedFault | null): SimBet {
+  private record(request: PlaceRequest, commit: Commit, fault: QueuedFault | null, atMs = this.now()): SimBet {
     this.assertRoom(this.bets.length, 'bets');
     const ticketId = `${this.name}-${this.bets.length + 1}`;
-    const acceptedAtMs = commit.placement === 'accepted' ? this.now() : null;
+    const acceptedAtMs = commit.placement === 'accepted' ? atMs : null;
     // settleAs: the bookmaker settles (e.g. voids) the bet the moment it takes it, before anyone looks it up.
     const settleAs = commit.placement === 'accepted' ? fault?.params.settleAs ?? null : null;
-    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: settleAs, settledAtMs: settleAs === null ? null : this.now() };
+    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: settleAs, settledAtMs: settleAs === null ? null : atMs };
     this.bets.push(bet);
     this.byTicket.set(ticketId, bet);
     if (!this.byRef.has(request.clientRef)) this.byRef.set(request.clientRef, bet);
@@ -337,6 +343,7 @@ export class SimBookmaker {
     if (bet.reason !== undefined) view.reason = bet.reason;
     if (bet.currentOddsMilli !== undefined) view.currentOddsMilli = bet.currentOddsMilli;
     if (bet.settledAtMs !== null) view.settledAtMs = bet.settledAtMs;
+    if (bet.acceptedAtMs !== null) view.acceptedAtMs = bet.acceptedAtMs;
     return view;
   }
 

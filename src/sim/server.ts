@@ -1,8 +1,10 @@
 // The simulated bookmaker as a real HTTP server (fastify): the reference protocol plus /_sim control endpoints.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { secretCharsRe, secretLengthMax } from '../credentials.js';
 import { betStatusSchema, idLengthMax, notFoundError, placeRequestSchema } from '../providers/protocol.js';
 import { SimBookmaker, type SimLookupResult, type SimPlaceResult } from './bookmaker.js';
 import { faultSpecSchema } from './faults.js';
@@ -23,6 +25,13 @@ export interface SimServerOptions {
   name?: string;
   /** Clock of the bookmaker model; tests inject a manual one. */
   now?: () => number;
+  /**
+   * Keys this bookmaker accepts as `Authorization: Bearer <key>` (several: a key being rotated). Given, every
+   * bookmaker (non-/_sim) request without a valid one is answered 401 `{ error: "unauthorized" }`.
+   */
+  apiKeys?: readonly string[];
+  /** Accounts with keys of their own (ids compared ignoring case): a placement on one must carry its key. */
+  accountApiKeys?: Readonly<Record<string, string>>;
 }
 
 export interface SimServer {
@@ -45,6 +54,8 @@ const faultsBodySchema = z.union([faultSpecSchema, z.array(faultSpecSchema).max(
 
 interface ServerContext {
   bookmaker: SimBookmaker;
+  /** Null: no Authorization checked. */
+  auth: SimAuth | null;
   latencyMs: number;
   /** Aborted on close(): ends latency waits and hangs at once. */
   closing: AbortController;
@@ -62,7 +73,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     dedupe: options.dedupe ?? true,
     settleAfterMs: options.settleAfterMs,
   });
-  const context: ServerContext = { bookmaker, latencyMs, closing: new AbortController() };
+  const context: ServerContext = { bookmaker, latencyMs, closing: new AbortController(), auth: simAuth(options) };
   const app = buildApp(context);
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -95,6 +106,7 @@ function buildApp(context: ServerContext): FastifyInstance {
   });
   // A 404 from an unknown route must not read as "no such bet": a client would then re-send the bet.
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'no_route' }));
+  if (context.auth) registerAuthCheck(app, context.auth);
   registerBookmakerRoutes(app, context);
   registerControlRoutes(app, context.bookmaker);
   return app;
@@ -116,6 +128,8 @@ function registerBookmakerRoutes(app: FastifyInstance, context: ServerContext): 
   app.post('/bets', async (request, reply) => {
     const parsed = placeRequestSchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
+    // An account with a key of its own takes placements only under that key (checked before anything is placed).
+    if (context.auth && !context.auth.placementAllowed(request.headers.authorization, parsed.data.accountId)) return unauthorized(reply);
     const result = bookmaker.place(parsed.data);
     return answerPlacement(request, reply, context, result);
   });
@@ -171,6 +185,67 @@ async function hang(request: FastifyRequest, reply: FastifyReply, hangMs: number
   });
   socket.destroy();
   return reply;
+}
+
+/** Digests of the accepted keys; a presented token is compared with each in constant time. */
+interface SimAuth {
+  /** The request carries one of the keys (provider's or an account's): may reach a route at all. */
+  anyKey(header: string | undefined): boolean;
+  /** Lookups, status checks and placements on accounts without a key of their own: the provider's keys. */
+  providerKey(header: string | undefined): boolean;
+  placementAllowed(header: string | undefined, accountId: string): boolean;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Constant-time over every key (no early exit, equal-length digests), so timing tells nothing about a key. */
+function matchesAny(token: Buffer | null, keys: readonly Buffer[]): boolean {
+  let matched = false;
+  for (const key of keys) matched = (token !== null && timingSafeEqual(token, key)) || matched;
+  return matched;
+}
+
+function bearerToken(header: string | undefined): Buffer | null {
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header ?? '');
+  return match?.[1] === undefined ? null : digest(match[1]);
+}
+
+function simAuth(options: SimServerOptions): SimAuth | null {
+  const providerKeys = options.apiKeys ?? [];
+  const accountEntries = Object.entries(options.accountApiKeys ?? {});
+  if (providerKeys.length === 0 && accountEntries.length === 0) return null;
+  if (providerKeys.length === 0) throw new Error('sim accountApiKeys need apiKeys too (lookups and status checks take the provider\'s key)');
+  for (const key of [...providerKeys, ...accountEntries.map(([, key]) => key)]) {
+    if (!secretCharsRe.test(key) || key.length > secretLengthMax) throw new Error(`sim api keys are 1-${secretLengthMax} visible ASCII characters`);
+  }
+  const provider = providerKeys.map(digest);
+  const accounts = new Map(accountEntries.map(([accountId, key]) => [accountId.toLowerCase(), digest(key)]));
+  const all = [...provider, ...accounts.values()];
+  return {
+    anyKey: (header) => matchesAny(bearerToken(header), all),
+    providerKey: (header) => matchesAny(bearerToken(header), provider),
+    placementAllowed: (header, accountId) => {
+      const own = accounts.get(accountId.toLowerCase());
+      return matchesAny(bearerToken(header), own === undefined ? provider : [own]);
+    },
+  };
+}
+
+function unauthorized(reply: FastifyReply): FastifyReply {
+  return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+}
+
+/** Every bookmaker request needs a key before its body is even read; /_sim control endpoints stay open. */
+function registerAuthCheck(app: FastifyInstance, auth: SimAuth): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/_sim' || request.url.startsWith('/_sim/')) return;
+    const header = request.headers.authorization;
+    // A placement's account is known only from its body: the handler checks an account's own key.
+    const allowed = request.method === 'POST' && request.url.split('?')[0] === '/bets' ? auth.anyKey(header) : auth.providerKey(header);
+    if (!allowed) return unauthorized(reply);
+  });
 }
 
 function registerControlRoutes(app: FastifyInstance, bookmaker: SimBookmaker): void {

@@ -16,6 +16,8 @@ export const replyCode = {
   wrongState: -4,
   /** The step was already done (a duplicate final poll): `{already}`. */
   already: -5,
+  /** reconcile.lua: the arb's review entries changed since the decision was taken on them: `{reviewMoved}`. */
+  reviewMoved: -7,
   /** claim.lua: another token holds the lease: `{busy, jobId}`. */
   busy: -6,
   /** claim.lua: the journal was created (`{created, rev, doc}`) or existed (`{existing, rev, doc}`). */

@@ -3,6 +3,12 @@
 
 export const eventsStream = 'bet-executor:events';
 export const auditStream = 'bet-executor:audit';
+/** Every alert delivery attempt's outcome (the alerter writes, the API reads); capped with MAXLEN ~. */
+export const alertDeliveriesStream = 'bet-executor:alerts:deliveries';
+/** Dead-lettered alerts, newest first, one JSON object each (capped with LTRIM). */
+export const alertDeadList = 'bet-executor:alerts:dead';
+/** Prefix of the worker heartbeat keys: a worker refreshes `{prefix}{workerId}` (value unix ms, with a TTL). */
+export const workerHeartbeatPrefix = 'bet-executor:worker:heartbeat:';
 
 export const keys = {
   cooldown: (whitelabel: string, provider: string, accountId: string) => `cooldown:${whitelabel}:${provider}:${accountId}`,
@@ -21,8 +27,16 @@ export const keys = {
   reviewResolved: 'be:review:resolved',
   /** Final results of a pair's polled bets, by client reference. */
   settlement: (arbId: string) => `be:settle:${arbId}`,
+  /** Pairs whose settlement polling is under way, by when the sweep for lost poll chains looks at them next (unix ms). */
+  settlePending: 'be:settle:pending',
   /** Set of the arbIds of a betPairId with an open review: while not empty, new arbs of the betPairId are blocked. */
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
+  /** A worker process's heartbeat: value its wall clock in unix ms, TTL a few refresh intervals. */
+  workerHeartbeat: (workerId: string) => `${workerHeartbeatPrefix}${workerId}`,
+  /** The alerter's delivery state of one alert: per sink `delivered` or `dead`, and `attempts:{sink}`. */
+  alertState: (alertKey: string) => `be:alerter:alert:${alertKey}`,
+  /** A dead-man's switch condition while it fires (since when, last alert, alerts so far), shared by every alerter. */
+  alertCondition: (name: string) => `be:alerter:condition:${name}`,
 };
 
 // Operations (issue 8): the API, worker heartbeats, statistics and alert deliveries.
@@ -35,8 +49,8 @@ export const opsKeys = {
   authFailures: (clientIp: string) => `be:api:auth-failures:${clientIp}`,
   /** Written by /ready to prove Redis takes writes (a short TTL). */
   readyProbe: (instanceId: string) => `be:api:ready:${instanceId}`,
-  /** One worker process alive: JSON {workerId, host, pid, queueName, startedAtMs}, TTL a few heartbeats. */
-  workerHeartbeat: (workerId: string) => `bet-executor:worker:heartbeat:${workerId}`,
+  /** One worker process alive (the same key as keys.workerHeartbeat): value the Redis time of its last beat, unix ms, with a TTL. */
+  workerHeartbeat: (workerId: string) => keys.workerHeartbeat(workerId),
   /** Every worker's last heartbeat (Redis time, unix ms): /ready asks whether one is fresh without a SCAN. */
   workers: 'bet-executor:workers',
   /** Bookmaker calls per provider and UTC day (YYYY-MM-DD): counts by outcome and latency buckets. */
@@ -46,8 +60,3 @@ export const opsKeys = {
   /** The last audit-stream entry the P&L projection has counted. */
   pnlCursor: 'be:stats:pnl:cursor',
 };
-
-/** Written by the alerter (issue 8 §4): one entry per delivery attempt, capped (MAXLEN ~). Read by the API. */
-export const alertDeliveriesStream = 'bet-executor:alerts:deliveries';
-/** Written by the alerter: dead-lettered alerts, JSON each, capped. Read by the API. */
-export const alertDeadList = 'bet-executor:alerts:dead';

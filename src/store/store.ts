@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PairDoc, PairState } from '../domain/pair.js';
+import type { ReviewAction } from '../domain/review.js';
 import { assertNever } from '../domain/types.js';
 import { luaCodeTable, replyName } from './codes.js';
 import { auditStream, eventsStream, keys, opsKeys } from './keys.js';
@@ -13,6 +14,8 @@ const luaFile = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf
 /** Every script starts with the reply codes and the shared fenced write path (fence.lua). */
 const prelude = luaCodeTable() + luaFile('fence');
 const lua = (name: string) => prelude + luaFile(name);
+/** Scripts that write an arb's review entry add the review prelude (review.lua). */
+const reviewLua = (name: string) => prelude + luaFile('review') + luaFile(name);
 
 export interface StreamEntry {
   type: string;
@@ -67,15 +70,23 @@ export interface TransitionWrite {
   closes: boolean;
   nowMs: number;
   /**
-   * Cooldowns refreshed with this step: `claim` for an account about to be bet on (the whole step is
-   * refused when another pair holds it), `touch` for one just bet on (skipped if another pair holds it).
+   * Cooldowns held with this step: `claim` for an account about to be bet on (the whole step is refused when
+   * another pair holds it), `touch` for one just bet on (skipped if another pair holds it). Each is held at
+   * least `holdMs` from now; a longer hold is never shortened.
    */
-  cooldowns?: Array<{ key: string; ownerKey: string; mode: 'claim' | 'touch' }>;
-  cooldownMs?: number;
+  cooldowns?: CooldownHold[];
   exposure?: ExposureWrite;
   guards?: SendGuards;
   events?: StreamEntry[];
   audit?: StreamEntry[];
+}
+
+/** One account's cooldown held by a transition (see domain/cooldown.ts for how long). */
+export interface CooldownHold {
+  key: string;
+  ownerKey: string;
+  mode: 'claim' | 'touch';
+  holdMs: number;
 }
 
 export type TransitionResult =
@@ -89,7 +100,8 @@ export interface PreflightWrite {
   rev: number;
   doc: PairDoc;
   nowMs: number;
-  cooldownMs: number;
+  /** How long each leg's account is held from the claim: cooldownMs after its request could last be taken. */
+  cooldownHoldMs: { positive: number; hedge: number };
   /** The earlier of createdAt and the enqueue time: the arb's age runs from here (null = unknown). */
   ageBaseMs: number | null;
   arbAgeMsMax: number;
@@ -108,15 +120,39 @@ interface ScriptedRedis extends Redis {
   beTransition(...args: (string | number)[]): Promise<Reply>;
   bePreflight(...args: (string | number)[]): Promise<Reply>;
   beSettleBet(...args: (string | number)[]): Promise<[number, number]>;
-  beReconcile(...args: (string | number)[]): Promise<number>;
+  beReconcile(...args: (string | number)[]): Promise<Reply>;
+  beResettleBet(...args: (string | number)[]): Promise<number>;
+  beReviewWrite(...args: (string | number)[]): Promise<Reply>;
   beResolveExposure(...args: (string | number)[]): Promise<number>;
+  beHoldCooldown(...args: (string | number)[]): Promise<number>;
+}
+
+/** An arb's review entries as last read ('' = absent): a review write goes through only if they are unchanged. */
+export interface ReviewEntries {
+  open: string;
+  resolved: string;
+}
+
+/** A review decision (src/domain/review.ts) to apply: the JSON goes to the open or resolved entry as `action` says. */
+export interface ReviewWrite {
+  action: ReviewAction;
+  /** The contract key exposure:{whitelabel}:{positiveProvider}:{betPairId}. */
+  key: string;
+  /** The open entry's record (open, update_open) or the resolution with the update appended (append_resolved). */
+  json: string;
+  ttlMs: number;
+  reviewSetKey: string;
+  /** What the decision was taken on. */
+  seen: ReviewEntries;
 }
 
 export interface ReconcileWrite {
   arbId: string;
   rev: number;
+  /** The journal's state the classification was computed from (a placement end state, or settled). */
+  from: PairState;
   doc: PairDoc;
-  exposure?: ExposureWrite;
+  review: ReviewWrite | null;
   events: StreamEntry[];
 }
 
@@ -138,8 +174,11 @@ export class Store {
     redis.defineCommand('beTransition', { lua: lua('transition') });
     redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
     redis.defineCommand('beSettleBet', { numberOfKeys: 3, lua: lua('settle_bet') });
-    redis.defineCommand('beReconcile', { numberOfKeys: 6, lua: lua('reconcile') });
+    redis.defineCommand('beReconcile', { numberOfKeys: 8, lua: reviewLua('reconcile') });
+    redis.defineCommand('beResettleBet', { numberOfKeys: 3, lua: lua('resettle_bet') });
+    redis.defineCommand('beReviewWrite', { numberOfKeys: 7, lua: reviewLua('review_write') });
     redis.defineCommand('beResolveExposure', { numberOfKeys: 5, lua: lua('resolve_exposure') });
+    redis.defineCommand('beHoldCooldown', { numberOfKeys: 3, lua: lua('hold_cooldown') });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -186,7 +225,7 @@ export class Store {
       exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
       ...cooldowns.flatMap((c) => [c.key, c.ownerKey]), ...killKeys,
       write.token, write.rev, write.from, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
-      cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), write.cooldownMs ?? 0,
+      cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), cooldowns.map((c) => c.holdMs).join(','),
       exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
       this.eventsLenMax, events.length, audit.length,
       killKeys.length, guards?.ageBaseMs ?? '', guards?.arbAgeMsMax ?? 0,
@@ -210,14 +249,25 @@ export class Store {
       keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
       keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
       keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
-      write.token, write.rev, write.arbId, write.cooldownMs, write.ageBaseMs ?? '', write.arbAgeMsMax,
+      write.token, write.rev, write.arbId, write.cooldownHoldMs.positive, write.ageBaseMs ?? '', write.arbAgeMsMax,
       write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
-      write.createdAtMs ?? '', write.createdAtSkewMsMax,
+      write.createdAtMs ?? '', write.createdAtSkewMsMax, write.cooldownHoldMs.hedge,
       write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
     const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
     if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
     return { kind: 'passed', rev: this.fenced(code, reply, write.arbId, 'positive_placing') };
+  }
+
+  /**
+   * Holds an account's cooldown for the pair at least `holdMs` from now (never shortening a longer hold), outside
+   * a transition: false when another pair holds the account; a FencedError when the lease is not ours.
+   */
+  async holdCooldown(arbId: string, token: string, hold: { key: string; ownerKey: string; holdMs: number }): Promise<boolean> {
+    const reply = await this.redis.beHoldCooldown(hold.key, hold.ownerKey, keys.lease(arbId), token, arbId, hold.holdMs);
+    const code = replyName(reply, 'hold_cooldown', ['ok', 'cooldownConflict', 'fenced']);
+    if (code === 'fenced') throw new FencedError(`lease on ${arbId} lost before holding an account's cooldown`);
+    return code === 'ok';
   }
 
   /** The new revision of a fenced write that went through; a FencedError when the write was refused. */
@@ -241,18 +291,48 @@ export class Store {
     return this.redis.hgetall(keys.settlement(arbId));
   }
 
-  /** Settles a pair exactly once: 'settled' now, 'already' (a duplicate), or 'moved' (reload and retry). */
-  async reconcile(write: ReconcileWrite): Promise<'settled' | 'already' | 'moved'> {
-    const { exposure } = write;
-    const code = await this.redis.beReconcile(
+  /** A bet's result changed since `from` was recorded: true when this call recorded `to` (first one wins). */
+  async resettleBet(arbId: string, clientRef: string, from: string, to: string, event: Record<string, unknown>): Promise<boolean> {
+    const reply = await this.redis.beResettleBet(keys.settlement(arbId), eventsStream, auditStream, clientRef, from, to, this.eventsLenMax, JSON.stringify(event));
+    return replyName(reply, 'resettle_bet', ['ok', 'already']) === 'ok';
+  }
+
+  /** The arb's open and resolved review entries as stored ('' = absent), for a review decision. */
+  async reviewEntries(arbId: string): Promise<ReviewEntries> {
+    const [open, resolved] = await Promise.all([this.redis.hget(keys.reviewOpen, arbId), this.redis.hget(keys.reviewResolved, arbId)]);
+    return { open: open ?? '', resolved: resolved ?? '' };
+  }
+
+  /**
+   * Writes a pair's (re)classification with its review decision, once: 'settled' now, 'moved' when the
+   * journal or the arb's review entries changed since they were read (reload, decide again).
+   */
+  async reconcile(write: ReconcileWrite): Promise<'settled' | 'moved'> {
+    const { review } = write;
+    const reply = await this.redis.beReconcile(
       keys.pair(write.arbId), eventsStream, auditStream,
-      exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
-      write.rev, JSON.stringify(write.doc), exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
+      review?.key ?? keys.pair(write.arbId), keys.reviewOpen, keys.reviewResolved, review?.reviewSetKey ?? keys.pair(write.arbId), keys.settlePending,
+      write.rev, write.from, JSON.stringify(write.doc), review?.action ?? 'none', review?.json ?? '', review?.ttlMs ?? 0, write.arbId,
+      review?.seen.open ?? '', review?.seen.resolved ?? '',
       this.eventsLenMax, write.events.length, ...write.events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
-    if (code === 1) return 'settled';
-    if (code === 0) return 'already';
-    return 'moved';
+    const code = replyName(reply, 'reconcile', ['ok', 'moved', 'wrongState', 'reviewMoved']);
+    return code === 'ok' ? 'settled' : 'moved';
+  }
+
+  /**
+   * Writes an arb's review entry outside its reconciliation (a lost settlement chain): 'written', 'settled'
+   * (the pair was reconciled meanwhile: nothing to add), or 'moved' (the entries changed: decide again).
+   */
+  async writeReview(arbId: string, review: ReviewWrite, events: StreamEntry[]): Promise<'written' | 'settled' | 'moved'> {
+    const reply = await this.redis.beReviewWrite(
+      keys.pair(arbId), eventsStream, auditStream, review.key, keys.reviewOpen, keys.reviewResolved, review.reviewSetKey,
+      review.action, review.json, review.ttlMs, arbId, review.seen.open, review.seen.resolved,
+      this.eventsLenMax, events.length, ...events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
+    );
+    const code = replyName(reply, 'review_write', ['ok', 'wrongState', 'reviewMoved']);
+    if (code === 'ok') return 'written';
+    return code === 'wrongState' ? 'settled' : 'moved';
   }
 
   /** Open exposures awaiting review (the durable list, not subject to the 24 h TTL). */

@@ -57,7 +57,7 @@ describe('the example Redis ACL file', () => {
     apiRedis = new Redis(url('api'), { maxRetriesPerRequest: 0 });
     bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null });
     bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: null });
-    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings, settlementPollIntervalMs: 20, heartbeatIntervalMs: 100 });
+    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings, settlementPollIntervalMs: 20 });
     worker = await startWorker({ config, redisUrl: url('worker'), providers: providersFromConfig(config), log: pino({ level: 'silent' }) });
     api = await startApi({ config: parseApiConfig({ tokens: [operateToken.entry], pnlProjectionIntervalMs: 0 }), redisUrl: url('api'), log: pino({ level: 'silent' }), listen: false });
   });

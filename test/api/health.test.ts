@@ -11,12 +11,12 @@ import { startHeartbeat } from '../../src/store/heartbeat.js';
 import { makePair } from '../support/harness.js';
 import { createApiRig, type ApiRig } from './support.js';
 
-const readiness = { heartbeatAgeMsMax: 600, queueLagMsMax: 300, checkTimeoutMs: 1_000 };
+const readiness = { heartbeatAgeMsMax: 6_000, queueLagMsMax: 300, checkTimeoutMs: 1_000 };
 
 describe('/health and /ready', () => {
   let rig: ApiRig;
   before(async () => {
-    rig = await createApiRig({ readiness }, { heartbeatIntervalMs: 100 });
+    rig = await createApiRig({ readiness });
   });
   after(async () => rig.close());
 
@@ -41,7 +41,7 @@ describe('/health and /ready', () => {
   });
 
   it('/ready is 503 when the oldest waiting pair has waited past queueLagMsMax (a worker alive but not consuming)', async () => {
-    const heartbeat = await startHeartbeat(rig.h.redis, { workerId: 'stuck-1', queueName: 'bet-pairs', intervalMs: 100, onError: () => undefined });
+    const heartbeat = startHeartbeat(rig.h.redis, { workerId: 'stuck-1', intervalMs: 100, ttlMs: 300, onError: () => undefined });
     try {
       assert.equal((await ready()).status, 200);
       await rig.h.enqueue(makePair());
@@ -79,10 +79,10 @@ describe('readiness and errors when Redis fails', () => {
   };
 
   it('/ready says Redis is not writable when it refuses writes (out of memory under noeviction)', async () => {
-    const heartbeat = await startHeartbeat(admin, { workerId: 'w-oom', queueName: 'bet-pairs', intervalMs: 100, onError: () => undefined });
+    const heartbeat = startHeartbeat(admin, { workerId: 'w-oom', intervalMs: 100, ttlMs: 300, onError: () => undefined });
     assert.equal((await get('/ready', false)).status, 200);
     await heartbeat.stop();
-    const fresh = await startHeartbeat(admin, { workerId: 'w-oom2', queueName: 'bet-pairs', intervalMs: 60_000, onError: () => undefined });
+    const fresh = startHeartbeat(admin, { workerId: 'w-oom2', intervalMs: 60_000, ttlMs: 180_000, onError: () => undefined });
     await admin.config('SET', 'maxmemory', '1');
     try {
       const r = await get('/ready', false);

@@ -8,7 +8,9 @@ describe('a seeded chaos run (SIGKILL, SIGSTOP, Redis restart and pause, duplica
     const report = await chaos({ seed: 20261124, pairs: 100, workers: 2, accounts: 5, durationMs: 6_000, naive: true, quiesceMsMax: 60_000, log: () => undefined });
     assert.equal(report.quiesced, true, 'every pair and job reached an end state in time');
     for (const r of report.ours) {
-      assert.ok(r.checked > 0, `invariant ${r.id} checked something`);
+      // #15 has something to check only with the lost_chain class (`npm run chaos -- --classes all`); its
+      // check is unit-tested in invariants.test.ts and the behaviour in test/settlement/review.test.ts.
+      if (r.id !== 15) assert.ok(r.checked > 0, `invariant ${r.id} checked something`);
       assert.equal(r.violations, 0, `${r.name}: ${r.examples.join('; ')}`);
     }
     const naive = report.naive ?? [];

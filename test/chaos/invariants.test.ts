@@ -79,6 +79,7 @@ function clean(): ChaosSnapshot {
       row('arb_duplicate', { arbId: 'a1', reason: 'already_processed' }),
       row('arb_failed', { arbId: 'a2', reason: 'positive_bet_rejected', hedgeBetStatus: 'cancelled' }),
       row('exposure_alert', { arbId: 'a3', betPairId: 'bp-3', exposure_reason: 'positive_in_doubt', requiresManualReview: true }),
+      row('exposure_updated', { arbId: 'a1', exposure_reason: 'settlement_lost', record: { arb_id: 'a1', exposure_reason: 'settlement_lost' } }, '8-5'),
       row('arb_settled', { arbId: 'a1', placement: 'hedged', positiveStatus: 'won', hedgeStatus: 'lost', actualOutcome: 'won_lost', exposureReason: null }, '9-0'),
       row('arb_rejected', { arbId: null, jobId: '7', errors: ['arbId ("bad:a4") must match …'] }),
     ],
@@ -89,6 +90,8 @@ function clean(): ChaosSnapshot {
     },
     executor: 'ours',
     settlementExpected: true,
+    // a1's positive poll chain died and was announced (new information on its entry).
+    lostChains: ['a1'],
   };
 }
 
@@ -109,7 +112,7 @@ function violations(s: ChaosSnapshot): Record<number, number> {
   return Object.fromEntries(checkInvariants(s).map((r) => [r.id, r.violations]));
 }
 
-const invariantCount = 14;
+const invariantCount = 15;
 
 function only(id: number, count = 1): Record<number, number> {
   const out: Record<number, number> = {};
@@ -143,6 +146,13 @@ function nonArb(s: ChaosSnapshot): void {
 
 /** `also`: other invariants the same plant breaks by its nature (a bet nobody recorded is also #9's). */
 const cases: Array<{ name: string; id: number; also?: number[]; plant(s: ChaosSnapshot): void }> = [
+  {
+    name: 'a pair whose settlement poll chain was killed raised no settlement_lost',
+    id: 15,
+    plant(s) {
+      s.events = s.events.filter((e) => e.type !== 'exposure_updated');
+    },
+  },
   {
     name: 'a bookmaker that does not dedupe took one client ref twice',
     id: 1,
@@ -190,6 +200,24 @@ const cases: Array<{ name: string; id: number; also?: number[]; plant(s: ChaosSn
       const second = book(s, 'bookA').log[1];
       assert.ok(second);
       second.atMs = 1_010;
+    },
+  },
+  {
+    name: 'a bet the bookmaker held pending was taken 100 ms before another arb\'s request on the account (requests 1 s apart)',
+    id: 4,
+    plant(s) {
+      const positive = book(s, 'bookA').bets[0];
+      assert.ok(positive);
+      positive.acceptedAtMs = 1_900;
+    },
+  },
+  {
+    name: 'a late commit landed 50 ms after another arb\'s request on the account',
+    id: 4,
+    plant(s) {
+      receive(s, 'bookA', { clientRef: 'be1.a3.p1', accountId: 'pa0', atMs: 1_400, decision: 'commit_late', ticketId: 'bookA-3' });
+      book(s, 'bookA').bets.push({ clientRef: 'be1.a3.p1', ticketId: 'bookA-3', accountId: 'pa0', status: 'accepted', stakeMinor: 10_000, oddsMilli: 2_100, acceptedAtMs: 2_050 });
+      s.audit.push(request('be1.a3.p1'));
     },
   },
   {
@@ -367,6 +395,15 @@ describe('chaos invariants', () => {
     assert.deepEqual(violations(s), only(11), 'the re-reconciliation names an exposure, so a1 needs a review entry');
     s.reviewOpen.a1 = { bet_pair_id: 'bp-1', arb_id: 'a1', exposure_reason: 'hedge_void_positive_active' };
     assert.deepEqual(violations(s), only(0));
+  });
+
+  it('accept a stale classification when the bookmaker changed the result after the executor\'s one re-check of it', () => {
+    const s = clean();
+    hedgeResettledVoid(s);
+    s.audit.push(row('bookmaker_status', { arbId: 'a1', clientRef: 'be1.a1.h1', recheck: true }, '19000-0'));
+    assert.deepEqual(violations(s), only(0), 'changed at 20,000 ms, re-checked at 19,000 ms: not seen, by design');
+    s.audit.push(row('bookmaker_status', { arbId: 'a1', clientRef: 'be1.a1.h1', recheck: true }, '21000-0'));
+    assert.deepEqual(violations(s), only(8), 're-checked after the change: it must have been seen');
   });
 
   it('count a re-reconciliation that still disagrees with the bookmakers, and one with no first reconciliation', () => {

@@ -49,6 +49,26 @@ describe('settlePair', () => {
     assert.equal(s.pnlMinor, null);
   });
 
+  it('has no P&L when the positive is in doubt: the hedge alone is not the pair (positive_in_doubt with a live hedge)', () => {
+    const base = hedgedDoc([10_244]);
+    const doc: PairDoc = { ...base, state: 'positive_in_doubt', outcomeReason: 'positive_in_doubt', positive: { ...(base.positive as Placement), status: 'in_doubt' } };
+    const s = settlePair(doc, { [doc.hedges[0]?.clientRef ?? '']: 'won' }, 0);
+    assert.equal(s.pnlMinor, null);
+    assert.equal(s.positiveStatus, 'in_doubt');
+    assert.equal(s.actualOutcome, 'in_doubt_won');
+    assert.equal(s.exposureReason, 'positive_in_doubt');
+  });
+
+  it('classifies a settled pair again by the rules of its placement, as its next reconciliation', () => {
+    const doc = hedgedDoc([10_244]);
+    const [p, hd] = [doc.positive?.clientRef ?? '', doc.hedges[0]?.clientRef ?? ''];
+    const first = settlePair(doc, { [p]: 'won', [hd]: 'lost' }, 0);
+    assert.deepEqual([first.reconciliation, first.placement, first.exposureReason], [1, 'hedged', null]);
+    const again = settlePair({ ...doc, state: 'settled', settlement: first }, { [p]: 'void', [hd]: 'lost' }, 1);
+    assert.deepEqual([again.reconciliation, again.placement, again.actualOutcome], [2, 'hedged', 'void_lost']);
+    assert.notEqual(again.exposureReason, null);
+  });
+
   it('refuses to settle before every polled bet has a result', () => {
     const doc = hedgedDoc([10_244]);
     assert.throws(() => settlePair(doc, { [doc.positive?.clientRef ?? '']: 'won' }, 0), /invariant violated/);

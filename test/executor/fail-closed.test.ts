@@ -59,7 +59,7 @@ describe('when Redis cannot be written', () => {
       providers: new Map<string, Provider>([['bookA', positiveThenOutage], ['bookB', new HttpProvider({ name: 'bookB', url: bookB.url, requestTimeoutMs: 500 })]]),
       clock: systemClock(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      settlement: new BullSettlementScheduler(queueRedis, config.settlementPollIntervalMs),
+      settlement: BullSettlementScheduler.fromConfig(queueRedis, config),
       crashPoint: () => undefined,
       log: pino({ level: 'silent' }),
     };

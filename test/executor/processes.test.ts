@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { crashPoints } from '../../src/executor/run.js';
+import { cooldownHoldMs } from '../../src/domain/cooldown.js';
+import { cooldownTimingsOf, crashPoints } from '../../src/executor/run.js';
 import { settlementQueueName } from '../../src/settlement/scheduler.js';
 import { Queue } from 'bullmq';
 import type { SimLogEntry } from '../../src/sim/bookmaker.js';
@@ -72,10 +73,12 @@ describe('two worker processes and many pairs on the same few accounts', () => {
       for (let i = 0; i < 60; i++) {
         pairs.push(makePair({}, { positive: { accountId: `pa${i % 3}` }, hedge: { accountId: `ha${i % 2}` } }));
       }
-      // Waves, so that cooldowns expire between them and the same accounts are bet on again.
+      // Waves, so that cooldowns expire between them and the same accounts are bet on again: a claim holds an
+      // account until a cooldown after its request could be taken, longer than cooldownMs.
+      const claimHoldMs = Math.max(...['bookA', 'bookB'].map((provider) => cooldownHoldMs('claim', cooldownTimingsOf(h.config, provider))));
       for (let wave = 0; wave < 6; wave++) {
         await Promise.all(pairs.slice(wave * 10, wave * 10 + 10).map((p) => h.enqueue(p)));
-        await new Promise((r) => setTimeout(r, cooldownMs + 50));
+        await new Promise((r) => setTimeout(r, claimHoldMs + 50));
       }
       const terminal = ['arb_executed', 'arb_blocked', 'arb_failed', 'exposure_alert'];
       await h.waitFor('every pair terminal', async () => {

@@ -104,6 +104,27 @@ describe('SimBookmaker faults', () => {
     assert.deepEqual(bk.log().map((e) => [e.decision, e.ticketId, e.atMs]), [['commit_late', 'bk-1', 0]]);
   });
 
+  it('says when it took each bet (acceptedAtMs): at the request, at the poll that accepted a pending bet, when a late commit came due', () => {
+    let nowMs = 10;
+    const bk = bookmaker({ now: () => nowMs, settleAfterMs: null });
+    const plain = request({ clientRef: 'plain' });
+    const slow = request({ clientRef: 'slow' });
+    const late = request({ clientRef: 'late' });
+    const placed = bk.place(plain);
+    assert.equal(placed.kind === 'answer' && placed.bet.acceptedAtMs, 10);
+    bk.addFault({ fault: 'pending_then_accept', match: { clientRef: 'slow' }, params: { pendingPolls: 0 } });
+    const pending = bk.place(slow);
+    assert.equal(pending.kind === 'answer' && pending.bet.acceptedAtMs, undefined, 'not taken while pending');
+    bk.addFault({ fault: 'commit_late', match: { clientRef: 'late' }, params: { delayMs: 100 } });
+    bk.place(late);
+    nowMs = 40;
+    const accepted = bk.status('bk-2');
+    assert.equal(accepted.kind === 'found' && accepted.bet.acceptedAtMs, 40);
+    nowMs = 500; // the late commit came due at 110; the model notices it only now
+    const committed = bk.lookupByClientRef('late');
+    assert.equal(committed.kind === 'found' && committed.bet.acceptedAtMs, 110);
+  });
+
   it('commit_late with hangMs loses the answer instead of a 500', () => {
     const bk = bookmaker();
     bk.addFault({ fault: 'commit_late', params: { hangMs: 7, delayMs: 0 } });

@@ -131,7 +131,7 @@ describe('sim server', () => {
       assert.deepEqual((await call(server, 'GET', '/_sim/faults')).body.faults, []);
       assert.deepEqual(await call(server, 'GET', '/bets/by-ref/kept%3F'), { status: 404, body: { error: 'not_found' } });
       const again = await call(server, 'POST', '/bets', bet({ clientRef: 'kept?' }));
-      assert.deepEqual(again.body, { bet: betView('bk-1', 'kept?'), duplicate: false });
+      assert.deepEqual(again.body, { bet: { ...betView('bk-1', 'kept?'), acceptedAtMs: 5000 }, duplicate: false });
     });
   });
 

@@ -83,8 +83,7 @@ describe('the fenced journal', () => {
     await redis.set('be:cooldown-owner:wl1:bookB:acc-x', 'another-arb', 'PX', 60_000);
     const result = await store.transition({
       arbId: doc.arbId, token: 'token-D', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
-      cooldowns: [{ key: 'cooldown:wl1:bookB:acc-x', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-x', mode: 'claim' }],
-      cooldownMs: 1000,
+      cooldowns: [{ key: 'cooldown:wl1:bookB:acc-x', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-x', mode: 'claim', holdMs: 1000 }],
       events: [{ type: 'x', data: {} }],
     });
     assert.deepEqual(result, { kind: 'cooldown_conflict' });
@@ -97,13 +96,14 @@ describe('the fenced journal', () => {
     await store.claim(doc.arbId, 'token-E', 60_000, doc, 60_000);
     await redis.set('cooldown:wl1:bookB:acc-y', '1', 'PX', 60_000);
     await redis.set('be:cooldown-owner:wl1:bookB:acc-y', 'another-arb', 'PX', 60_000);
-    await redis.set('be:cooldown-owner:wl1:bookA:acc-z', doc.arbId, 'PX', 10);
+    // The key first: its owner outlives it by a hair, never the reverse (which reads as another holder's key).
     await redis.set('cooldown:wl1:bookA:acc-z', '1', 'PX', 10);
+    await redis.set('be:cooldown-owner:wl1:bookA:acc-z', doc.arbId, 'PX', 10);
     const result = await store.transition({
-      arbId: doc.arbId, token: 'token-E', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(), cooldownMs: 5_000,
+      arbId: doc.arbId, token: 'token-E', rev: 1, from: 'received', doc: { ...doc, state: 'positive_placing' }, closes: false, nowMs: Date.now(),
       cooldowns: [
-        { key: 'cooldown:wl1:bookA:acc-z', ownerKey: 'be:cooldown-owner:wl1:bookA:acc-z', mode: 'touch' },
-        { key: 'cooldown:wl1:bookB:acc-y', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-y', mode: 'touch' },
+        { key: 'cooldown:wl1:bookA:acc-z', ownerKey: 'be:cooldown-owner:wl1:bookA:acc-z', mode: 'touch', holdMs: 5_000 },
+        { key: 'cooldown:wl1:bookB:acc-y', ownerKey: 'be:cooldown-owner:wl1:bookB:acc-y', mode: 'touch', holdMs: 5_000 },
       ],
     });
     assert.deepEqual(result, { kind: 'ok', rev: 2 });

@@ -1,7 +1,7 @@
 // End-to-end test rig: a fresh Redis database, two simulated bookmakers over HTTP, workers, and waits on conditions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -11,7 +11,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/executor/clock.js';
 import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
 import { closeProviders, providersFromConfig } from '../../src/providers/factory.js';
-import { startSimServer, type SimServer } from '../../src/sim/server.js';
+import { startSimServer, type SimServer, type SimServerOptions } from '../../src/sim/server.js';
 import { auditStream, eventsStream } from '../../src/store/keys.js';
 import { readStream } from '../../src/store/store.js';
 import { freshRedisUrl } from './redis.js';
@@ -47,8 +47,8 @@ export interface Harness {
   workers: RunningWorker[];
   children: ChildProcess[];
   startWorker(overrides?: Partial<Config>, options?: { clock?: Clock }): Promise<RunningWorker>;
-  /** A worker as a separate process (`bet-executor worker`), for crash and multi-process tests. */
-  spawnWorker(env?: Record<string, string>): ChildProcess;
+  /** A worker as a separate process (`bet-executor worker`), for crash and multi-process tests; `stderrFile` keeps its log. */
+  spawnWorker(env?: Record<string, string>, options?: { stderrFile?: string }): ChildProcess;
   enqueue(data: unknown, jobId?: string): Promise<string>;
   events(): Promise<StreamRow[]>;
   audit(): Promise<StreamRow[]>;
@@ -57,13 +57,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(overrides: Record<string, unknown> = {}, sim: { dedupe?: boolean; settleAfterMs?: number | null } = {}): Promise<Harness> {
+/** Simulator options for both books, plus per-book extras (keys) and extra provider config (credentials references). */
+export interface HarnessSimOptions {
+  dedupe?: boolean;
+  settleAfterMs?: number | null;
+  bookA?: Partial<SimServerOptions>;
+  bookB?: Partial<SimServerOptions>;
+  providers?: { bookA?: Record<string, unknown>; bookB?: Record<string, unknown> };
+}
+
+export async function createHarness(overrides: Record<string, unknown> = {}, sim: HarnessSimOptions = {}): Promise<Harness> {
   const redisUrl = await freshRedisUrl();
   const redis = new Redis(redisUrl);
-  const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}) });
-  const bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}) });
+  const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}), ...sim.bookA });
+  const bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}), ...sim.bookB });
   const config = parseConfig({
-    providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } },
+    providers: { bookA: { url: bookA.url, ...sim.providers?.bookA }, bookB: { url: bookB.url, ...sim.providers?.bookB } },
     concurrency: 8,
     ...fastTimings,
     ...overrides,
@@ -95,11 +104,13 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
       workers.push(running);
       return running;
     },
-    spawnWorker(env = {}) {
+    spawnWorker(env = {}, options = {}) {
+      const stderr = options.stderrFile ? openSync(options.stderrFile, 'a') : process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore';
       const child = spawn(process.execPath, ['bin/bet-executor.mjs', 'worker', '--config', configFile], {
         env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
-        stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],
+        stdio: ['ignore', 'ignore', stderr],
       });
+      if (typeof stderr === 'number') closeSync(stderr); // the child holds its own copy
       children.push(child);
       return child;
     },

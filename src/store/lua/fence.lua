@@ -54,3 +54,24 @@ local function write_exposure(exposureKey, reviewOpenKey, reviewSetKey, record, 
   redis.call('SADD', reviewSetKey, reviewId)
 end
 
+-- Whether arbId may hold an account's cooldown: nobody does, or it does. The cooldown key is the authority: the
+-- owner key is written after it and can outlive it by a millisecond (each SET PX reads the clock), so an owner
+-- key without its cooldown key is a hold that has just ended, not one to respect.
+local function cooldown_ours(key, ownerKey, arbId)
+  return redis.call('EXISTS', key) == 0 or redis.call('GET', ownerKey) == arbId
+end
+
+-- Holds an account's cooldown for arbId at least holdMs from now (Redis time): the key and its owner key get the
+-- same expiry. A longer hold is never shortened (it covers a request that may still be in flight, or a late
+-- commit). Returns false, touching nothing, when another pair holds the account.
+local function hold_cooldown(key, ownerKey, arbId, holdMs, seconds)
+  if not cooldown_ours(key, ownerKey, arbId) then
+    return false
+  end
+  local ttl = redis.call('PTTL', key)
+  if ttl ~= -1 and ttl < tonumber(holdMs) then
+    redis.call('SET', key, seconds, 'PX', holdMs)
+    redis.call('SET', ownerKey, arbId, 'PX', holdMs)
+  end
+  return true
+end

@@ -7,12 +7,14 @@
 -- KEYS[11] cooldown (positive)   KEYS[12] cooldown (hedge)   KEYS[13] owner (positive)   KEYS[14] owner (hedge)
 -- KEYS[15] rate zset (positive)   KEYS[16] rate zset (hedge)
 -- KEYS[17] exposure key of the betPairId   KEYS[18] review set of the betPairId (arbIds with an open review)
--- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] arbId   ARGV[4] cooldown ms
+-- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] arbId
+-- ARGV[4] cooldown hold of the positive's account, ms (cooldownMs + the time its request may take, see domain/cooldown.ts)
 -- ARGV[5] age base ms: the earlier of createdAt and the enqueue time ('' = unknown)   ARGV[6] max arb age ms
 -- ARGV[7] rate placements max   ARGV[8] rate window ms
 -- ARGV[9] doc JSON when passed (state positive_placing)   ARGV[10] now ms (worker clock, for the open set)
 -- ARGV[11] createdAt ms as the scanner stamped it ('' = none)   ARGV[12] max createdAt skew ahead of Redis time, ms
--- ARGV[13] audit entry count A   ARGV[14 ..] A pairs (type, data): the requests journaled as intents
+-- ARGV[13] cooldown hold of the hedge's account, ms
+-- ARGV[14] audit entry count A   ARGV[15 ..] A pairs (type, data): the requests journaled as intents
 -- Returns {CODE.ok, newRev} passed, claims made
 --         {CODE.blocked, reason, remainingMs}: kill_switch | created_at_in_future | stale | exposure_open | cooldown | rate_limit
 --         {CODE.fenced} | {CODE.moved, rev} | {CODE.wrongState, state}
@@ -62,9 +64,9 @@ if rateLeft > 0 then
   return {CODE.blocked, 'rate_limit', rateLeft}
 end
 
-for k = 11, 12 do
-  redis.call('SET', KEYS[k], seconds, 'PX', ARGV[4])
-  redis.call('SET', KEYS[k + 2], ARGV[3], 'PX', ARGV[4])
+-- Both accounts are free (no cooldown left): each is held until a cooldown after its request could be taken.
+if not (hold_cooldown(KEYS[11], KEYS[13], ARGV[3], ARGV[4], seconds) and hold_cooldown(KEYS[12], KEYS[14], ARGV[3], ARGV[13], seconds)) then
+  return redis.error_reply('invariant violated: preflight could not hold an account it found free')
 end
 for k = 15, 16 do
   redis.call('ZADD', KEYS[k], nowMs, ARGV[3] .. ':' .. k)
@@ -72,5 +74,5 @@ for k = 15, 16 do
 end
 local newRev = journal_write(KEYS[1], ARGV[2], 'positive_placing', ARGV[9])
 redis.call('ZADD', KEYS[5], ARGV[10], ARGV[3])
-append_entries(KEYS[4], nil, 14, tonumber(ARGV[13]))
+append_entries(KEYS[4], nil, 15, tonumber(ARGV[14]))
 return {CODE.ok, newRev}

@@ -1,34 +1,31 @@
--- reconcile: settle a pair exactly once: the settled doc, its events, and an exposure record with its
--- review entry, written only if the pair is not settled yet and its journal did not move.
--- KEYS[1] pair journal hash   KEYS[2] events stream   KEYS[3] audit stream
--- KEYS[4] exposure key   KEYS[5] review hash (open, by arbId)   KEYS[6] review set of the betPairId
--- ARGV[1] expected rev   ARGV[2] settled doc JSON   ARGV[3] exposure JSON or ''   ARGV[4] exposure TTL ms
--- ARGV[5] review id (arbId)   ARGV[6] events stream max length   ARGV[7] event count E   ARGV[8 ..] E pairs (type, data)
--- Returns 1 settled now | 0 already settled (a duplicate final poll) | -2 journal moved on (reload, retry)
-local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'settled' then
-  return 0
+-- reconcile: a pair's classification once its polled bets are final (first reconciliation), or again after
+-- a bet was re-settled: the settled doc, its events, and the arb's review entry as the review decision says
+-- (src/domain/review.ts: a resolution stands unless the classification got worse). Written only when the
+-- journal is at the expected revision and from-state, and the arb's review entries are what the decision
+-- was taken on; else nothing is written and the caller reloads and decides again.
+-- KEYS[1] pair journal hash   KEYS[2] events stream   KEYS[3] audit stream   KEYS[4] exposure key
+-- KEYS[5] review hash (open, by arbId)   KEYS[6] resolved hash (by arbId)   KEYS[7] review set of the betPairId
+-- KEYS[8] pairs awaiting settlement (zset)
+-- ARGV[1] expected rev   ARGV[2] expected from-state   ARGV[3] settled doc JSON
+-- ARGV[4] review action (none | open | update_open | append_resolved)   ARGV[5] review JSON ('' with none)
+-- ARGV[6] exposure TTL ms   ARGV[7] arbId   ARGV[8] expected open entry ('' = absent)   ARGV[9] expected resolved entry
+-- ARGV[10] events stream max length   ARGV[11] event count E   ARGV[12 ..] E pairs (type, data)
+-- Returns {CODE.ok, newRev} | {CODE.moved, rev} | {CODE.wrongState, state} | {CODE.reviewMoved}
+if not reviewActions[ARGV[4]] then
+  return redis.error_reply('reconcile: unknown review action ' .. tostring(ARGV[4]))
 end
-local rev = tonumber(redis.call('HGET', KEYS[1], 'rev'))
-if rev ~= tonumber(ARGV[1]) then
-  return -2
+local refused = fence_check(KEYS[1], nil, '', ARGV[1], ARGV[2])
+if refused then
+  return refused
 end
-redis.call('HSET', KEYS[1], 'rev', rev + 1, 'state', 'settled', 'doc', ARGV[2])
-if ARGV[3] ~= '' then
-  -- An exposure raised at placement keeps its original 24 h TTL; a new one starts its own.
-  if redis.call('EXISTS', KEYS[4]) == 1 then
-    redis.call('SET', KEYS[4], ARGV[3], 'KEEPTTL')
-  else
-    redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
-  end
-  redis.call('HSET', KEYS[5], ARGV[5], ARGV[3])
-  redis.call('SADD', KEYS[6], ARGV[5])
+if not review_unchanged(KEYS[5], KEYS[6], ARGV[7], ARGV[8], ARGV[9]) then
+  return {CODE.reviewMoved}
 end
-local e = tonumber(ARGV[7])
-local i = 8
-for _ = 1, e do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'type', ARGV[i], 'data', ARGV[i + 1])
-  redis.call('XADD', KEYS[3], '*', 'type', ARGV[i], 'data', ARGV[i + 1])
-  i = i + 2
-end
-return 1
+local newRev = journal_write(KEYS[1], ARGV[1], 'settled', ARGV[3])
+review_apply(ARGV[4], KEYS[5], KEYS[6], KEYS[7], KEYS[4], ARGV[7], ARGV[5], ARGV[6])
+-- Settled: the sweep for lost poll chains has nothing more to watch (re-checks are jobs of their own).
+redis.call('ZREM', KEYS[8], ARGV[7])
+local e = tonumber(ARGV[11])
+append_entries(KEYS[2], ARGV[10], 12, e)
+append_entries(KEYS[3], nil, 12, e)
+return {CODE.ok, newRev}

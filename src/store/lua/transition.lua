@@ -10,7 +10,7 @@
 -- ARGV[8] arbId
 -- ARGV[9] C modes, one letter per cooldown pair: 'c' claim (about to be bet on: refused when another pair
 --         holds it) or 't' touch (just bet on: refreshed unless another pair holds it)
--- ARGV[10] cooldown ms
+-- ARGV[10] C holds, ms, comma-separated: each account is held at least this long from now (never shortened)
 -- ARGV[11] exposure JSON or ''   ARGV[12] exposure TTL ms   ARGV[13] review id (arbId)
 -- ARGV[14] events stream max length   ARGV[15] event count E   ARGV[16] audit count A
 -- ARGV[17] guard count G   ARGV[18] age base ms ('' = no staleness guard)   ARGV[19] max age ms
@@ -36,22 +36,22 @@ if ARGV[18] ~= '' then
     return {CODE.blocked, 'stale', 0}
   end
 end
-local ours = {}
+local holds = {}
+for holdMs in string.gmatch(ARGV[10], '[^,]+') do
+  holds[#holds + 1] = holdMs
+end
+if #holds ~= #modes then
+  return redis.error_reply('invariant violated: ' .. #modes .. ' cooldown modes, ' .. #holds .. ' holds')
+end
 for c = 1, #modes do
-  local key, ownerKey = KEYS[7 + 2 * c], KEYS[8 + 2 * c]
-  local owner = redis.call('GET', ownerKey)
-  ours[c] = (owner == ARGV[8]) or (not owner and redis.call('EXISTS', key) == 0)
-  if not ours[c] and string.sub(modes, c, c) == 'c' then
+  if string.sub(modes, c, c) == 'c' and not cooldown_ours(KEYS[7 + 2 * c], KEYS[8 + 2 * c], ARGV[8]) then
     return {CODE.cooldownConflict}
   end
 end
 if #modes > 0 then
   local _, seconds = redis_now_ms()
   for c = 1, #modes do
-    if ours[c] then
-      redis.call('SET', KEYS[7 + 2 * c], seconds, 'PX', ARGV[10])
-      redis.call('SET', KEYS[8 + 2 * c], ARGV[8], 'PX', ARGV[10])
-    end
+    hold_cooldown(KEYS[7 + 2 * c], KEYS[8 + 2 * c], ARGV[8], holds[c], seconds)
   end
 end
 local newRev = journal_write(KEYS[1], ARGV[2], ARGV[4], ARGV[5])
