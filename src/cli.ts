@@ -1,17 +1,20 @@
-// The one entry point: bet-executor worker | alerter | sim | enqueue | demo (a thin shell over the modules).
+// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createToken } from './api/auth.js';
+import { loadApiConfigFile, SCOPES, type Scope } from './api/config.js';
 import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
 import { credentialSources, resolveCredentials } from './credentials.js';
+import { ACTOR_CHARS_MAX, killScopeFromFlags, NOTE_CHARS_MAX, operatorTextProblem, REASON_CHARS_MAX, type KillScope } from './domain/operator.js';
 import { IDENTIFIER_RE } from './domain/validation.js';
 import { startWorker } from './executor/worker.js';
 import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
-import { auditStream, eventsStream, keys } from './store/keys.js';
+import { OpsStore, type Actor } from './store/ops.js';
 import { Store, storeRedisOptions } from './store/store.js';
 
 function intOption(name: string, min: number) {
@@ -161,6 +164,8 @@ exposures.command('resolve')
   .requiredOption('--note <text>', 'what was checked and decided')
   .option('--by <name>', 'who resolves it', process.env.USER ?? 'operator')
   .action(async (id: string, opts: { note: string; by: string }) => {
+    const problem = operatorTextProblem('--note', opts.note, NOTE_CHARS_MAX) ?? operatorTextProblem('--by', opts.by, ACTOR_CHARS_MAX);
+    if (problem) throw new ConfigError(problem);
     const { store, redis } = storeFromEnv();
     const done = await store.resolveExposure(id, opts.by, opts.note, Date.now());
     redis.disconnect();
@@ -168,65 +173,92 @@ exposures.command('resolve')
     console.log(`resolved ${id} by ${opts.by}`);
   });
 
-function killKey(opts: { provider?: string; account?: string }): string {
-  const id = /^[A-Za-z0-9_-]{1,64}$/;
-  if (opts.account) {
-    const parts = opts.account.split(':');
-    if (parts.length !== 3 || !parts.every((p) => id.test(p))) throw new ConfigError(`--account (${opts.account}) must be whitelabel:provider:accountId`);
-    const [whitelabel, provider, accountId] = parts as [string, string, string];
-    return keys.killAccount(whitelabel, provider, accountId);
-  }
-  if (opts.provider) {
-    if (!id.test(opts.provider)) throw new ConfigError(`--provider (${opts.provider}) is not a valid provider name`);
-    return keys.killProvider(opts.provider);
-  }
-  return keys.killGlobal;
+const kill = program.command('kill').description('kill switches: no new pair executes while one applies (needs REDIS_URL)');
+
+interface KillFlags { global?: boolean; provider?: string; account?: string; reason: string; by: string }
+
+function killCommand(name: 'set' | 'clear', description: string) {
+  return kill.command(name)
+    .description(description)
+    .option('--global', 'the global switch (every pair)')
+    .option('--provider <name>', 'only this provider')
+    .option('--account <wl:provider:account>', 'only this account')
+    .requiredOption('--reason <text>', 'why (recorded on the audit stream; the switch\'s value when set)')
+    .option('--by <name>', 'who (the actor on the audit stream)', process.env.USER ?? 'operator');
 }
+
+/** The scope and the texts of a kill command, checked: an empty or malformed scope is an error, never the global switch. */
+function killWrite(opts: KillFlags): { scope: KillScope; actor: Actor } {
+  const parsed = killScopeFromFlags(opts);
+  if (!parsed.ok) throw new ConfigError(parsed.error);
+  const problem = operatorTextProblem('--reason', opts.reason, REASON_CHARS_MAX) ?? operatorTextProblem('--by', opts.by, ACTOR_CHARS_MAX);
+  if (problem) throw new ConfigError(problem);
+  return { scope: parsed.scope, actor: { by: opts.by, via: 'cli' } };
+}
+
+for (const [action, description, done, unchanged] of [
+  ['set', 'engage a kill switch', 'engaged', 'was engaged already; reason replaced'],
+  ['clear', 'release a kill switch', 'cleared', 'was not set'],
+] as const) {
+  killCommand(action, `${description}: --global, one --provider, or one --account (exactly one)`)
+    .action(async (opts: KillFlags) => {
+      const { scope, actor } = killWrite(opts);
+      const { ops, redis } = opsFromEnv();
+      const change = await ops.changeKillSwitch(action, scope, opts.reason, actor, Date.now());
+      redis.disconnect();
+      console.log(change.changed ? `${done} ${change.key}` : `${change.key} ${unchanged}`);
+    });
+}
+
+kill.command('list')
+  .description('engaged kill switches with their reason, who set them and when')
+  .action(async () => {
+    const { ops, redis } = opsFromEnv();
+    const switches = await ops.killSwitches();
+    redis.disconnect();
+    console.log(`${switches.length} kill switch(es) engaged`);
+    for (const s of switches) console.log(`${s.scope}  ${JSON.stringify(s.reason)}  by ${s.by ?? 'unknown'}${s.setAtMs ? ` at ${new Date(s.setAtMs).toISOString()}` : ''}`);
+  });
 
 /** The workers' default cap of the events stream (the CLI has no worker config to read it from). */
 const eventsStreamLenMaxDefault = configSchema.shape.eventsStreamLenMax.parse(undefined);
 
-/**
- * Sets (value: the reason) or clears a kill switch, with its audit entry and its event (which the alerter
- * turns into an alert) in one MULTI: no switch changes without both. Returns how many keys the step changed.
- */
-async function killSwitchStep(redis: Redis, key: string, type: 'kill_switch_set' | 'kill_switch_cleared', data: Record<string, unknown>): Promise<number> {
-  const multi = redis.multi();
-  if (type === 'kill_switch_set') multi.set(key, String(data.reason));
-  else multi.del(key);
-  multi.xadd(auditStream, '*', 'type', type, 'data', JSON.stringify(data));
-  multi.xadd(eventsStream, 'MAXLEN', '~', eventsStreamLenMaxDefault, '*', 'type', type, 'data', JSON.stringify(data));
-  const results = await multi.exec();
-  if (results === null) throw new Error('redis transaction aborted');
-  for (const [error] of results) if (error) throw error;
-  return type === 'kill_switch_set' ? 1 : Number(results[0]?.[1] ?? 0);
+function opsFromEnv(): { ops: OpsStore; redis: Redis } {
+  const url = process.env.REDIS_URL;
+  if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
+  const redis = new Redis(url, storeRedisOptions());
+  return { ops: new OpsStore(redis, eventsStreamLenMaxDefault), redis };
 }
 
-const kill = program.command('kill').description('kill switches: no new pair executes while one applies (needs REDIS_URL)');
-
-kill.command('set')
-  .description('engage a kill switch: global (default), one provider, or one account')
-  .option('--provider <name>', 'only this provider')
-  .option('--account <wl:provider:account>', 'only this account')
-  .option('--reason <text>', 'why (stored as the switch value)', 'operator')
-  .action(async (opts: { provider?: string; account?: string; reason: string }) => {
-    const { redis } = storeFromEnv();
-    const key = killKey(opts);
-    await killSwitchStep(redis, key, 'kill_switch_set', { key, reason: opts.reason, atMs: Date.now() });
-    redis.disconnect();
-    console.log(`engaged ${key}`);
+program.command('api')
+  .description('the operations API: pairs, exposures, kill switches, accounts, statistics, alert deliveries (needs REDIS_URL)')
+  .requiredOption('--config <file>', 'API config JSON (see README: The operations API)')
+  .action(async (opts: { config: string }) => {
+    const config = loadApiConfigFile(opts.config);
+    const url = process.env.REDIS_URL;
+    if (!url) throw new ConfigError('api needs REDIS_URL (the Redis the workers use)');
+    const log = createLogger('bet-executor-api');
+    const { startApi } = await import('./app/api.js');
+    const running = await startApi({ config, redisUrl: url, log });
+    console.log(`API listening on ${running.url ?? ''}`);
+    onShutdown(async () => {
+      log.info('API stopping');
+      await running.close();
+    });
   });
 
-kill.command('clear')
-  .description('release a kill switch')
-  .option('--provider <name>', 'only this provider')
-  .option('--account <wl:provider:account>', 'only this account')
-  .action(async (opts: { provider?: string; account?: string }) => {
-    const { redis } = storeFromEnv();
-    const key = killKey(opts);
-    const removed = await killSwitchStep(redis, key, 'kill_switch_cleared', { key, atMs: Date.now() });
-    redis.disconnect();
-    console.log(removed ? `cleared ${key}` : `${key} was not set`);
+const token = program.command('token').description('API bearer tokens');
+
+token.command('create')
+  .description('make a new token: prints it once (give it to its holder) and the line to add to the API config\'s tokens')
+  .requiredOption('--name <name>', 'who holds it: the actor on the audit stream ([A-Za-z0-9_-]{1,64})')
+  .requiredOption('--scope <scope>', `one of ${SCOPES.join(', ')} (admin ⊇ operate ⊇ read)`)
+  .action((opts: { name: string; scope: string }) => {
+    if (!IDENTIFIER_RE.test(opts.name)) throw new ConfigError(`--name (${JSON.stringify(opts.name)}) must be [A-Za-z0-9_-]{1,64}`);
+    if (!(SCOPES as readonly string[]).includes(opts.scope)) throw new ConfigError(`--scope (${JSON.stringify(opts.scope)}) must be one of ${SCOPES.join(', ')}`);
+    const { token: secret, entry } = createToken(opts.name, opts.scope as Scope);
+    console.log(`token (shown once, store it in a secret manager): ${secret}`);
+    console.log(`config entry (add to "tokens" in the API config): ${JSON.stringify(entry)}`);
   });
 
 program.command('demo')

@@ -214,20 +214,23 @@ export function parseConfig(raw: unknown): Config {
   return result.data;
 }
 
-export function loadConfigFile(path: string): Config {
+/** The JSON of a config file; a ConfigError (exit 2, the file named) when it cannot be read or is not JSON. */
+export function readConfigJson(path: string, what = 'config'): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read ${what} file ${path}: ${(error as Error).message}`);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not JSON: ${withoutExcerpt((error as Error).message)}`);
+    throw new ConfigError(`${what} file ${path} is not JSON: ${withoutExcerpt((error as Error).message)}`);
   }
-  return parseConfig(raw);
+}
+
+export function loadConfigFile(path: string): Config {
+  return parseConfig(readConfigJson(path));
 }
 
 /** V8 quotes the text around a JSON syntax error, which may be a secret pasted into the file: keep the rest. */

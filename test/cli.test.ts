@@ -75,14 +75,14 @@ describe('bet-executor kill', () => {
   it('sets and clears the global, provider and account switches, on the audit trail', async () => {
     const url = await freshRedisUrl();
     const redis = new Redis(url);
-    for (const [args, key] of [[[], 'be:kill:global'], [['--provider', 'bookA'], 'be:kill:provider:bookA'], [['--account', 'wl1:bookA:acc-1'], 'be:kill:account:wl1:bookA:acc-1']] as const) {
+    for (const [args, key] of [[['--global'], 'be:kill:global'], [['--provider', 'bookA'], 'be:kill:provider:bookA'], [['--account', 'wl1:bookA:acc-1'], 'be:kill:account:wl1:bookA:acc-1']] as const) {
       assert.equal((await cli(['kill', 'set', ...args, '--reason', 'incident 42'], { REDIS_URL: url })).code, 0);
       assert.equal(await redis.get(key), 'incident 42');
-      assert.equal((await cli(['kill', 'clear', ...args], { REDIS_URL: url })).code, 0);
+      assert.equal((await cli(['kill', 'clear', ...args, '--reason', 'incident 42 over'], { REDIS_URL: url })).code, 0);
       assert.equal(await redis.exists(key), 0);
     }
     assert.equal(await redis.xlen('bet-executor:audit'), 6);
-    const bad = await cli(['kill', 'set', '--account', 'wl1:bookA'], { REDIS_URL: url });
+    const bad = await cli(['kill', 'set', '--account', 'wl1:bookA', '--reason', 'x'], { REDIS_URL: url });
     assert.equal(bad.code, 2);
     redis.disconnect();
   });

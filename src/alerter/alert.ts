@@ -116,7 +116,7 @@ function killSwitchBody(type: 'kill_switch_set' | 'kill_switch_cleared', data: R
     severity: set ? 'warning' : 'info',
     title: set ? `KILL SWITCH engaged: ${key}` : `Kill switch cleared: ${key}`,
     lines: set
-      ? [`No new pair it covers executes until it is cleared${by}.`, `reason: ${str(data, 'reason')}`, 'Clear with: bet-executor kill clear (same scope)']
+      ? [`No new pair it covers executes until it is cleared${by}.`, `reason: ${str(data, 'reason')}`, 'Clear with: bet-executor kill clear (same scope) --reason "...", or DELETE /api/v1/kill-switches/{scope}']
       : [`Pairs it covered execute again${by}.`],
     labels: { alertname: 'BetExecutorKillSwitch', severity: 'warning', killSwitch: label(key) },
     excludeSinks: [],

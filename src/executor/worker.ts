@@ -7,7 +7,10 @@ import { instanceName } from '../infra/instance.js';
 import { instrumentProviders } from '../metrics/instrumented-provider.js';
 import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
+import { measuredProviders } from '../providers/measured.js';
+import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
+import { StatsStore } from '../store/stats.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
@@ -28,7 +31,7 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Off in tests that want to see a crashed pair stay put; on in production. */
   recoverySweep?: boolean;
-  /** This process's heartbeat (see startHeartbeat); defaults below. */
+  /** This process's heartbeat (see WorkerHeartbeat in src/store/heartbeat.ts); defaults below. */
   heartbeat?: Partial<HeartbeatOptions>;
 }
 
@@ -42,7 +45,6 @@ export interface HeartbeatOptions {
 
 export const heartbeatIntervalMsDefault = 5_000;
 export const heartbeatTtlMsDefault = 15_000;
-const heartbeatDeleteMsMax = 1_000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -79,10 +81,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const settlement = BullSettlementScheduler.fromConfig(queueRedis, config);
   const metrics = createWorkerMetrics(config);
   const settlementProbe = withSettlementProbe(metrics.recorder, options.settlementProbe);
+  // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
+  // and the heartbeat. Both define their scripts now, before the store's client is in use.
+  const stats = new StatsStore(storeRedis);
+  const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
+    workerId: options.heartbeat?.workerId ?? instanceName(),
+    intervalMs: options.heartbeat?.intervalMs ?? heartbeatIntervalMsDefault,
+    ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
+    onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
+  });
+  const counted = measuredProviders(options.providers, {
+    placement: (provider, outcome, latencyMs, atMs) => {
+      stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
+    },
+  });
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: instrumentProviders(options.providers, metrics.recorder),
+    providers: instrumentProviders(counted, metrics.recorder),
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
@@ -94,7 +110,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
-  const heartbeat = startHeartbeat(storeRedis, log, options.heartbeat);
+  log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
+  const heartbeat = heartbeatWriter.start();
   const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis));
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -154,38 +171,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     throw error;
   }
   return running;
-}
-
-/**
- * The worker's heartbeat: key bet-executor:worker:heartbeat:{workerId}, value this process's wall clock in unix
- * ms, refreshed every intervalMs with a TTL of ttlMs; deleted on a clean stop. The alerter's dead-man's switch
- * (and readiness checks) read it: no fresh key means no worker is alive.
- */
-function startHeartbeat(redis: Redis, log: Logger, options: Partial<HeartbeatOptions> = {}): { stop(): Promise<void> } {
-  const workerId = options.workerId ?? instanceName();
-  const key = keys.workerHeartbeat(workerId);
-  const ttlMs = options.ttlMs ?? heartbeatTtlMsDefault;
-  const intervalMs = options.intervalMs ?? heartbeatIntervalMsDefault;
-  if (!(intervalMs > 0 && ttlMs > intervalMs)) throw new Error(`heartbeat ttlMs (${ttlMs}) must be > intervalMs (${intervalMs}) > 0`);
-  log.info({ heartbeatKey: key }, 'worker heartbeat');
-  const beat = () => {
-    redis.set(key, String(Date.now()), 'PX', ttlMs).catch((error: unknown) => log.warn({ err: error }, 'worker heartbeat not written'));
-  };
-  beat();
-  const timer = setInterval(beat, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      // Bounded: with Redis away the key simply expires after its TTL.
-      let bound: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((resolve) => {
-        bound = setTimeout(resolve, heartbeatDeleteMsMax);
-      });
-      await Promise.race([redis.del(key).catch(() => undefined), limit]);
-      clearTimeout(bound);
-    },
-  };
 }
 
 async function processJob(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<JobResult | { outcome: 'fenced' }> {

@@ -21,6 +21,9 @@ export interface PrivateRedisOptions {
   hz?: number;
   databases?: number;
   log?: (line: string) => void;
+  /** Users from a Redis ACL file (`--aclfile`); `auth` is then the user the readiness ping logs in as. */
+  aclFile?: string;
+  auth?: { username: string; password: string };
 }
 
 const startAttemptsMax = 5;
@@ -57,6 +60,7 @@ function spawnServer(port: number, dir: string, options: PrivateRedisOptions): C
     '--databases', String(options.databases ?? 16),
     '--daemonize', 'no',
     '--loglevel', 'warning',
+    ...(options.aclFile ? ['--aclfile', options.aclFile] : []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => options.log?.(chunk.toString()));
@@ -64,11 +68,11 @@ function spawnServer(port: number, dir: string, options: PrivateRedisOptions): C
   return child;
 }
 
-async function waitReady(port: number, child: ChildProcess): Promise<boolean> {
+async function waitReady(port: number, child: ChildProcess, auth: PrivateRedisOptions['auth']): Promise<boolean> {
   const deadline = Date.now() + readyWaitMsMax;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...auth });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -103,7 +107,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   for (let attempt = 1; attempt <= startAttemptsMax; attempt++) {
     const port = await freePort();
     let child = spawnServer(port, dir, options);
-    if (!(await waitReady(port, child))) {
+    if (!(await waitReady(port, child, options.auth))) {
       await stopChild(child);
       continue;
     }
@@ -116,7 +120,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
         await stopChild(child);
         child = spawnServer(port, dir, options);
         handle.process = child;
-        if (!(await waitReady(port, child))) throw new Error(`redis-server did not restart on port ${port}`);
+        if (!(await waitReady(port, child, options.auth))) throw new Error(`redis-server did not restart on port ${port}`);
       },
       async stop() {
         await stopChild(child);

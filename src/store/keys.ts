@@ -38,3 +38,25 @@ export const keys = {
   /** A dead-man's switch condition while it fires (since when, last alert, alerts so far), shared by every alerter. */
   alertCondition: (name: string) => `be:alerter:condition:${name}`,
 };
+
+// Operations (issue 8): the API, worker heartbeats, statistics and alert deliveries.
+export const opsKeys = {
+  /** Every journaled pair by claim time (unix ms): the API lists pairs from here (bounded, see claim.lua). */
+  pairsByCreated: 'be:pairs:by-created',
+  /** Kill switches engaged through the API or the CLI: field = switch key, value = JSON {scope, reason, by, atMs}. */
+  killIndex: 'be:kill:index',
+  /** Failed API authentications from one client address inside the window. */
+  authFailures: (clientIp: string) => `be:api:auth-failures:${clientIp}`,
+  /** Written by /ready to prove Redis takes writes (a short TTL). */
+  readyProbe: (instanceId: string) => `be:api:ready:${instanceId}`,
+  /** One worker process alive (the same key as keys.workerHeartbeat): value the Redis time of its last beat, unix ms, with a TTL. */
+  workerHeartbeat: (workerId: string) => keys.workerHeartbeat(workerId),
+  /** Every worker's last heartbeat (Redis time, unix ms): /ready asks whether one is fresh without a SCAN. */
+  workers: 'bet-executor:workers',
+  /** Bookmaker calls per provider and UTC day (YYYY-MM-DD): counts by outcome and latency buckets. */
+  providerStats: (day: string) => `be:stats:providers:${day}`,
+  /** Realised P&L per UTC day of settlement: fields `{currency}:pnl_minor`, `{currency}:pairs`, … */
+  pnlDay: (day: string) => `be:stats:pnl:${day}`,
+  /** The last audit-stream entry the P&L projection has counted. */
+  pnlCursor: 'be:stats:pnl:cursor',
+};

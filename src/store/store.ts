@@ -7,7 +7,7 @@ import type { PairDoc, PairState } from '../domain/pair.js';
 import type { ReviewAction } from '../domain/review.js';
 import { assertNever } from '../domain/types.js';
 import { luaCodeTable, replyName } from './codes.js';
-import { auditStream, eventsStream, keys } from './keys.js';
+import { auditStream, eventsStream, keys, opsKeys } from './keys.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 const luaFile = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf8');
@@ -156,6 +156,9 @@ export interface ReconcileWrite {
   events: StreamEntry[];
 }
 
+/** Most pairs the API's list (opsKeys.pairsByCreated) keeps; it also drops pairs older than their journal TTL. */
+export const pairsIndexLenMax = 5_000_000;
+
 /** Store connection options: fail fast and closed when Redis is away (no endless offline queue). */
 export function storeRedisOptions(): RedisOptions {
   return { maxRetriesPerRequest: 1, commandTimeout: 3_000, enableAutoPipelining: true };
@@ -165,7 +168,7 @@ export class Store {
   readonly redis: ScriptedRedis;
 
   constructor(redis: Redis, private readonly eventsLenMax: number) {
-    redis.defineCommand('beClaim', { numberOfKeys: 3, lua: lua('claim') });
+    redis.defineCommand('beClaim', { numberOfKeys: 4, lua: lua('claim') });
     redis.defineCommand('beLease', { numberOfKeys: 2, lua: lua('lease') });
     // numberOfKeys left out: the caller passes it (the cooldown keys vary).
     redis.defineCommand('beTransition', { lua: lua('transition') });
@@ -181,8 +184,8 @@ export class Store {
 
   async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number): Promise<ClaimResult> {
     const reply = await this.redis.beClaim(
-      keys.pair(arbId), keys.lease(arbId), keys.openPairs,
-      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId,
+      keys.pair(arbId), keys.lease(arbId), keys.openPairs, opsKeys.pairsByCreated,
+      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax,
     );
     const code = replyName(reply, 'claim', ['busy', 'created', 'existing']);
     if (code === 'busy') return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };

@@ -52,7 +52,7 @@ describe('sinks of every kind at once', () => {
     // The kill switch is set and cleared by the CLI, which writes the events the alerter turns into alerts.
     assert.equal((await cli(rig.redisUrl, 'kill', 'set', '--provider', 'bookA', '--reason', 'bookmaker maintenance')).code, 0);
     const exposureId = await rig.exposure('arb-all-sinks', 'positive_in_doubt');
-    assert.equal((await cli(rig.redisUrl, 'kill', 'clear', '--provider', 'bookA')).code, 0);
+    assert.equal((await cli(rig.redisUrl, 'kill', 'clear', '--provider', 'bookA', '--reason', 'maintenance over')).code, 0);
     await waitFor('three alerts on four sinks', async () => receiver.delivered().size === 3 && new Set(receiver.requests.filter((r) => r.answeredStatus === 200).map((r) => `${r.path}|${r.alertKey}`)).size === 12 && (await rig.pendingCount()) === 0);
 
     const events = await readStream(rig.redis, eventsStream);
