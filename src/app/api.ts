@@ -2,9 +2,14 @@
 // projection timer, the fastify app listening on the configured address. Never a provider: it places no bet.
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { registerMetricsRoute } from '../metrics/http.js';
+import { registerStateMetrics } from '../metrics/state.js';
 import type { ApiConfig } from '../api/config.js';
+import { routeOptions } from '../api/routes/route.js';
 import { buildApi, type BuiltApi } from '../api/server.js';
 import { OpsStore } from '../store/ops.js';
 import { ReadModel } from '../store/read-model.js';
@@ -38,6 +43,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   redis.on('error', (error) => log.warn({ err: error }, 'redis (api) connection error'));
   const stats = new StatsStore(redis);
   const reads = new ReadModel(redis);
+  const metrics = apiMetrics(config, options.redisUrl, redis, log);
   const built = await buildApi({
     config,
     store: new Store(redis, config.eventsStreamLenMax),
@@ -48,8 +54,9 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     instanceId: randomUUID(),
     log,
     nowMs: () => Date.now(),
-    ...(options.plugins ? { plugins: options.plugins } : {}),
-  }).catch((error: unknown) => {
+    plugins: [...(options.plugins ?? []), metrics.plugin],
+  }).catch(async (error: unknown) => {
+    await metrics.close();
     redis.disconnect();
     throw error;
   });
@@ -72,7 +79,36 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     async close() {
       if (timer) clearInterval(timer);
       await built.app.close();
+      await metrics.close();
       redis.disconnect();
+    },
+  };
+}
+
+/**
+ * The API's /metrics (scope read: the API faces the network): Node's process metrics and the scrape-time gauges
+ * read from Redis (open exposures, kill switches, queue depths), as a worker serves them. Placement counters
+ * live in the workers.
+ */
+function apiMetrics(config: ApiConfig, redisUrl: string, redis: Redis, log: Logger): { plugin: FastifyPluginAsync; close(): Promise<void> } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const queueConnection = new Redis(redisUrl, storeRedisOptions());
+  queueConnection.on('error', (error) => log.warn({ err: error }, 'redis (api metrics) connection error'));
+  const queues = [new Queue(config.queueName, { connection: queueConnection }), new Queue(config.settlementQueueName, { connection: queueConnection })];
+  registerStateMetrics(registry, {
+    redis, queues, providers: [], timeoutMs: 2_000,
+    onError: (source, error) => log.warn({ source, err: error }, 'metrics: a scrape-time source was left out of the scrape'),
+  });
+  return {
+    plugin: async (app) => registerMetricsRoute(app, registry, routeOptions({
+      access: 'read', tags: ['meta'], summary: 'Prometheus metrics (text exposition format, not JSON)',
+      description: 'Node process metrics and the gauges read from Redis at scrape time; placement counters are on each worker\'s metricsPort.',
+      response: { type: 'string' },
+    })),
+    async close() {
+      for (const q of queues) await q.close();
+      queueConnection.disconnect();
     },
   };
 }

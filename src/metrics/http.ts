@@ -1,12 +1,15 @@
 // /metrics over HTTP: a route any fastify app can mount (the API), and a small standalone server (each worker).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteShorthandOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 
 export const metricsPath = '/metrics';
 
-/** Mounts GET /metrics (Prometheus text format) on a fastify app. A source that fails leaves its gauges out, never a 500. */
-export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get(metricsPath, async (_request, reply) => {
+/**
+ * Mounts GET /metrics (Prometheus text format) on a fastify app. A source that fails leaves its gauges out, never
+ * a 500. `options` are the route's options (the API's declare the token scope a scraper needs, and its OpenAPI text).
+ */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry, options: RouteShorthandOptions = {}): void {
+  app.get(metricsPath, options, async (_request, reply) => {
     const body = await registry.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(body);
   });
