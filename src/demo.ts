@@ -9,6 +9,9 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { alertKeyOf } from './alerter/alert.js';
 import { startLocalAlerter, type LocalAlerter } from './alerter/local.js';
+import { createToken } from './api/auth.js';
+import { parseApiConfig } from './api/config.js';
+import { startApi, type RunningApi } from './app/api.js';
 import { parseConfig, type Config } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { placementExposureReasons } from './domain/exposure.js';
@@ -63,7 +66,9 @@ export interface DemoSummary {
   scenarios: Record<string, Record<string, number>>;
   /** Simulator → placement decision → log entries. */
   books: Record<string, Record<string, number>>;
-  checks: { acceptedPerRef: CheckResult; hedgeAfterPositive: CheckResult; exposureAlertsDelivered: CheckResult };
+  checks: { acceptedPerRef: CheckResult; hedgeAfterPositive: CheckResult; exposureAlertsDelivered: CheckResult; apiListsOpenExposures: CheckResult };
+  /** The operations API this demo ran (its URL while the demo ran). */
+  api: { url: string };
   /** The alerter's deliveries to the local webhook receiver. */
   alerts: { receiverUrl: string; delivered: number; deliveredByType: Record<string, number> };
   elapsedMs: number;
@@ -135,6 +140,9 @@ interface Environment {
   reader: Redis;
   logFile: string;
   alerts: LocalAlerter;
+  api: RunningApi;
+  /** A read token of the demo's API (made for this run, never stored). */
+  apiToken: string;
 }
 
 interface Cleanup {
@@ -357,8 +365,12 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   // The alerter as in production (its own consumer group on the events stream), in this process, to a local webhook.
   const alerts = await startLocalAlerter({ redisUrl: url, dir: dirname(logFile), consumerGroup: process.env.REDIS_URL ? `demo-alerter-${tag}` : 'bet-executor-alerter', log });
   stack.push({ what: 'alerter', close: () => alerts.close() });
-  output.log(`simulators bookA ${bookA.url} and bookB ${bookB.url}; one worker (concurrency ${config.concurrency}); alerter to a local webhook ${alerts.receiver.url}; worker log ${logFile}`);
-  return { tag, config, bookA, bookB, queue, reader, logFile, alerts };
+  // The operations API as in production (`bet-executor api`), in this process, with a read token made for this run.
+  const apiReader = createToken('demo-reader', 'read');
+  const api = await startApi({ config: parseApiConfig({ host: '127.0.0.1', port: 0, tokens: [apiReader.entry], queueName: config.queueName, settlementQueueName: config.settlementQueueName }), redisUrl: url, log });
+  stack.push({ what: 'API', close: () => api.close() });
+  output.log(`simulators bookA ${bookA.url} and bookB ${bookB.url}; one worker (concurrency ${config.concurrency}); alerter to a local webhook ${alerts.receiver.url}; API ${api.url ?? ''}; worker log ${logFile}`);
+  return { tag, config, bookA, bookB, queue, reader, logFile, alerts, api, apiToken: apiReader.token };
 }
 
 /**
@@ -602,6 +614,19 @@ function countBy(values: Iterable<string>): Record<string, number> {
 }
 
 /** Every exposure alert of this run's pairs reached the local webhook receiver (waited for up to alertWaitMsMax). */
+/** The API, over HTTP with its bearer token, lists as many open exposures as the review list holds. */
+async function checkApiExposures(env: Environment): Promise<CheckResult> {
+  const held = await env.reader.hlen('be:review:open');
+  try {
+    const answer = await fetch(`${env.api.url ?? ''}/api/v1/exposures/open`, { headers: { authorization: `Bearer ${env.apiToken}` } });
+    const body = await answer.json() as { total?: unknown };
+    if (answer.status === 200 && body.total === held) return { ok: held, violations: [] };
+    return { ok: 0, violations: [`GET /api/v1/exposures/open answered ${answer.status} with total ${String(body.total)}; the review list holds ${held}`] };
+  } catch (error) {
+    return { ok: 0, violations: [`GET /api/v1/exposures/open failed: ${(error as Error).message}`] };
+  }
+}
+
 async function checkAlertsDelivered(env: Environment, planned: PlannedPair[], rows: StreamRow[]): Promise<CheckResult> {
   const arbIds = new Set(planned.flatMap((p) => (p.arbId === null ? [] : [p.arbId])));
   const expected = rows.filter((r) => r.type === 'exposure_alert' && arbIds.has(String(r.data.arbId))).map((r) => alertKeyOf('exposure_alert', r.id));
@@ -609,7 +634,7 @@ async function checkAlertsDelivered(env: Environment, planned: PlannedPair[], ro
   return { ok: expected.length - missing.length, violations: missing.map((key) => `${key}: not delivered to the local webhook within ${alertWaitMsMax / 1000} s`) };
 }
 
-function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally; jobs: number; alertsCheck: CheckResult }, seed: number, elapsedMs: number): DemoSummary {
+function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally; jobs: number; alertsCheck: CheckResult; apiCheck: CheckResult }, seed: number, elapsedMs: number): DemoSummary {
   const { tally: t } = run;
   const outcomes = [...t.outcomes.values()];
   const blocked = Object.fromEntries(blockReasons.map((r) => [r, outcomes.filter((o) => o === `blocked ${r}`).length])) as Record<BlockReason, number>;
@@ -645,7 +670,9 @@ function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally
       acceptedPerRef: checkAcceptedPerRef([{ name: 'bookA', accepted: acceptedA }, { name: 'bookB', accepted: acceptedB }]),
       hedgeAfterPositive: checkHedgeAfterPositive(entriesB, acceptedA),
       exposureAlertsDelivered: run.alertsCheck,
+      apiListsOpenExposures: run.apiCheck,
     },
+    api: { url: env.api.url ?? '' },
     alerts: { receiverUrl: env.alerts.receiver.url, delivered: env.alerts.receiver.delivered().size, deliveredByType: env.alerts.deliveredByType() },
     elapsedMs,
     logFile: env.logFile,
@@ -703,6 +730,8 @@ function renderSummary(s: DemoSummary): string {
     'alerts (the alerter, in this process, to a local webhook receiver that checks their signatures)',
     row('delivered to the receiver', s.alerts.delivered, `${s.alerts.delivered > 0 ? `${details(s.alerts.deliveredByType)}; ` : ''}${s.alerts.receiverUrl}`),
     ...checkLine('every exposure alert delivered', s.checks.exposureAlertsDelivered, 'alerts'),
+    `operations API (in this process, while the demo ran): ${s.api.url}`,
+    ...checkLine('the API lists every open exposure', s.checks.apiListsOpenExposures, 'open exposures'),
     `worker log (warnings, exposure alerts): ${s.logFile}`,
     '',
   ];
@@ -757,9 +786,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const waves = planWaves(planned, opts.seed);
     const run = await runWaves(env, planned, waves, output);
     const alertsCheck = await checkAlertsDelivered(env, planned, run.rows);
-    const summary = summarise(env, planned, { ...run, alertsCheck }, opts.seed, Date.now() - startedAtMs);
+    const apiCheck = await checkApiExposures(env);
+    const summary = summarise(env, planned, { ...run, alertsCheck, apiCheck }, opts.seed, Date.now() - startedAtMs);
     output.out(renderSummary(summary));
-    const violations = summary.checks.acceptedPerRef.violations.length + summary.checks.hedgeAfterPositive.violations.length + alertsCheck.violations.length;
+    const violations = summary.checks.acceptedPerRef.violations.length + summary.checks.hedgeAfterPositive.violations.length + alertsCheck.violations.length + apiCheck.violations.length;
     if (summary.unfinished > 0) output.log(`demo FAILED: ${summary.unfinished} job(s) never reached a terminal event`);
     if (summary.unsettled > 0) output.log(`demo FAILED: ${summary.unsettled} placed pair(s) were never settled`);
     if (violations > 0) output.log(`demo FAILED: ${violations} safety check violation(s)`);

@@ -67,6 +67,9 @@ describe('the demo with 60 pairs (seed 3)', () => {
     assert.ok(s.exposures > 0);
     assert.equal(s.checks.exposureAlertsDelivered.violations.length, 0, s.checks.exposureAlertsDelivered.violations.join('; '));
     assert.equal(s.checks.exposureAlertsDelivered.ok, s.exposures, 'one delivered alert per exposure_alert event');
+    assert.equal(s.checks.apiListsOpenExposures.violations.length, 0, s.checks.apiListsOpenExposures.violations.join('; '));
+    assert.equal(s.checks.apiListsOpenExposures.ok, s.exposures, 'the API, over HTTP with a read token, lists every exposure still open');
+    assert.match(s.api.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(s.alerts.deliveredByType.exposure_alert, s.exposures);
     assert.match(printed, new RegExp(`delivered to the receiver\\s+${s.alerts.delivered}\\b`));
     assert.match(printed, /every exposure alert delivered\s+OK/);
