@@ -162,6 +162,11 @@ export const configSchema = z.object({
   jobLockMs: z.int().positive().max(600_000).default(30_000),
   stalledCheckMs: z.int().positive().max(600_000).default(15_000),
   stalledCountMax: z.int().positive().max(10_000).default(100),
+  /**
+   * Largest job data accepted on the bet-pairs queue, in UTF-8 bytes of its JSON. Larger data is refused
+   * (`arb_rejected`, reason `payload_too_large`) without being parsed. A bet pair is well under 2 KiB.
+   */
+  jobDataBytesMax: z.int().positive().max(16 * 1024 * 1024).default(65_536),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
   /**

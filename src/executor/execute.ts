@@ -4,6 +4,7 @@ import { isPlacementDone, newPairDoc, type PairState } from '../domain/pair.js';
 import type { BetPair } from '../domain/types.js';
 import { parseBetPair } from '../domain/validation.js';
 import type { StreamEntry } from '../store/store.js';
+import type { UnreadableJobData } from './raw-job.js';
 import { PairRun, type ExecutorDeps } from './run.js';
 import { runSaga } from './saga.js';
 
@@ -58,6 +59,16 @@ export async function executeJob(deps: ExecutorDeps, job: JobInput): Promise<Job
   // future cannot make a pair that sat in the queue look young (preflight refuses one too far ahead).
   const pair: BetPair = { ...parsed.pair, enqueuedAtMs: job.timestampMs };
   return claimAndRun(deps, pair, job.id);
+}
+
+/**
+ * Refuses job data the worker could not read (not JSON, or over jobDataBytesMax): the same `arb_rejected`
+ * event as any bad input, with a `reason` field saying which. The caller fails the job as unrecoverable.
+ */
+export async function rejectUnreadable(deps: ExecutorDeps, jobId: string, data: UnreadableJobData): Promise<void> {
+  const errors = [data.error];
+  await emit(deps, [{ type: 'arb_rejected', data: { arbId: data.arbId, jobId, reason: data.reason, errors } }]);
+  deps.log.warn({ arbId: data.arbId, jobId, reason: data.reason, dataBytes: data.dataBytes, errors }, 'bet pair rejected: unreadable job data, nothing placed');
 }
 
 /** Resumes a pair from its journal alone (recovery sweep); nothing happens when it is done or leased. */
