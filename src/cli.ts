@@ -31,11 +31,26 @@ async function redisUrlOrPrivate(log: (line: string) => void): Promise<{ url: st
   return { url: server.url, server };
 }
 
-function onShutdown(stop: () => Promise<void>): void {
+/** Exit codes of a shutdown: 0 clean, 1 stopped with an error or abandoned at its bound, 128 + signal on a second signal. */
+const signalExitCode = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Stops on the first SIGINT/SIGTERM, bounded by `timeoutMs`: when the stop has not finished by then (Redis
+ * down, a bookmaker call hanging) the process exits 1 without it — safe, since every pair is journaled before
+ * each bet and another worker resumes it once its lease and job lock lapse. A second signal exits at once.
+ */
+function onShutdown(stop: () => Promise<void>, options: { timeoutMs: number; log: (msg: string) => void }): void {
   let stopping = false;
-  const handler = () => {
-    if (stopping) return;
+  const handler = (signal: keyof typeof signalExitCode) => {
+    if (stopping) {
+      options.log(`${signal} again while stopping: exiting now, in-flight pairs are left to the journal`);
+      process.exit(signalExitCode[signal]);
+    }
     stopping = true;
+    setTimeout(() => {
+      options.log(`shutdown not finished after shutdownTimeoutMs (${options.timeoutMs}): exiting, in-flight pairs are left to the journal`);
+      process.exit(1);
+    }, options.timeoutMs);
     stop().then(() => process.exit(0), (error: unknown) => {
       console.error(error);
       process.exit(1);
@@ -76,11 +91,12 @@ program.command('worker')
     const running = await startWorker({ config, redisUrl: redis.url, providers, log });
     log.info({ queue: config.queueName, concurrency: config.concurrency, providers: [...providers.keys()] }, 'worker started');
     onShutdown(async () => {
-      log.info('worker stopping: finishing in-flight pairs');
+      log.info({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'worker stopping: finishing in-flight pairs');
       await running.close();
       await closeProviders(providers);
       await redis.server?.stop();
-    });
+      log.info('worker stopped');
+    }, { timeoutMs: config.shutdownTimeoutMs, log: (msg) => log.error(msg) });
   });
 
 program.command('alerter')

@@ -167,6 +167,12 @@ export const configSchema = z.object({
    * (`arb_rejected`, reason `payload_too_large`) without being parsed. A bet pair is well under 2 KiB.
    */
   jobDataBytesMax: z.int().positive().max(16 * 1024 * 1024).default(65_536),
+  /**
+   * Longest a worker's shutdown (SIGTERM/SIGINT) waits for its in-flight pairs and connections. Past it the
+   * process exits anyway (code 1), abandoning what is still running: each pair is journaled before every
+   * bet, so another worker resumes it from the journal once its lease and job lock lapse.
+   */
+  shutdownTimeoutMs: z.int().positive().max(600_000).default(10_000),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
   /**
