@@ -15,6 +15,7 @@ import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from './clock.js';
 import { crashHookFromEnv } from './crash.js';
 import { executeJob, rejectUnreadable, resumePair, type JobResult } from './execute.js';
+import { loggedProviders } from './logged-provider.js';
 import { GuardedWorker, UnreadableJobData } from './raw-job.js';
 import type { ExecutorDeps, LegWindowProbe } from './run.js';
 
@@ -83,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: instrumentProviders(options.providers, metrics.recorder),
+    providers: instrumentProviders(loggedProviders(options.providers, log), metrics.recorder),
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
