@@ -34,11 +34,26 @@ async function redisUrlOrPrivate(log: (line: string) => void): Promise<{ url: st
   return { url: server.url, server };
 }
 
-function onShutdown(stop: () => Promise<void>): void {
+/** Exit codes of a shutdown: 0 clean, 1 stopped with an error or abandoned at its bound, 128 + signal on a second signal. */
+const signalExitCode = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Stops on the first SIGINT/SIGTERM, bounded by `timeoutMs`: when the stop has not finished by then (Redis
+ * down, a bookmaker call hanging) the process exits 1 without it — safe, since every pair is journaled before
+ * each bet and another worker resumes it once its lease and job lock lapse. A second signal exits at once.
+ */
+function onShutdown(stop: () => Promise<void>, options: { timeoutMs: number; log: (msg: string) => void }): void {
   let stopping = false;
-  const handler = () => {
-    if (stopping) return;
+  const handler = (signal: keyof typeof signalExitCode) => {
+    if (stopping) {
+      options.log(`${signal} again while stopping: exiting now, in-flight pairs are left to the journal`);
+      process.exit(signalExitCode[signal]);
+    }
     stopping = true;
+    setTimeout(() => {
+      options.log(`shutdown not finished after shutdownTimeoutMs (${options.timeoutMs}): exiting, in-flight pairs are left to the journal`);
+      process.exit(1);
+    }, options.timeoutMs);
     stop().then(() => process.exit(0), (error: unknown) => {
       console.error(error);
       process.exit(1);
@@ -79,11 +94,12 @@ program.command('worker')
     const running = await startWorker({ config, redisUrl: redis.url, providers, log });
     log.info({ queue: config.queueName, concurrency: config.concurrency, providers: [...providers.keys()] }, 'worker started');
     onShutdown(async () => {
-      log.info('worker stopping: finishing in-flight pairs');
+      log.info({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'worker stopping: finishing in-flight pairs');
       await running.close();
       await closeProviders(providers);
       await redis.server?.stop();
-    });
+      log.info('worker stopped');
+    }, { timeoutMs: config.shutdownTimeoutMs, log: (msg) => log.error(msg) });
   });
 
 program.command('alerter')
@@ -115,22 +131,86 @@ program.command('sim')
     });
   });
 
+/** The contract's input queue (DESIGN.md): `enqueue` puts pairs there, or on the queue a worker config names. */
+const contractQueueName = configSchema.shape.queueName.parse(undefined);
+
+/** A command's refusal shown as a message (no stack trace), with its own exit code. */
+class CommandError extends Error {
+  override name = 'CommandError';
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** Connects to Redis or gives up after connectTimeoutMs (ioredis would otherwise retry for ever). */
+async function connectRedis(url: string, connectTimeoutMs: number): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined); // reported below, once
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+  });
+  try {
+    await Promise.race([redis.connect().then(() => redis.ping()), bound]);
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    throw new CommandError(`cannot reach Redis at ${redactedUrl(url)}: ${(error as Error).message}`, 3);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A Redis URL as it may be printed: without its password. */
+function redactedUrl(url: string): string {
+  if (!URL.canParse(url)) return '(unparseable REDIS_URL)';
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** The items of an enqueue file: every one a JSON object (the worker validates the rest and reports arb_rejected). */
+function enqueueItems(file: string): Record<string, unknown>[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file} as JSON: ${(error as Error).message.slice(0, 200)}`);
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  const bad = items.findIndex((item) => typeof item !== 'object' || item === null || Array.isArray(item));
+  if (bad >= 0) {
+    const where = Array.isArray(parsed) ? `item ${bad} of ${file}` : file;
+    throw new ConfigError(`${where} is not a JSON object (a bet pair, or an array of bet pairs): ${JSON.stringify(items[bad])?.slice(0, 40) ?? 'undefined'}`);
+  }
+  return items as Record<string, unknown>[];
+}
+
 program.command('enqueue')
   .description('add the bet pair(s) in a JSON file (one object or an array) to the queue; needs REDIS_URL')
   .argument('<file>', 'JSON file with a bet pair or an array of bet pairs')
-  .option('--queue <name>', 'queue name', 'bet-pairs')
-  .action(async (file: string, opts: { queue: string }) => {
+  .option('--queue <name>', `queue name: ${contractQueueName} (the contract's), or the --config file's queueName`)
+  .option('--config <file>', 'a worker config: its queueName is the queue')
+  .option('--connect-timeout-ms <ms>', 'give up when Redis does not answer within this (exit 3)', intOption('--connect-timeout-ms', 1), 5_000)
+  .action(async (file: string, opts: { queue?: string; config?: string; connectTimeoutMs: number }) => {
     const url = process.env.REDIS_URL;
     if (!url) throw new ConfigError('enqueue needs REDIS_URL (the Redis the workers use)');
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    const pairs = Array.isArray(parsed) ? parsed : [parsed];
-    const connection = new Redis(url, { maxRetriesPerRequest: null });
-    const queue = new Queue(opts.queue, { connection });
-    // Validation happens in the worker, which reports bad input as arb_rejected; here we only queue.
-    await queue.addBulk(pairs.map((data) => ({ name: 'bet-pair', data })));
-    console.log(`enqueued ${pairs.length} bet pair(s) on ${opts.queue}`);
-    await queue.close();
-    connection.disconnect();
+    const configured = opts.config ? loadConfigFile(opts.config).queueName : undefined;
+    const allowed = [...new Set([contractQueueName, ...(configured ? [configured] : [])])];
+    const queueName = opts.queue ?? configured ?? contractQueueName;
+    // A mistyped queue would take the pairs where no worker ever looks.
+    if (!allowed.includes(queueName)) throw new ConfigError(`--queue (${queueName}) is not a queue workers read: ${allowed.join(' or ')} (another one needs --config with that queueName)`);
+    const pairs = enqueueItems(file);
+    const connection = await connectRedis(url, opts.connectTimeoutMs);
+    const queue = new Queue(queueName, { connection });
+    try {
+      // Validation happens in the worker, which reports bad input as arb_rejected; here we only queue.
+      await queue.addBulk(pairs.map((data) => ({ name: 'bet-pair', data })));
+      console.log(`enqueued ${pairs.length} bet pair(s) on ${queueName}`);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
 function storeFromEnv(): { store: Store; redis: Redis } {
@@ -241,10 +321,11 @@ program.command('api')
     const { startApi } = await import('./app/api.js');
     const running = await startApi({ config, redisUrl: url, log });
     console.log(`API listening on ${running.url ?? ''}`);
+    // The API holds no in-flight money work: 10 s to close its connections, then out.
     onShutdown(async () => {
       log.info('API stopping');
       await running.close();
-    });
+    }, { timeoutMs: 10_000, log: (msg) => log.error(msg) });
   });
 
 const token = program.command('token').description('API bearer tokens');
@@ -271,10 +352,20 @@ program.command('demo')
     process.exit(code);
   });
 
+// `bet-executor exposures list | head`: the reader went away; stop quietly rather than die on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`bet-executor: ${error.message}`);
     process.exit(2);
+  }
+  if (error instanceof CommandError) {
+    console.error(`bet-executor: ${error.message}`);
+    process.exit(error.exitCode);
   }
   console.error(error);
   process.exit(1);

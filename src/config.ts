@@ -6,6 +6,16 @@ import { ARB_MARGIN_BPS_MAX_DEFAULT, IDENTIFIER_RE, WORST_CASE_MINOR_MIN_DEFAULT
 
 const providerIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Names an object already has (`__proto__`, `constructor`, `toString`, …): as a record key in a config they
+ * would shadow or replace the prototype of the object they are read from. Refused as provider and account names.
+ */
+const prototypeNames = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+const notPrototypeName = (what: string) => (name: string) => !prototypeNames.has(name) || `${what} "${name}" is a name every JavaScript object already has; choose another`;
+
+/** BullMQ queue names: no `:` (BullMQ's key separator; it refuses one at start-up), nothing that could forge a key. */
+const queueNameSchema = (fallback: string) => z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'queue names are [A-Za-z0-9_.-]{1,64} (no ":", BullMQ\'s key separator)').default(fallback);
+
 /** How a secret is written in the config: where to read it, never the secret itself (src/credentials.ts reads it). */
 const secretRefHint = 'a secret is referenced, never written in the config: { "env": "VAR_NAME" } or { "file": "/absolute/path" }';
 /** The environment variable names a secret reference may use. */
@@ -54,7 +64,8 @@ export function urlCarriesExtras(url: URL): boolean {
 
 const providerSchema = z.strictObject({
   /** Base URL of the bookmaker's HTTP API (reference protocol, see src/sim/PROTOCOL.md). */
-  url: z.url().refine((u) => !URL.canParse(u) || !urlCarriesExtras(new URL(u)),
+  url: z.url().refine((u) => !URL.canParse(u) || ['http:', 'https:'].includes(new URL(u).protocol), 'only an http:// or https:// URL')
+    .refine((u) => !URL.canParse(u) || !urlCarriesExtras(new URL(u)),
     'a URL with a user:password@, a ?query or a #fragment is refused (they would never be sent; the URL is not repeated here): put the bookmaker\'s key in this provider\'s "credentials"'),
   /** Timeout of every request to this bookmaker. Defaults to the global providerTimeoutMs. */
   requestTimeoutMs: z.int().positive().max(120_000).optional(),
@@ -63,7 +74,7 @@ const providerSchema = z.strictObject({
   /** The bookmaker's API key, sent as `Authorization: Bearer <key>` on every request (src/credentials.ts). */
   credentials: secretRefSchema.optional(),
   /** Accounts with keys of their own (account ids compared ignoring case, as the arb checks do). */
-  accounts: z.record(z.string().regex(IDENTIFIER_RE), accountSchema, {
+  accounts: z.record(z.string().regex(IDENTIFIER_RE).refine(notPrototypeName('account id')), accountSchema, {
     error: (issue) => (issue.code === 'invalid_key' ? 'account ids are [A-Za-z0-9_-]{1,64}' : undefined),
   }).optional(),
 }, { error: unknownKeyError('use "credentials"') }).superRefine((provider, ctx) => {
@@ -91,11 +102,12 @@ const rateLimitSchema = z.object({
 
 export const configSchema = z.object({
   /** Bookmakers by provider name (the `provider` of a bet leg). */
-  providers: z.record(z.string().regex(providerIdPattern, 'provider names are [A-Za-z0-9_-]{1,64}'), providerSchema),
+  providers: z.record(z.string().regex(providerIdPattern, 'provider names are [A-Za-z0-9_-]{1,64}').refine(notPrototypeName('provider')), providerSchema)
+    .refine((providers) => Object.keys(providers).length > 0, 'at least one provider (with none every pair would be rejected)'),
   /** BullMQ queue the scanners fill. Contract name: bet-pairs. */
-  queueName: z.string().min(1).max(64).default('bet-pairs'),
-  /** BullMQ queue of settlement polls (one per deployment sharing a Redis). */
-  settlementQueueName: z.string().min(1).max(64).default('bet-settlement'),
+  queueName: queueNameSchema('bet-pairs'),
+  /** BullMQ queue of settlement polls (one per deployment sharing a Redis); never the input queue. */
+  settlementQueueName: queueNameSchema('bet-settlement'),
   /** Pairs executed at once by one worker process. */
   concurrency: z.int().positive().max(256).default(16),
   /** Cooldown per whitelabel/provider/account after a placement. */
@@ -162,6 +174,17 @@ export const configSchema = z.object({
   jobLockMs: z.int().positive().max(600_000).default(30_000),
   stalledCheckMs: z.int().positive().max(600_000).default(15_000),
   stalledCountMax: z.int().positive().max(10_000).default(100),
+  /**
+   * Largest job data accepted on the bet-pairs queue, in UTF-8 bytes of its JSON. Larger data is refused
+   * (`arb_rejected`, reason `payload_too_large`) without being parsed. A bet pair is well under 2 KiB.
+   */
+  jobDataBytesMax: z.int().positive().max(16 * 1024 * 1024).default(65_536),
+  /**
+   * Longest a worker's shutdown (SIGTERM/SIGINT) waits for its in-flight pairs and connections. Past it the
+   * process exits anyway (code 1), abandoning what is still running: each pair is journaled before every
+   * bet, so another worker resumes it from the journal once its lease and job lock lapse.
+   */
+  shutdownTimeoutMs: z.int().positive().max(600_000).default(10_000),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
   /**
@@ -183,34 +206,77 @@ export class ConfigError extends Error {
 
 /** Relations between limits that a valid config must keep; each message shows the values. */
 export function limitRelationErrors(config: Config): string[] {
+  return relationErrors(config);
+}
+
+/**
+ * The relations whose fields are all valid (the others wait for their fields to be fixed): so that a config
+ * with field errors hears about its contradictions in the same report.
+ */
+function relationErrors(config: Partial<Config>): string[] {
   const errors: string[] = [];
-  const timeoutMsMax = Math.max(config.providerTimeoutMs, ...Object.values(config.providers).map((p) => p.requestTimeoutMs ?? 0));
-  if (config.lockTtlMs < 3 * timeoutMsMax) {
-    errors.push(`lockTtlMs (${config.lockTtlMs}) < 3 × provider timeout (${timeoutMsMax}): the lease must outlive a bookmaker call`);
+  const c = config;
+  const timeoutMsMax = c.providerTimeoutMs === undefined ? undefined
+    : Math.max(c.providerTimeoutMs, ...Object.values(c.providers ?? {}).map((p) => p.requestTimeoutMs ?? 0));
+  if (c.lockTtlMs !== undefined && timeoutMsMax !== undefined && c.lockTtlMs < 3 * timeoutMsMax) {
+    errors.push(`lockTtlMs (${c.lockTtlMs}) < 3 × provider timeout (${timeoutMsMax}): the lease must outlive a bookmaker call`);
   }
-  if (config.lateCommitGraceMs >= config.inDoubtDeadlineMs) {
-    errors.push(`lateCommitGraceMs (${config.lateCommitGraceMs}) >= inDoubtDeadlineMs (${config.inDoubtDeadlineMs}): a not_found could never be trusted`);
+  if (c.lateCommitGraceMs !== undefined && c.inDoubtDeadlineMs !== undefined && c.lateCommitGraceMs >= c.inDoubtDeadlineMs) {
+    errors.push(`lateCommitGraceMs (${c.lateCommitGraceMs}) >= inDoubtDeadlineMs (${c.inDoubtDeadlineMs}): a not_found could never be trusted`);
   }
-  if (config.inDoubtDeadlineMs <= timeoutMsMax) {
-    errors.push(`inDoubtDeadlineMs (${config.inDoubtDeadlineMs}) <= provider timeout (${timeoutMsMax})`);
+  if (c.inDoubtDeadlineMs !== undefined && timeoutMsMax !== undefined && c.inDoubtDeadlineMs <= timeoutMsMax) {
+    errors.push(`inDoubtDeadlineMs (${c.inDoubtDeadlineMs}) <= provider timeout (${timeoutMsMax})`);
   }
-  if (config.pairRecordTtlMs <= config.arbAgeMsMax) {
-    errors.push(`pairRecordTtlMs (${config.pairRecordTtlMs}) <= arbAgeMsMax (${config.arbAgeMsMax}): a stale duplicate could run again`);
+  if (c.pairRecordTtlMs !== undefined && c.arbAgeMsMax !== undefined && c.pairRecordTtlMs <= c.arbAgeMsMax) {
+    errors.push(`pairRecordTtlMs (${c.pairRecordTtlMs}) <= arbAgeMsMax (${c.arbAgeMsMax}): a stale duplicate could run again`);
   }
-  if (config.stalledCheckMs > config.jobLockMs) {
-    errors.push(`stalledCheckMs (${config.stalledCheckMs}) > jobLockMs (${config.jobLockMs})`);
+  if (c.stalledCheckMs !== undefined && c.jobLockMs !== undefined && c.stalledCheckMs > c.jobLockMs) {
+    errors.push(`stalledCheckMs (${c.stalledCheckMs}) > jobLockMs (${c.jobLockMs})`);
+  }
+  if (c.queueName !== undefined && c.queueName === c.settlementQueueName) {
+    errors.push(`queueName (${c.queueName}) = settlementQueueName (${c.settlementQueueName}): settlement polls would be taken as bet pairs and lost`);
+  }
+  return errors;
+}
+
+/** The fields of a raw config that are valid on their own (defaults for absent ones); invalid ones left out. */
+function validFields(raw: unknown): Partial<Config> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const field = (schema as z.ZodType).safeParse((raw as Record<string, unknown>)[key]);
+    if (field.success) out[key] = field.data;
+  }
+  return out as Partial<Config>;
+}
+
+function ownKeys(value: unknown): string[] {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+}
+
+/**
+ * Provider and account names that are prototype names, read from the raw JSON: zod drops a `__proto__` key
+ * from a record without a word (JSON.parse makes it an own key), so the schema alone would never see it.
+ */
+function prototypeNameErrors(raw: unknown): string[] {
+  const providers = (raw as { providers?: unknown } | null)?.providers;
+  const errors: string[] = [];
+  for (const name of ownKeys(providers)) {
+    if (prototypeNames.has(name)) errors.push(`providers.${name}: provider "${name}" is a name every JavaScript object already has; choose another`);
+    const accounts = (Object.getOwnPropertyDescriptor(providers, name)?.value as { accounts?: unknown } | undefined)?.accounts;
+    for (const id of ownKeys(accounts)) {
+      if (prototypeNames.has(id)) errors.push(`providers.${name}.accounts.${id}: account id "${id}" is a name every JavaScript object already has; choose another`);
+    }
   }
   return errors;
 }
 
 export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`invalid config:\n  ${lines.join('\n  ')}`);
-  }
-  const relations = limitRelationErrors(result.data);
-  if (relations.length > 0) throw new ConfigError(`invalid config:\n  ${relations.join('\n  ')}`);
+  const fieldErrors = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  // One report: field errors, prototype names, and the contradictions between the fields that are valid.
+  const errors = [...new Set([...fieldErrors, ...prototypeNameErrors(raw), ...relationErrors(result.success ? result.data : validFields(raw))])];
+  if (errors.length > 0 || !result.success) throw new ConfigError(`invalid config:\n  ${errors.join('\n  ')}`);
   return result.data;
 }
 

@@ -4,6 +4,7 @@ import { isPlacementDone, newPairDoc, type PairState } from '../domain/pair.js';
 import type { BetPair } from '../domain/types.js';
 import { parseBetPair } from '../domain/validation.js';
 import type { StreamEntry } from '../store/store.js';
+import type { UnreadableJobData } from './raw-job.js';
 import { PairRun, type ExecutorDeps } from './run.js';
 import { runSaga } from './saga.js';
 
@@ -51,13 +52,23 @@ export async function executeJob(deps: ExecutorDeps, job: JobInput): Promise<Job
   const errors = parsed.ok ? unknownProviders(parsed.pair, deps) : parsed.errors;
   if (!parsed.ok || errors.length > 0) {
     await emit(deps, [{ type: 'arb_rejected', data: { arbId: safeArbId(job.data), jobId: job.id, errors } }]);
-    deps.log.warn({ jobId: job.id, errors }, 'bet pair rejected: invalid input, nothing placed');
+    deps.log.warn({ arbId: safeArbId(job.data), jobId: job.id, outcome: 'rejected', errors }, 'bet pair rejected: invalid input, nothing placed');
     return { outcome: 'rejected', errors };
   }
   // The arb's age runs from the earlier of the scanner's stamp and the enqueue time: a createdAt in the
   // future cannot make a pair that sat in the queue look young (preflight refuses one too far ahead).
   const pair: BetPair = { ...parsed.pair, enqueuedAtMs: job.timestampMs };
   return claimAndRun(deps, pair, job.id);
+}
+
+/**
+ * Refuses job data the worker could not read (not JSON, or over jobDataBytesMax): the same `arb_rejected`
+ * event as any bad input, with a `reason` field saying which. The caller fails the job as unrecoverable.
+ */
+export async function rejectUnreadable(deps: ExecutorDeps, jobId: string, data: UnreadableJobData): Promise<void> {
+  const errors = [data.error];
+  await emit(deps, [{ type: 'arb_rejected', data: { arbId: data.arbId, jobId, reason: data.reason, errors } }]);
+  deps.log.warn({ arbId: data.arbId, jobId, reason: data.reason, dataBytes: data.dataBytes, errors }, 'bet pair rejected: unreadable job data, nothing placed');
 }
 
 /** Resumes a pair from its journal alone (recovery sweep); nothing happens when it is done or leased. */
@@ -74,8 +85,12 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
   const claim = await store.claim(pair.arbId, token, config.lockTtlMs, initial, config.pairRecordTtlMs);
   const ref = { arbId: pair.arbId, betPairId: pair.betPairId, whitelabel: pair.whitelabel, jobId };
   if (claim.kind === 'busy') {
-    if (recovery || claim.jobId === jobId) return { outcome: 'busy', arbId: pair.arbId };
+    if (recovery || claim.jobId === jobId) {
+      deps.log.debug({ ...ref, heldByJobId: claim.jobId }, 'pair leased by another worker; the job will run again later');
+      return { outcome: 'busy', arbId: pair.arbId };
+    }
     await emit(deps, [{ type: 'arb_duplicate', data: { ...ref, reason: 'in_flight' } }]);
+    deps.log.info({ ...ref, outcome: 'duplicate', reason: 'in_flight' }, 'bet pair outcome');
     return { outcome: 'duplicate', arbId: pair.arbId, state: 'in_flight' };
   }
   const run = new PairRun(deps, claim.doc, claim.rev, token);
@@ -88,15 +103,20 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
         await run.stop(true);
       }
       if (!recovery && claim.doc.jobId !== jobId) await emit(deps, [{ type: 'arb_duplicate', data: { ...ref, reason: 'already_processed', state: claim.doc.state } }]);
+      deps.log.info({ ...ref, outcome: 'duplicate', reason: 'already_processed', state: claim.doc.state }, 'bet pair outcome');
       return { outcome: 'duplicate', arbId: pair.arbId, state: claim.doc.state };
     }
     // Same journal, unfinished: a crashed or stalled worker left it. Continue from the journal, never redo.
     await emit(deps, [{ type: 'arb_resumed', data: { ...ref, state: claim.doc.state, originalJobId: claim.doc.jobId } }]);
+    deps.log.info({ ...ref, state: claim.doc.state, originalJobId: claim.doc.jobId }, 'resuming a pair from its journal');
   }
+  deps.log.debug({ ...ref, recovery, stakeMinor: pair.positive.stakeMinor, hedgeStakeMinor: pair.hedge.stakeMinor }, 'pair claimed');
   run.startHeartbeat();
   deps.crashPoint('claimed');
   try {
     const state = await runSaga(run);
+    // One info line per pair with its ids and outcome (the requests and answers are at debug level).
+    deps.log.info({ ...ref, outcome: state, reason: run.doc.outcomeReason ?? null }, 'bet pair outcome');
     return { outcome: state, arbId: pair.arbId };
   } finally {
     await run.stop(true);

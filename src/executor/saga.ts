@@ -3,6 +3,7 @@ import { exposureAlertData, exposureRecord, type PlacementExposureReason } from 
 import { hedgeStopReason, hedgeTargetReturnMinor, nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
 import { currentHedge, legStatusName, newPlacement, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
 import { assertNever, isFinalBetStatus } from '../domain/types.js';
+import { logExposureAlerts } from '../infra/log.js';
 import type { BetView } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import type { StreamEntry } from '../store/store.js';
@@ -411,6 +412,6 @@ async function flagExposure(run: PairRun, reason: PlacementExposureReason, doc: 
     audit: [...audit, alert],
     exposure: { key, record, ttlMs: deps.config.exposureTtlMs, reviewId: doc.arbId, reviewSetKey: keys.reviewByPair(pair.whitelabel, pair.positive.provider, pair.betPairId) },
   });
-  // An exposure is money at risk: say it loudly in the logs too, not only in Redis.
-  deps.log.error({ exposure: record, exposureKey: key }, `EXPOSURE ALERT ${reason}: pair ${doc.arbId} needs manual review`);
+  // An exposure is money at risk: say it loudly in the logs too, not only in Redis (once per alert).
+  logExposureAlerts(deps.log, [alert]);
 }

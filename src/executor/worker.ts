@@ -1,5 +1,5 @@
 // The worker process shell: a BullMQ worker on `bet-pairs`, the recovery sweep, and clean shutdown.
-import { DelayedError, Queue, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -17,7 +17,9 @@ import { BullSettlementScheduler, type PollJobData } from '../settlement/schedul
 import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from './clock.js';
 import { crashHookFromEnv } from './crash.js';
-import { executeJob, resumePair, type JobResult } from './execute.js';
+import { executeJob, rejectUnreadable, resumePair, type JobResult } from './execute.js';
+import { loggedProviders } from './logged-provider.js';
+import { GuardedWorker, UnreadableJobData } from './raw-job.js';
 import type { ExecutorDeps, LegWindowProbe } from './run.js';
 
 export interface WorkerOptions {
@@ -90,7 +92,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
     onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
   });
-  const counted = measuredProviders(options.providers, {
+  const counted = measuredProviders(loggedProviders(options.providers, log), {
     placement: (provider, outcome, latencyMs, atMs) => {
       stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
     },
@@ -112,7 +114,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
   log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
   const heartbeat = heartbeatWriter.start();
-  const worker = new Worker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis));
+  // Guarded: data that is not JSON or too large reaches processJob as UnreadableJobData (see raw-job.ts).
+  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis), config.jobDataBytesMax);
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
@@ -175,6 +178,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
 async function processJob(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<JobResult | { outcome: 'fenced' }> {
   const jobId = job.id ?? 'unknown';
+  if (job.data instanceof UnreadableJobData) {
+    // Refused once and failed as unrecoverable: to the failed set with the reason, never delivered again.
+    // (A Redis error while announcing it throws first, and the job is retried like any other.)
+    const data = job.data;
+    await rejectUnreadable(deps, jobId, data).catch(async (error: unknown) => {
+      deps.log.error({ jobId, err: error }, 'job interrupted; it will be retried');
+      await retryLater(deps, job, token);
+      throw error;
+    });
+    throw new UnrecoverableError(`${data.reason}: ${data.error}`);
+  }
   let result: JobResult;
   try {
     result = job.name === resumeJobName

@@ -11,6 +11,7 @@ import {
 import type { SettlementOutcome } from '../domain/settlement.js';
 import { isFinalBetStatus } from '../domain/types.js';
 import type { ExecutorDeps } from '../executor/run.js';
+import { logExposureAlerts } from '../infra/log.js';
 import { keys } from '../store/keys.js';
 import type { ReviewEntries, ReviewWrite, StreamEntry } from '../store/store.js';
 import { recheckJobName, type PollJobData } from './scheduler.js';
@@ -89,9 +90,7 @@ export async function reconcilePair(deps: ExecutorDeps, arbId: string): Promise<
     const outcome = await deps.store.reconcile({ arbId, rev: loaded.rev, from: doc.state, ...write });
     if (outcome === 'settled') {
       deps.metrics?.eventsWritten(write.events, 'settlement');
-      if (write.events.some((e) => e.type === 'exposure_alert')) {
-        deps.log.error({ arbId, exposureReason: settlement.exposureReason }, `EXPOSURE ALERT ${String(settlement.exposureReason)}: pair ${arbId} needs manual review`);
-      }
+      logExposureAlerts(deps.log, write.events);
       return true;
     }
   }

@@ -7,6 +7,7 @@ import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import type { PairDoc } from '../domain/pair.js';
 import type { ReviewUpdate } from '../domain/review.js';
 import type { ExecutorDeps } from '../executor/run.js';
+import { logExposureAlerts } from '../infra/log.js';
 import { keys } from '../store/keys.js';
 import { reviewFor } from './poller.js';
 import { settlementJobId, type PollJobData } from './scheduler.js';
@@ -75,9 +76,7 @@ async function raiseSettlementLost(deps: ExecutorDeps, doc: PairDoc, lost: BetTo
     const outcome = await deps.store.writeReview(doc.arbId, review.write, [review.event]);
     if (outcome !== 'moved') {
       if (outcome === 'written') deps.metrics?.eventsWritten([review.event], 'settlement');
-      if (outcome === 'written' && review.event.type === 'exposure_alert') {
-        deps.log.error({ arbId: doc.arbId, lost: lost.map((b) => b.clientRef) }, `EXPOSURE ALERT settlement_lost: pair ${doc.arbId} needs manual review`);
-      }
+      if (outcome === 'written') logExposureAlerts(deps.log, [review.event]);
       return;
     }
   }

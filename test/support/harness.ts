@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/executor/clock.js';
 import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
@@ -46,7 +46,8 @@ export interface Harness {
   queue: Queue;
   workers: RunningWorker[];
   children: ChildProcess[];
-  startWorker(overrides?: Partial<Config>, options?: { clock?: Clock }): Promise<RunningWorker>;
+  /** `log`: the worker's logger (silent, or TEST_LOG_LEVEL, by default). */
+  startWorker(overrides?: Partial<Config>, options?: { clock?: Clock; log?: Logger }): Promise<RunningWorker>;
   /** A worker as a separate process (`bet-executor worker`), for crash and multi-process tests; `stderrFile` keeps its log. */
   spawnWorker(env?: Record<string, string>, options?: { stderrFile?: string }): ChildProcess;
   enqueue(data: unknown, jobId?: string): Promise<string>;
@@ -94,7 +95,7 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
         config: workerConfig,
         redisUrl,
         providers: providersFromConfig(workerConfig),
-        log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+        log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       });
       const close = running.close.bind(running);
       running.close = async () => {
