@@ -95,7 +95,8 @@ function apiMetrics(config: ApiConfig, redisUrl: string, redis: Redis, log: Logg
   collectDefaultMetrics({ register: registry });
   const queueConnection = new Redis(redisUrl, storeRedisOptions());
   queueConnection.on('error', (error) => log.warn({ err: error }, 'redis (api metrics) connection error'));
-  const queues = [new Queue(config.queueName, { connection: queueConnection }), new Queue(config.settlementQueueName, { connection: queueConnection })];
+  // Read only: a BullMQ Queue otherwise writes its queue's meta key, which the API's Redis ACL user may not.
+  const queues = [config.queueName, config.settlementQueueName].map((name) => new Queue(name, { connection: queueConnection, skipMetasUpdate: true }));
   registerStateMetrics(registry, {
     redis, queues, providers: [], timeoutMs: 2_000,
     onError: (source, error) => log.warn({ source, err: error }, 'metrics: a scrape-time source was left out of the scrape'),

@@ -123,13 +123,13 @@ describe('the API\'s plugin registration point (where /metrics plugs in)', () =>
 
   it('serves a plugin\'s route, lists it with the routes and documents it', async () => {
     const metrics: FastifyPluginAsync = async (app) => {
-      app.get('/metrics', { config: { access: { scope: 'public' } }, schema: { summary: 'Prometheus metrics', response: { 200: { type: 'string' } } } }, async () => '# metrics\n');
+      app.get('/plugin-probe', { config: { access: { scope: 'public' } }, schema: { summary: 'a plugin\'s route', response: { 200: { type: 'string' } } } }, async () => '# metrics\n');
     };
     const api = await startApi({ config: parseApiConfig({ tokens, pnlProjectionIntervalMs: 0 }), redisUrl: await freshRedisUrl(), log: pino({ level: 'silent' }), plugins: [metrics], listen: false });
     try {
-      assert.equal((await api.app.inject({ method: 'GET', url: '/metrics' })).body, '# metrics\n');
-      assert.ok(api.routes.some((r) => r.url === '/metrics'));
-      assert.ok((api.app.swagger() as { paths: Record<string, unknown> }).paths['/metrics']);
+      assert.equal((await api.app.inject({ method: 'GET', url: '/plugin-probe' })).body, '# metrics\n');
+      assert.ok(api.routes.some((r) => r.url === '/plugin-probe'));
+      assert.ok((api.app.swagger() as { paths: Record<string, unknown> }).paths['/plugin-probe']);
     } finally {
       await api.close();
     }

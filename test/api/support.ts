@@ -63,7 +63,9 @@ export async function createApiRig(apiOverrides: Record<string, unknown> = {}, h
       }
       const res = await api.app.inject({ method, url, headers, remoteAddress: options.ip ?? '127.0.0.1', ...(payload !== undefined ? { payload } : {}) });
       const text = res.body;
-      return { status: res.statusCode, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown>, headers: res.headers };
+      // JSON answers parsed; another content type (e.g. /metrics, text) comes back as { text }.
+      const json = String(res.headers['content-type'] ?? '').includes('json');
+      return { status: res.statusCode, body: text === '' ? {} : json ? JSON.parse(text) as Record<string, unknown> : { text }, headers: res.headers };
     },
     async close() {
       await api.close();
