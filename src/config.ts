@@ -100,6 +100,21 @@ const rateLimitSchema = z.object({
   windowMs: z.int().positive().max(86_400_000).default(60_000),
 }).strict();
 
+/** How long, and how many, finished jobs of one outcome BullMQ keeps (its removeOnComplete / removeOnFail). */
+const retentionSchema = (ageMs: number, countMax: number) => z.strictObject({
+  /** Jobs older than this are removed (BullMQ counts in whole seconds: rounded up). */
+  ageMs: z.int().positive().max(365 * 86_400_000).default(ageMs),
+  /** At most this many are kept, the newest. */
+  countMax: z.int().nonnegative().max(10_000_000).default(countMax),
+}).prefault({});
+
+export type JobRetention = z.infer<ReturnType<typeof retentionSchema>>;
+
+/** BullMQ's KeepJobs for a retention: age in seconds (BullMQ's unit), count as is. */
+export function bullKeepJobs(retention: JobRetention): { age: number; count: number } {
+  return { age: Math.ceil(retention.ageMs / 1000), count: retention.countMax };
+}
+
 export const configSchema = z.object({
   /** Bookmakers by provider name (the `provider` of a bet leg). */
   providers: z.record(z.string().regex(providerIdPattern, 'provider names are [A-Za-z0-9_-]{1,64}').refine(notPrototypeName('provider')), providerSchema)
@@ -185,6 +200,16 @@ export const configSchema = z.object({
    * bet, so another worker resumes it from the journal once its lease and job lock lapse.
    */
   shutdownTimeoutMs: z.int().positive().max(600_000).default(10_000),
+  /**
+   * Finished jobs kept on both queues (bet-pairs and settlement), by outcome. A rejected pair is a completed
+   * job (BullMQ keeps one completed set, so it shares that bound; its data is at most jobDataBytesMax); job
+   * data refused unread is a failed job, its data replaced by a stub. Idempotency never depends on them: the
+   * pair's journal (pairRecordTtlMs) refuses a duplicate whatever BullMQ still keeps.
+   */
+  jobRetention: z.strictObject({
+    completed: retentionSchema(86_400_000, 10_000),
+    failed: retentionSchema(7 * 86_400_000, 10_000),
+  }).prefault({}),
   /** Pause before a job that met a busy lease or a Redis error is tried again. */
   retryDelayMs: z.int().positive().max(600_000).default(1_000),
   /**

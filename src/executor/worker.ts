@@ -2,7 +2,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { bullKeepJobs, type Config } from '../config.js';
 import { instanceName } from '../infra/instance.js';
 import { instrumentProviders } from '../metrics/instrumented-provider.js';
 import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
@@ -69,8 +69,8 @@ export function pairWorkerOptions(config: Config, connection: Redis): BullWorker
     lockDuration: config.jobLockMs,
     stalledInterval: config.stalledCheckMs,
     maxStalledCount: config.stalledCountMax,
-    removeOnComplete: { count: 100_000 },
-    removeOnFail: { count: 100_000 },
+    removeOnComplete: bullKeepJobs(config.jobRetention.completed),
+    removeOnFail: bullKeepJobs(config.jobRetention.failed),
   };
 }
 
@@ -135,6 +135,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     lockDuration: config.jobLockMs,
     stalledInterval: config.stalledCheckMs,
     maxStalledCount: config.stalledCountMax,
+    removeOnComplete: bullKeepJobs(config.jobRetention.completed),
+    removeOnFail: bullKeepJobs(config.jobRetention.failed),
   });
   poller.on('error', (error) => log.warn({ err: error }, 'bullmq settlement worker error'));
   const sweep = options.recoverySweep === false ? undefined : setInterval(() => {
@@ -178,6 +180,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
 async function processJob(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<JobResult | { outcome: 'fenced' }> {
   const jobId = job.id ?? 'unknown';
+  // The retention is ours, whatever the producer asked (a scanner's removeOnComplete: false would keep every
+  // job for ever): BullMQ reads these options from the job when it finishes it.
+  job.opts.removeOnComplete = bullKeepJobs(deps.config.jobRetention.completed);
+  job.opts.removeOnFail = bullKeepJobs(deps.config.jobRetention.failed);
   if (job.data instanceof UnreadableJobData) {
     // Refused once and failed as unrecoverable: to the failed set with the reason, never delivered again.
     // (A Redis error while announcing it throws first, and the job is retried like any other.)
@@ -186,6 +192,10 @@ async function processJob(deps: ExecutorDeps, job: Job, token: string | undefine
       deps.log.error({ jobId, err: error }, 'job interrupted; it will be retried');
       await retryLater(deps, job, token);
       throw error;
+    });
+    // The failed set keeps a stub, not the junk (possibly megabytes) that was refused.
+    await job.updateData({ refused: data.reason, dataBytes: data.dataBytes, arbId: data.arbId } as never).catch((error: unknown) => {
+      deps.log.warn({ jobId, err: error }, 'refused job data not replaced by its stub; it goes with the failed job');
     });
     throw new UnrecoverableError(`${data.reason}: ${data.error}`);
   }
@@ -237,7 +247,7 @@ export async function sweepOpenPairs(deps: ExecutorDeps, queue: Queue): Promise<
       await deps.store.closeOpen(arbId);
       continue;
     }
-    await queue.add(resumeJobName, { arbId }, { jobId: `resume-${arbId}-${loaded.rev}`, removeOnComplete: { count: 10_000 }, removeOnFail: false });
+    await queue.add(resumeJobName, { arbId }, { jobId: `resume-${arbId}-${loaded.rev}`, removeOnComplete: bullKeepJobs(deps.config.jobRetention.completed), removeOnFail: bullKeepJobs(deps.config.jobRetention.failed) });
     queued++;
   }
   return queued;

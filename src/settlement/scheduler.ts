@@ -2,7 +2,7 @@
 // after the first reconciliation, one re-check job per bet; and the index the sweep for lost chains reads.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
+import { bullKeepJobs, configSchema, type Config } from '../config.js';
 import type { PairDoc } from '../domain/pair.js';
 import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import type { SettlementScheduler } from '../executor/run.js';
@@ -33,7 +33,16 @@ export function recheckJobId(arbId: string, clientRef: string): string {
   return `recheck-${arbId}-${clientRef.slice(clientRef.lastIndexOf('.') + 1)}`;
 }
 
-const jobOptions = { removeOnComplete: { count: 100_000 }, removeOnFail: false } as const;
+/** Finished poll jobs kept (BullMQ KeepJobs); the worker passes its config's jobRetention (fromConfig). */
+export interface SettlementJobRetention {
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+}
+
+function defaultRetention(): SettlementJobRetention {
+  const { completed, failed } = configSchema.shape.jobRetention.parse(undefined);
+  return { removeOnComplete: bullKeepJobs(completed), removeOnFail: bullKeepJobs(failed) };
+}
 
 export class BullSettlementScheduler implements SettlementScheduler {
   readonly queue: Queue<PollJobData>;
@@ -42,6 +51,7 @@ export class BullSettlementScheduler implements SettlementScheduler {
     private readonly connection: Redis,
     private readonly timings: { pollIntervalMs: number; resettlementCheckDelayMs: number; sweepMs: number },
     queueName = settlementQueueName,
+    private readonly jobOptions: SettlementJobRetention = defaultRetention(),
   ) {
     this.queue = new Queue<PollJobData>(queueName, { connection });
   }
@@ -72,7 +82,7 @@ export class BullSettlementScheduler implements SettlementScheduler {
     await this.queue.addBulk(bets.map((bet) => ({
       name: recheckJobName,
       data: { ...bet, poll: 1, betsPolled: bets.length, dueAtMs },
-      opts: { jobId: recheckJobId(bet.arbId, bet.clientRef), delay: delayMs, ...jobOptions },
+      opts: { jobId: recheckJobId(bet.arbId, bet.clientRef), delay: delayMs, ...this.jobOptions },
     })));
   }
 
@@ -87,7 +97,7 @@ export class BullSettlementScheduler implements SettlementScheduler {
     await this.queue.addBulk(bets.map((bet) => ({
       name: pollJobName,
       data: { ...bet, poll, betsPolled, dueAtMs },
-      opts: { jobId: settlementJobId(bet.arbId, bet.clientRef), delay: this.timings.pollIntervalMs, ...jobOptions },
+      opts: { jobId: settlementJobId(bet.arbId, bet.clientRef), delay: this.timings.pollIntervalMs, ...this.jobOptions },
     })));
   }
 
@@ -95,7 +105,9 @@ export class BullSettlementScheduler implements SettlementScheduler {
   static fromConfig(connection: Redis, config: Config): BullSettlementScheduler {
     return new BullSettlementScheduler(connection, {
       pollIntervalMs: config.settlementPollIntervalMs, resettlementCheckDelayMs: config.resettlementCheckDelayMs, sweepMs: config.settlementSweepMs,
-    }, config.settlementQueueName);
+    }, config.settlementQueueName, {
+      removeOnComplete: bullKeepJobs(config.jobRetention.completed), removeOnFail: bullKeepJobs(config.jobRetention.failed),
+    });
   }
 
   async close(): Promise<void> {
