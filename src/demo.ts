@@ -17,7 +17,7 @@ import { resolveCredentials } from './credentials.js';
 import { placementExposureReasons } from './domain/exposure.js';
 import { clientRefFor } from './domain/pair.js';
 import { startWorker } from './executor/worker.js';
-import { logRedaction } from './infra/log.js';
+import { logOptions } from './infra/log.js';
 import { startPrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import type { Provider } from './providers/provider.js';
@@ -348,7 +348,7 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   const providers = providersFromConfig(config, resolveCredentials(config, keyEnv));
   stack.push({ what: 'bookmaker connections', close: () => closeProviders(providers) });
   await warmUp(providers, config.concurrency);
-  const log = pino({ name: 'bet-executor', level: 'warn', redact: logRedaction }, pino.destination({ dest: logFile, sync: true }));
+  const log = pino({ name: 'bet-executor', level: 'warn', ...logOptions }, pino.destination({ dest: logFile, sync: true }));
   const worker = await startWorker({ config, redisUrl: url, providers, log });
   stack.push({ what: 'worker', close: () => worker.close() });
   const queueConnection = new Redis(url, { maxRetriesPerRequest: null });
