@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { parseConfig, type Config } from '../src/config.js';
 import type { LegRole } from '../src/domain/types.js';
 import type { LegWindowProbe } from '../src/executor/run.js';
-import { pairWorkerOptions, startWorker } from '../src/executor/worker.js';
+import { pairWorkerOptions, startWorker } from '../src/app/worker.js';
 import { closeProviders, providersFromConfig } from '../src/providers/factory.js';
 import { eventsStream } from '../src/store/keys.js';
 

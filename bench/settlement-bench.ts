@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { startWorker } from '../src/executor/worker.js';
+import { startWorker } from '../src/app/worker.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
 import { closeProviders, providersFromConfig } from '../src/providers/factory.js';
 import type { SettlementProbe } from '../src/settlement/poller.js';

@@ -9,7 +9,7 @@ import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './confi
 import { credentialSources, resolveCredentials } from './credentials.js';
 import { ACTOR_CHARS_MAX, killScopeFromFlags, NOTE_CHARS_MAX, operatorTextProblem, REASON_CHARS_MAX, type KillScope } from './domain/operator.js';
 import { IDENTIFIER_RE } from './domain/validation.js';
-import { startWorker } from './executor/worker.js';
+import { startWorker } from './app/worker.js';
 import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';

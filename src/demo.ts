@@ -16,7 +16,7 @@ import { parseConfig, type Config } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { placementExposureReasons } from './domain/exposure.js';
 import { clientRefFor } from './domain/pair.js';
-import { startWorker } from './executor/worker.js';
+import { startWorker } from './app/worker.js';
 import { logOptions } from './infra/log.js';
 import { startPrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.js';
-import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
+import { startWorker, type RunningWorker } from '../../src/app/worker.js';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../../src/alerter/receiver.js';
 import { keys } from '../../src/store/keys.js';
 import { Store } from '../../src/store/store.js';

@@ -14,7 +14,7 @@ import { createToken } from '../../src/api/auth.js';
 import { parseApiConfig } from '../../src/api/config.js';
 import { startApi, type RunningApi } from '../../src/app/api.js';
 import { parseConfig } from '../../src/config.js';
-import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
+import { startWorker, type RunningWorker } from '../../src/app/worker.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/infra/redis-server.js';
 import { closeProviders, providersFromConfig } from '../../src/providers/factory.js';
 import { startSimServer, type SimServer } from '../../src/sim/server.js';

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/executor/clock.js';
-import { startWorker, type RunningWorker } from '../../src/executor/worker.js';
+import { startWorker, type RunningWorker } from '../../src/app/worker.js';
 import { closeProviders, providersFromConfig } from '../../src/providers/factory.js';
 import { startSimServer, type SimServer, type SimServerOptions } from '../../src/sim/server.js';
 import { auditStream, eventsStream } from '../../src/store/keys.js';

@@ -1,4 +1,4 @@
-// The worker process shell: a BullMQ worker on `bet-pairs`, the recovery sweep, and clean shutdown.
+// The worker process shell: a BullMQ worker on `bet-pairs`, the settlement poller, the recovery sweeps, heartbeat, metrics and clean shutdown.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -15,12 +15,12 @@ import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
 import { sweepSettlement } from '../settlement/sweep.js';
-import { clockFromEnv, type Clock } from './clock.js';
-import { crashHookFromEnv } from './crash.js';
-import { executeJob, rejectUnreadable, resumePair, type JobResult } from './execute.js';
-import { loggedProviders } from './logged-provider.js';
-import { GuardedWorker, UnreadableJobData } from './raw-job.js';
-import type { ExecutorDeps, LegWindowProbe } from './run.js';
+import { clockFromEnv, type Clock } from '../executor/clock.js';
+import { crashHookFromEnv } from '../executor/crash.js';
+import { executeJob, rejectUnreadable, resumePair, type JobResult } from '../executor/execute.js';
+import { loggedProviders } from '../executor/logged-provider.js';
+import { GuardedWorker, UnreadableJobData } from '../executor/raw-job.js';
+import type { ExecutorDeps, LegWindowProbe } from '../executor/run.js';
 
 export interface WorkerOptions {
   config: Config;
