@@ -209,7 +209,7 @@ export const schemas = {
         type: 'array',
         items: {
           type: 'object',
-          properties: { day: { type: 'string' }, currency: { type: 'string' }, pnlMinor: int, pairs: int, pnlUnknown: int, exposures: int },
+          properties: { day: { type: 'string' }, currency: { type: 'string' }, pnlMinor: int, pairs: int, pnlUnknown: int, exposures: int, corrections: int },
         },
       },
     },

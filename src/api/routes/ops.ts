@@ -96,7 +96,7 @@ function registerStatsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     access: 'read',
     tags: ['statistics'],
     summary: 'realised P&L of settled pairs per UTC day of settlement and currency, minor units (default: the last 7 days)',
-    description: 'Projected from the audit stream\'s arb_settled entries (each counted once); a pair whose result is unknown (timeout) is counted in pnlUnknown, not as 0.',
+    description: 'Projected from the audit stream\'s arb_settled entries (each counted once); a pair whose result is unknown (timeout) is counted in pnlUnknown, not as 0. A re-settlement (arb_resettled) is booked as a correction on the day it was recorded: pnlMinor, pnlUnknown and exposures move by the new result minus the old (so a day\'s figure can be negative), corrections counts them, pairs does not change.',
     querystring: dayRangeQuery,
     response: schemas.pnl,
   }), async (request) => {
