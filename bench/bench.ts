@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
+import { startRedisTopology } from '../src/rig/redis.js';
 import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
 import { baselineRound, executorRound, LegWindowRecorder, type RoundResult, type RoundTarget } from './rounds.js';
 import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementOptions } from './settlement-bench.js';
@@ -142,7 +142,9 @@ async function openRedis(roundsTotal: number): Promise<BenchRedis> {
   if (given) {
     return { mode: 'REDIS_URL', nextUrl: async () => given, version: () => redisVersion(given), stop: async () => undefined };
   }
-  const server: PrivateRedis = await startPrivateRedis({ databases: roundsTotal + 1 });
+  const topology = await startRedisTopology({ databases: roundsTotal + 1 });
+  const server = topology.primary;
+  if (server === null) throw new Error('no private redis-server');
   // Backstop for an exit that skips stop() (an uncaught error, a signal): never leave the server orphaned.
   process.once('exit', () => server.process.kill('SIGKILL'));
   let db = 0;
