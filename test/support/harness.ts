@@ -17,7 +17,7 @@ import { waitFor } from '../../src/rig/events.js';
 import type { InvariantResult } from '../../src/rig/invariants.js';
 import { spawnWorkerProcess, startInProcessWorker, writeConfigFile } from '../../src/rig/workers.js';
 import type { SimServer, SimServerOptions } from '../../src/sim/server.js';
-import { createRedis } from '../../src/store/connection.js';
+import { createRedis, redisEnvOf } from '../../src/store/connection.js';
 import { auditStream, eventsStream } from '../../src/store/keys.js';
 import { readStream } from '../../src/store/store.js';
 import { freshRedisUrl } from './redis.js';
@@ -68,6 +68,8 @@ export interface Harness {
 
 /** Simulator options for both books, plus per-book extras (keys) and extra provider config (credentials references). */
 export interface HarnessSimOptions {
+  /** The Redis to use (a rig topology's URL or Sentinel target); default a fresh database of the run's server. */
+  redisUrl?: string;
   dedupe?: boolean;
   settleAfterMs?: number | null;
   bookA?: Partial<SimServerOptions>;
@@ -76,8 +78,9 @@ export interface HarnessSimOptions {
 }
 
 export async function createHarness(overrides: Record<string, unknown> = {}, sim: HarnessSimOptions = {}): Promise<Harness> {
-  const redisUrl = await freshRedisUrl();
+  const redisUrl = sim.redisUrl ?? await freshRedisUrl();
   const redis = createRedis(redisUrl);
+  redis.on('error', () => undefined); // a failover test kills the primary under it; commands still fail loudly
   const books = await startBooks({ seed: 1, settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}), ...(sim.bookA ? { bookA: sim.bookA } : {}), ...(sim.bookB ? { bookB: sim.bookB } : {}) });
   const { bookA, bookB } = books;
   const config = parseConfig({
@@ -87,6 +90,7 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
     ...overrides,
   });
   const queueRedis = createRedis(redisUrl, { maxRetriesPerRequest: null });
+  queueRedis.on('error', () => undefined);
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workers: RunningWorker[] = [];
   const children: ChildProcess[] = [];
@@ -107,7 +111,7 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
     },
     spawnWorker(env = {}, options = {}) {
       const stderr = options.stderrFile ? openSync(options.stderrFile, 'a') : process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore';
-      const child = spawnWorkerProcess({ configFile, env: { REDIS_URL: redisUrl, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'ignore', stderr] });
+      const child = spawnWorkerProcess({ configFile, env: { ...redisEnvOf(redisUrl), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'ignore', stderr] });
       if (typeof stderr === 'number') closeSync(stderr); // the child holds its own copy
       children.push(child);
       return child;
