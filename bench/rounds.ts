@@ -22,6 +22,8 @@ export interface RoundTarget {
   bookBUrl: string;
   /** CPU ms used so far by the sims' own process; null when they run in this one. */
   simsCpuMs(): number | null;
+  /** Executor config on top of the bench's (e.g. journalReplicasMin). */
+  configOverrides?: Record<string, unknown>;
 }
 
 /** CPU time per job or pair, by process: where the wall time went on a machine with few cores. */
@@ -232,7 +234,7 @@ export function outcomeProblem(value: unknown): string | null {
 
 /** The real executor (startWorker, no recovery sweep, silent log) over loopback HTTP to the two sims. */
 export async function executorRound(target: RoundTarget, probe: LegWindowRecorder): Promise<RoundResult> {
-  const config = benchConfig(target, freshTag('bench-pairs-'));
+  const config = benchConfig(target, freshTag('bench-pairs-'), target.configOverrides);
   const tag = freshTag('x');
   const pairs = Array.from({ length: target.count }, (_, i) => makeBenchPair(tag, i));
   const queueRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
