@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createToken } from './api/auth.js';
 import { loadApiConfigFile, SCOPES, type Scope } from './api/config.js';
 import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
@@ -14,6 +14,7 @@ import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
+import { createRedis, redactedConnection, redisConnectionFromEnv } from './store/connection.js';
 import { OpsStore, type Actor } from './store/ops.js';
 import { Store, storeRedisOptions } from './store/store.js';
 
@@ -25,9 +26,12 @@ function intOption(name: string, min: number) {
   };
 }
 
-/** REDIS_URL, or a private redis-server for this process (stopped on exit). */
+/** How a command that needs Redis says where to find it. */
+const orSentinels = '(or REDIS_SENTINELS and REDIS_MASTER_NAME: the Redis the workers use)';
+
+/** REDIS_URL (or the Sentinel variables), or a private redis-server for this process (stopped on exit). */
 async function redisUrlOrPrivate(log: (line: string) => void): Promise<{ url: string; server?: PrivateRedis }> {
-  const url = process.env.REDIS_URL;
+  const url = redisConnectionFromEnv();
   if (url) return { url };
   const server = await startPrivateRedis({ hz: 50 });
   log(`REDIS_URL not set: started a private redis-server at ${server.url} (data in ${server.dir}, removed on exit)`);
@@ -144,7 +148,7 @@ class CommandError extends Error {
 
 /** Connects to Redis or gives up after connectTimeoutMs (ioredis would otherwise retry for ever). */
 async function connectRedis(url: string, connectTimeoutMs: number): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = createRedis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined); // reported below, once
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, reject) => {
@@ -155,18 +159,10 @@ async function connectRedis(url: string, connectTimeoutMs: number): Promise<Redi
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new CommandError(`cannot reach Redis at ${redactedUrl(url)}: ${(error as Error).message}`, 3);
+    throw new CommandError(`cannot reach Redis at ${redactedConnection(url)}: ${(error as Error).message}`, 3);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A Redis URL as it may be printed: without its password. */
-function redactedUrl(url: string): string {
-  if (!URL.canParse(url)) return '(unparseable REDIS_URL)';
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 /** The items of an enqueue file: every one a JSON object (the worker validates the rest and reports arb_rejected). */
@@ -193,8 +189,8 @@ program.command('enqueue')
   .option('--config <file>', 'a worker config: its queueName is the queue')
   .option('--connect-timeout-ms <ms>', 'give up when Redis does not answer within this (exit 3)', intOption('--connect-timeout-ms', 1), 5_000)
   .action(async (file: string, opts: { queue?: string; config?: string; connectTimeoutMs: number }) => {
-    const url = process.env.REDIS_URL;
-    if (!url) throw new ConfigError('enqueue needs REDIS_URL (the Redis the workers use)');
+    const url = redisConnectionFromEnv();
+    if (!url) throw new ConfigError(`enqueue needs REDIS_URL ${orSentinels}`);
     const configured = opts.config ? loadConfigFile(opts.config).queueName : undefined;
     const allowed = [...new Set([contractQueueName, ...(configured ? [configured] : [])])];
     const queueName = opts.queue ?? configured ?? contractQueueName;
@@ -214,9 +210,9 @@ program.command('enqueue')
   });
 
 function storeFromEnv(): { store: Store; redis: Redis } {
-  const url = process.env.REDIS_URL;
-  if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
-  const redis = new Redis(url, storeRedisOptions());
+  const url = redisConnectionFromEnv();
+  if (!url) throw new ConfigError(`this command needs REDIS_URL ${orSentinels}`);
+  const redis = createRedis(url, storeRedisOptions());
   return { store: new Store(redis, 1_000_000), redis };
 }
 
@@ -304,9 +300,9 @@ kill.command('list')
 const eventsStreamLenMaxDefault = configSchema.shape.eventsStreamLenMax.parse(undefined);
 
 function opsFromEnv(): { ops: OpsStore; redis: Redis } {
-  const url = process.env.REDIS_URL;
-  if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
-  const redis = new Redis(url, storeRedisOptions());
+  const url = redisConnectionFromEnv();
+  if (!url) throw new ConfigError(`this command needs REDIS_URL ${orSentinels}`);
+  const redis = createRedis(url, storeRedisOptions());
   return { ops: new OpsStore(redis, eventsStreamLenMaxDefault), redis };
 }
 
@@ -315,8 +311,8 @@ program.command('api')
   .requiredOption('--config <file>', 'API config JSON (see README: The operations API)')
   .action(async (opts: { config: string }) => {
     const config = loadApiConfigFile(opts.config);
-    const url = process.env.REDIS_URL;
-    if (!url) throw new ConfigError('api needs REDIS_URL (the Redis the workers use)');
+    const url = redisConnectionFromEnv();
+    if (!url) throw new ConfigError(`api needs REDIS_URL ${orSentinels}`);
     const log = createLogger('bet-executor-api');
     const { startApi } = await import('./app/api.js');
     const running = await startApi({ config, redisUrl: url, log });

@@ -318,7 +318,11 @@ async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Prom
   const accepted = acceptedPlacement(hedge, bet);
   const doc = replacePlacement(run.doc, accepted);
   const positive = positivePriced(doc);
-  const remaining = nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
+  // A hedge taken as requested ends the leg: what its return misses of the target is the rounding of its stake
+  // to whole minor units (or of the scanner's planned stake), not a partial acceptance; another bet of a few
+  // minor units would be a second bet on a leg already placed (chaos invariant 1).
+  const takenInFull = bet.stakeMinor >= hedge.stakeMinor;
+  const remaining = takenInFull ? 0 : nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
   const events = [acceptedEvent(doc, accepted)];
   const audit = [answerAudit(doc, accepted, bet)];
   if (remaining === 0) {
