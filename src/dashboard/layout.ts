@@ -30,6 +30,7 @@ function head(title: string, styles: string[] = []): Html {
   return html`<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
 <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"historyCacheSize":0}'>
 <title>${title} · bet-executor</title>
 <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
