@@ -195,6 +195,7 @@ describe('the operator dashboard in Chromium', () => {
     const { context, page } = await b.login('operate');
     await page.goto('/dashboard/queues/');
     await page.getByText('bet-pairs').first().waitFor();
+    await page.waitForLoadState('networkidle');
     await b.screenshot(page, 'queues');
     await page.goto('/dashboard/queues/queue/bet-pairs?status=completed');
     await page.getByText('bet-pairs').first().waitFor();
