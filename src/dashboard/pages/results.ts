@@ -84,7 +84,7 @@ export function resultsPage(d: ResultsData): Html {
 <tbody>${d.outcomes.map((o) => html`<tr><th scope="row">${o.reason}</th><td class="num">${o.pairs}</td></tr>`)}</tbody></table></div>
 </section>
 <section aria-labelledby="chart-h"><h2 id="chart-h">Placements and leg window over time</h2>
-<p class="muted">Pairs taken per ${d.bucketMs / 1000} s of the last ${d.pairsScanned} pairs; the leg window's median and maximum (ms). The table below the charts holds the same numbers.</p>
+<p class="muted">Pairs taken per ${d.bucketMs / 1000} s of the last ${d.pairsScanned} pairs; the leg window's median and maximum (ms).</p>
 <div id="chart-placements" class="chart" role="img" aria-label="Pairs taken, executed and not executed per time bucket"></div>
 <div id="chart-latency" class="chart" role="img" aria-label="Leg window median and maximum per time bucket, milliseconds"></div>
 ${jsonScript('series', d.series)}
