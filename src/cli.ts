@@ -342,9 +342,14 @@ program.command('demo')
   .description('private Redis, two simulated bookmakers, one worker, a few hundred bet pairs, a summary')
   .option('--pairs <n>', 'bet pairs to run', intOption('--pairs', 1), 300)
   .option('--seed <s>', 'seed of the scenario', intOption('--seed', 0), 7)
-  .action(async (opts: { pairs: number; seed: number }) => {
+  .option('--serve', 'keep the stack up after the summary and print the dashboard\'s URL and a token, until Ctrl-C')
+  .action(async (opts: { pairs: number; seed: number; serve?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed });
+    const serveUntil = opts.serve ? () => new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }) : undefined;
+    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed, ...(serveUntil ? { serveUntil } : {}) });
     process.exit(code);
   });
 

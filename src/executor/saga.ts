@@ -328,7 +328,7 @@ async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Prom
   if (remaining === 0) {
     const worstCaseMinor = pairWorstCaseMinor(positive, acceptedHedges(doc));
     await run.commit({
-      doc: { ...doc, state: 'hedged', outcomeReason: 'executed' },
+      doc: { ...doc, state: 'hedged', outcomeReason: 'executed', hedgedAtMs: run.deps.clock.nowMs() },
       touch: ['hedge'],
       events: [...events, { type: 'arb_executed', data: { ...pairRef(doc), positiveTicket: doc.positive?.ticketId, hedgeTickets: doc.hedges.filter((h) => h.status === 'accepted').map((h) => h.ticketId), worstCaseMinor } }],
       audit,
