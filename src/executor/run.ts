@@ -10,6 +10,7 @@ import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
 import type { Clock } from './clock.js';
+import type { TestDefect } from './defects.js';
 
 export type CrashPoint =
   | 'claimed'
@@ -50,6 +51,8 @@ export interface ExecutorDeps {
   /** Counters fed where events are written and bookmakers answer; absent in tests and tools that need none. */
   metrics?: ExecutorMetrics;
   crashPoint(point: CrashPoint): void;
+  /** Test-only broken behaviours (src/executor/defects.ts), for proving the audit can fail; empty in production. */
+  defects?: ReadonlySet<TestDefect>;
   log: Logger;
 }
 

@@ -56,7 +56,8 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
   const result = await deps.store.preflight({
     arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
-    cooldownHoldMs: { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
+    // Test defect cooldown_after_bet: the preflight claims almost nothing, the account is held only once an answer is journaled.
+    cooldownHoldMs: deps.defects?.has('cooldown_after_bet') ? { positive: 1, hedge: 1 } : { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
     ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
     createdAtMs: doc.pair.createdAtMs, createdAtSkewMsMax: deps.config.createdAtSkewMsMax,
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
@@ -83,6 +84,9 @@ async function stepPositive(run: PairRun): Promise<void> {
   // Fresh: this run journaled the positive itself, so nobody can have sent the planned hedge yet.
   const fresh = run.freshRef === positive.clientRef;
   run.freshRef = null;
+  // Test defect hedge_before_acceptance: the planned hedge leaves beside the positive, before any answer.
+  const early = run.doc.hedges[0];
+  if (fresh && early && run.deps.defects?.has('hedge_before_acceptance')) void sendPlacement(run, early).catch(() => undefined);
   if (fresh) return positiveResolved(run, run.doc.positive ?? positive, await resolvePlacement(run, positive, 'fresh'), null, true);
   // Resumed: what the previous holder sent may still be live (a pending positive whose holds stopped when that
   // worker died, a planned hedge): both accounts are held again before the lookups that find out.
