@@ -174,6 +174,8 @@ export class PairRun {
 
   /** How long the leg's account must stay held from now for `reason` (domain/cooldown.ts). */
   holdMs(role: LegRole, reason: HoldReason): number {
+    // Test defect cooldown_after_bet: claims hold the account 1 ms; only a journaled answer holds it a cooldown.
+    if (reason !== 'answered' && this.deps.defects?.has('cooldown_after_bet')) return 1;
     return cooldownHoldMs(reason, this.cooldownTimings(role));
   }
 

@@ -56,8 +56,7 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
   const result = await deps.store.preflight({
     arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
-    // Test defect cooldown_after_bet: the preflight claims almost nothing, the account is held only once an answer is journaled.
-    cooldownHoldMs: deps.defects?.has('cooldown_after_bet') ? { positive: 1, hedge: 1 } : { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
+    cooldownHoldMs: { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
     ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
     createdAtMs: doc.pair.createdAtMs, createdAtSkewMsMax: deps.config.createdAtSkewMsMax,
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],

@@ -171,6 +171,13 @@ export class SimBookmaker {
     return this.entries.map((entry) => ({ ...entry }));
   }
 
+  /** The bet held under a client reference, as the control endpoints see it (not a lookup: not logged, no fault). */
+  peek(clientRef: string): SimBetView | undefined {
+    this.commitDue();
+    const bet = this.byRef.get(clientRef);
+    return bet === undefined ? undefined : this.view(bet);
+  }
+
   /** Every lookup by client reference received, in order, with what it answered. */
   lookupLog(): SimLookupEntry[] {
     return this.lookups.map((entry) => ({ ...entry }));
