@@ -83,6 +83,13 @@ export async function until(world: World, what: string, probe: () => Promise<boo
   }
 }
 
+/** An outcome event in a few words: its type and its reason (the exposure's, for an alert). */
+export function describe(row: StreamRow | null | undefined): string {
+  if (!row) return 'no outcome';
+  const reason = row.data.exposure_reason ?? row.data.reason;
+  return reason === undefined ? row.type : `${row.type} ${String(reason)}`;
+}
+
 export const terminalTypes = ['arb_executed', 'arb_failed', 'arb_blocked', 'arb_rejected', 'exposure_alert'];
 
 export function quantile(sorted: number[], q: number): number {

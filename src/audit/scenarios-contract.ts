@@ -1,7 +1,7 @@
 // The original audit's 24 items, each made to happen against worker processes and judged from the simulators, Redis and the streams.
 import { keys } from '../store/keys.js';
 import { Checks, type ItemDef, type Scenario } from './types.js';
-import { entryMs, eventFor, eventsOf, fault, makePair, settle, simEntries, simLookups, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
+import { describe, entryMs, eventFor, eventsOf, fault, makePair, settle, simEntries, simLookups, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
 import type { World } from './world.js';
 
 const item = (id: string, group: ItemDef['group'], title: string): ItemDef => ({ id, group, title });
@@ -115,12 +115,12 @@ export const orderScenario: Scenario = {
     await main.enqueue(again);
     const end = await terminal(world, again);
     const blocks = new Checks();
-    blocks.expect(end?.type === 'arb_blocked' && end.data.reason === 'cooldown', `a pair on the cooled account ended ${end?.type ?? 'with no outcome'} ${String(end?.data.reason ?? '')}`);
+    blocks.expect(end?.type === 'arb_blocked' && end.data.reason === 'cooldown', `a pair on the cooled account ended ${describe(end)}`);
     const sent = simEntries(world.bookA, again.arbId).length + simEntries(world.bookB, again.arbId).length;
     blocks.expect(sent === 0, `${sent} request(s) reached the bookmakers for the blocked pair`);
     const remaining = Number(end?.data.remainingSeconds);
     blocks.expect(Number.isFinite(remaining) && remaining > 0 && remaining * 1000 <= bound + 1_000, `remainingSeconds ${String(end?.data.remainingSeconds)}`);
-    blocks.note(`second pair on ${first.positiveBet.accountId}: ${end?.type ?? 'none'} ${String(end?.data.reason ?? '')}, remainingSeconds ${String(end?.data.remainingSeconds)}, ${sent} requests`);
+    blocks.note(`second pair on ${first.positiveBet.accountId}: ${describe(end)}, remainingSeconds ${String(end?.data.remainingSeconds)}, ${sent} requests`);
     duration.expect(Math.abs(remaining * 1000 - pttl) <= 5_000 || !Number.isFinite(remaining), `remainingSeconds ${remaining} disagrees with the key's PTTL ${pttl} ms`);
     report('cooldown.duration', duration.outcome('compared the key\'s PTTL and arb_blocked remainingSeconds with the configured cooldownMs'));
     report('cooldown.blocks', blocks.outcome('enqueued a second pair on the cooled positive account (after the first, see also cooldown.in-flight)'));
@@ -139,7 +139,7 @@ export const inFlightScenario: Scenario = {
   async run({ world, main, tag }, report) {
     const pair = makePair(tag);
     // The bookmaker holds the positive pending for a while: the pair is in flight, visibly, at the bookmaker.
-    fault(world.bookA, { fault: 'pending_then_accept', match: { accountId: pair.positiveBet.accountId }, params: { pendingPolls: 25 } });
+    fault(world.bookA, { fault: 'pending_then_accept', match: { accountId: pair.positiveBet.accountId }, params: { pendingPolls: 10 } });
     await main.enqueue(pair, `${pair.arbId}-1`);
     const pending = await until(world, 'positive pending at bookA', () => simEntries(world.bookA, pair.arbId).length > 0);
     const lockKey = keys.lease(pair.arbId);
@@ -156,8 +156,8 @@ export const inFlightScenario: Scenario = {
     inFlight.expect(pending, 'the first pair never reached bookA');
     const rivalSent = simEntries(world.bookA, rival.arbId).length + simEntries(world.bookB, rival.arbId).length;
     inFlight.expect(rivalSent === 0, `${rivalSent} request(s) of the second pair reached the bookmakers while the first was pending on the same account`);
-    inFlight.expect(rivalEnd?.type === 'arb_blocked' && rivalEnd.data.reason === 'cooldown', `second pair ended ${rivalEnd?.type ?? 'with no outcome'} ${String(rivalEnd?.data.reason ?? '')}`);
-    inFlight.note(`first pair pending at bookA; second pair on ${pair.positiveBet.accountId}: ${rivalEnd?.type ?? 'none'} ${String(rivalEnd?.data.reason ?? '')}, ${rivalSent} requests`);
+    inFlight.expect(rivalEnd?.type === 'arb_blocked' && rivalEnd.data.reason === 'cooldown', `second pair ended ${describe(rivalEnd)}`);
+    inFlight.note(`first pair pending at bookA; second pair on ${pair.positiveBet.accountId}: ${describe(rivalEnd)}, ${rivalSent} requests`);
     report('cooldown.in-flight', inFlight.outcome('held the first pair\'s positive pending at bookA, enqueued a second pair on its account'));
 
     const dup = new Checks();
@@ -165,7 +165,7 @@ export const inFlightScenario: Scenario = {
     const hedges = simEntries(world.bookB, pair.arbId);
     const refs = new Set([...positives, ...hedges].map((e) => e.clientRef));
     const takenPerLeg = { positive: positives.filter(tookBet).length, hedge: hedges.filter(tookBet).length };
-    dup.expect(end?.type === 'arb_executed', `the pair ended ${end?.type ?? 'with no outcome'}`);
+    dup.expect(end?.type === 'arb_executed', `the pair ended ${describe(end)}`);
     dup.expect(takenPerLeg.positive === 1 && takenPerLeg.hedge <= 1, `live bets at the bookmakers: positive ${takenPerLeg.positive}, hedge ${takenPerLeg.hedge}`);
     dup.expect(positives.length === 1 && hedges.length === 1, `placement requests: positive ${positives.length}, hedge ${hedges.length} (3 deliveries of one arb)`);
     const dupEvents = eventsOf(await world.events(), pair.arbId, 'arb_duplicate');
@@ -334,9 +334,9 @@ export const hedgeFailureScenario: Scenario = {
     const after = simEntries(world.bookA, pair.arbId).length + simEntries(world.bookB, pair.arbId).filter((e) => e.atMs > lastHedgeMs).length;
     no.expect(after === simEntries(world.bookA, pair.arbId).length, 'requests for the exposed arb after its alert');
     const retrySent = simEntries(world.bookA, retry.arbId).length + simEntries(world.bookB, retry.arbId).length;
-    no.expect(retryEnd?.type === 'arb_blocked' && retryEnd.data.reason === 'exposure_open', `a new arb of the betPairId ended ${retryEnd?.type ?? 'with no outcome'} ${String(retryEnd?.data.reason ?? '')}`);
+    no.expect(retryEnd?.type === 'arb_blocked' && retryEnd.data.reason === 'exposure_open', `a new arb of the betPairId ended ${describe(retryEnd)}`);
     no.expect(retrySent === 0, `${retrySent} request(s) for the new arb of the exposed betPairId`);
-    no.note(`after the alert: no further hedge attempt; new arb of ${pair.betPairId}: ${retryEnd?.type ?? 'none'} ${String(retryEnd?.data.reason ?? '')}, ${retrySent} requests`);
+    no.note(`after the alert: no further hedge attempt; new arb of ${pair.betPairId}: ${describe(retryEnd)}, ${retrySent} requests`);
     report('exposure.no-auto-rebet', no.outcome('watched the bookmakers after the alert and enqueued a new arb of the same betPairId'));
 
     const kept = new Checks();
@@ -367,17 +367,17 @@ export const isolationScenario: Scenario = {
     for (const p of [otherAccount, otherWhitelabel, otherProvider, sameAccount]) await main.enqueue(p);
     const [a, w, p, s] = await Promise.all([otherAccount, otherWhitelabel, otherProvider, sameAccount].map((x) => terminal(world, x)));
     const account = new Checks();
-    account.expect(a?.type === 'arb_executed', `a pair on another account of wl1/bookA ended ${a?.type ?? 'with no outcome'} ${String(a?.data.reason ?? '')}`);
-    account.expect(s?.type === 'arb_blocked', `the control pair on the cooled account ended ${s?.type ?? 'with no outcome'}`);
-    account.note(`cooled ${base.positiveBet.accountId}: other account ${a?.type ?? 'none'}, same account ${s?.type ?? 'none'} ${String(s?.data.reason ?? '')}`);
+    account.expect(a?.type === 'arb_executed', `a pair on another account of wl1/bookA ended ${describe(a)}`);
+    account.expect(s?.type === 'arb_blocked', `the control pair on the cooled account ended ${describe(s)}`);
+    account.note(`cooled ${base.positiveBet.accountId}: other account ${describe(a)}, same account ${describe(s)}`);
     report('concurrency.account-isolation', account.outcome('cooled one account, then bet on another account of the same whitelabel and bookmaker'));
     const wp = new Checks();
-    wp.expect(w?.type === 'arb_executed', `same account id under whitelabel wl2 ended ${w?.type ?? 'with no outcome'} ${String(w?.data.reason ?? '')}`);
-    wp.expect(p?.type === 'arb_executed', `same account id at bookB ended ${p?.type ?? 'with no outcome'} ${String(p?.data.reason ?? '')}`);
+    wp.expect(w?.type === 'arb_executed', `same account id under whitelabel wl2 ended ${describe(w)}`);
+    wp.expect(p?.type === 'arb_executed', `same account id at bookB ended ${describe(p)}`);
     const wl2Key = await world.admin.exists(keys.cooldown('wl2', 'bookA', base.positiveBet.accountId));
     const bookBKey = await world.admin.exists(keys.cooldown('wl1', 'bookB', base.positiveBet.accountId));
     wp.expect(wl2Key === 1 && bookBKey === 1, 'separate cooldown keys per whitelabel and provider not found');
-    wp.note(`${base.positiveBet.accountId} under wl2: ${w?.type ?? 'none'}; at bookB: ${p?.type ?? 'none'}; keys cooldown:wl2:bookA:… and cooldown:wl1:bookB:… exist`);
+    wp.note(`${base.positiveBet.accountId} under wl2: ${describe(w)}; at bookB: ${describe(p)}; keys cooldown:wl2:bookA:… and cooldown:wl1:bookB:… exist`);
     report('concurrency.whitelabel-provider-isolation', wp.outcome('bet the cooled account id under another whitelabel and at another bookmaker'));
   },
 };

@@ -1,6 +1,5 @@
 // What the original audit missed, and its recommendations, each made to happen live.
 import type { ChildProcess } from 'node:child_process';
-import { Queue } from 'bullmq';
 import { alertKeyOf } from '../alerter/alert.js';
 import { createToken } from '../api/auth.js';
 import { parseApiConfig } from '../api/config.js';
@@ -9,11 +8,14 @@ import { crashPoints } from '../executor/run.js';
 import { OpsStore } from '../store/ops.js';
 import { alertDeliveriesStream, keys } from '../store/keys.js';
 import { Checks, skip, type ItemDef, type ItemOutcome, type Scenario } from './types.js';
-import { entryMs, eventFor, eventsOf, fault, makePair, quantile, simEntries, simLookups, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
+import { describe, entryMs, eventFor, eventsOf, fault, makePair, quantile, simEntries, simLookups, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
 import { exitOf, startWorld, type World, type WorkerGroup } from './world.js';
 
 const item = (id: string, group: ItemDef['group'], title: string): ItemDef => ({ id, group, title });
 const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
+/** Limit of the leg window measured from the simulators' ms clocks on a shared machine (the bench's target is 3 ms p99). */
+export const legWindowMsMax = 250;
+
 
 async function terminal(world: World, pair: AuditPair, timeoutMs = 12_000) {
   return eventFor(world, pair.arbId, terminalTypes, timeoutMs);
@@ -38,13 +40,13 @@ export const inDoubtScenario: Scenario = {
     const checks = new Checks();
     const cPlaces = simEntries(world.bookA, committed.arbId);
     const cLookups = simLookups(world.bookA, committed.arbId);
-    checks.expect(c?.type === 'arb_executed', `answer lost after commit: pair ended ${c?.type ?? 'with no outcome'}`);
+    checks.expect(c?.type === 'arb_executed', `answer lost after commit: pair ended ${describe(c)}`);
     checks.expect(cPlaces.length === 1, `answer lost after commit: ${cPlaces.length} placement requests (${cPlaces.map((e) => e.clientRef).join(', ')}); the bet existed, only a lookup was needed`);
     checks.expect(cLookups.some((e) => e.answer === 'found' && e.atMs >= (cPlaces[0]?.atMs ?? 0)), 'answer lost after commit: no lookup by client reference found the bet');
     const lPlaces = simEntries(world.bookA, lost.arbId);
     const lLookups = simLookups(world.bookA, lost.arbId);
     const second = lPlaces[1];
-    checks.expect(l?.type === 'arb_executed', `answer lost before commit: pair ended ${l?.type ?? 'with no outcome'}`);
+    checks.expect(l?.type === 'arb_executed', `answer lost before commit: pair ended ${describe(l)}`);
     checks.expect(new Set(lPlaces.map((e) => e.clientRef)).size === 1, `answer lost before commit: re-sent under new references ${lPlaces.map((e) => e.clientRef).join(', ')}`);
     checks.expect(second !== undefined && lLookups.some((e) => e.answer === 'not_found' && e.atMs > (lPlaces[0]?.atMs ?? 0) && e.atMs <= second.atMs), 'answer lost before commit: re-sent without a lookup saying never received');
     const taken = [...cPlaces, ...lPlaces].filter(tookBet).length;
@@ -94,9 +96,9 @@ export const killSwitchScenario: Scenario = {
     await main.enqueue(pair);
     const end = await terminal(world, pair);
     const checks = new Checks();
-    checks.expect(end?.type === 'arb_blocked' && end.data.reason === 'kill_switch', `pair on a killed account ended ${end?.type ?? 'with no outcome'} ${String(end?.data.reason ?? '')}`);
+    checks.expect(end?.type === 'arb_blocked' && end.data.reason === 'kill_switch', `pair on a killed account ended ${describe(end)}`);
     checks.expect(requests(world, pair.arbId) === 0, `${requests(world, pair.arbId)} request(s) for a pair on a killed account`);
-    checks.note(`${keys.killAccount(pair.whitelabel, 'bookA', pair.positiveBet.accountId)} set (as \`kill set --account\` does): ${end?.type ?? 'none'} ${String(end?.data.reason ?? '')}, ${requests(world, pair.arbId)} requests`);
+    checks.note(`${keys.killAccount(pair.whitelabel, 'bookA', pair.positiveBet.accountId)} set (as \`kill set --account\` does): ${describe(end)}, ${requests(world, pair.arbId)} requests`);
     report('missed.kill-switch-account', checks.outcome('set the account kill switch, then enqueued a pair on it'));
   },
 };
@@ -133,11 +135,11 @@ export const failClosedScenario: Scenario = {
       checks.expect(reached, 'the positive never reached bookA');
       const hedgeDuring = simEntries(world.bookB, pair.arbId).filter((e) => e.atMs >= refusedAtMs && e.atMs < restoredAtMs).length;
       checks.expect(hedgeDuring === 0, `${hedgeDuring} hedge request(s) left while Redis refused writes (the acceptance could not be journaled)`);
-      checks.expect(end?.type === 'arb_executed', `after Redis came back the pair ended ${end?.type ?? 'with no outcome'}`);
+      checks.expect(end?.type === 'arb_executed', `after Redis came back the pair ended ${describe(end)}`);
       const taken = simEntries(world.bookA, pair.arbId).filter(tookBet).length;
       const hedges = simEntries(world.bookB, pair.arbId).filter(tookBet).length;
       checks.expect(taken === 1 && hedges === 1, `live bets: positive ${taken}, hedge ${hedges}`);
-      checks.note(`Redis refused writes for 1.2 s while the positive was pending: ${duringA} positive / ${duringB} hedge request(s) during it; worker ${died ? 'exited (restarted)' : 'stayed up'}; after: ${end?.type ?? 'none'}, ${taken} positive and ${hedges} hedge bet(s)`);
+      checks.note(`Redis refused writes for 1.2 s while the positive was pending: ${duringA} positive / ${duringB} hedge request(s) during it; worker ${died ? 'exited (restarted)' : 'stayed up'}; after: ${describe(end)}, ${taken} positive and ${hedges} hedge bet(s)`);
       report('missed.fail-closed', checks.outcome('CONFIG SET min-replicas-to-write 1 (every write refused) while a positive was pending, then restored'));
 
       const ops = new OpsStore(world.admin, group.config.eventsStreamLenMax);
@@ -151,10 +153,10 @@ export const failClosedScenario: Scenario = {
       await group.enqueue(freed);
       const freedEnd = await terminal(world, freed);
       const kill = new Checks();
-      kill.expect(killedEnd?.type === 'arb_blocked' && killedEnd.data.reason === 'kill_switch', `pair under the global switch ended ${killedEnd?.type ?? 'with no outcome'} ${String(killedEnd?.data.reason ?? '')}`);
+      kill.expect(killedEnd?.type === 'arb_blocked' && killedEnd.data.reason === 'kill_switch', `pair under the global switch ended ${describe(killedEnd)}`);
       kill.expect(requests(world, killed.arbId) === 0, `${requests(world, killed.arbId)} request(s) under the global switch`);
-      kill.expect(freedEnd?.type === 'arb_executed', `after clearing, a pair ended ${freedEnd?.type ?? 'with no outcome'}`);
-      kill.note(`global switch set: ${killedEnd?.type ?? 'none'} ${String(killedEnd?.data.reason ?? '')}, ${requests(world, killed.arbId)} requests; cleared: ${freedEnd?.type ?? 'none'}`);
+      kill.expect(freedEnd?.type === 'arb_executed', `after clearing, a pair ended ${describe(freedEnd)}`);
+      kill.note(`global switch set: ${describe(killedEnd)}, ${requests(world, killed.arbId)} requests; cleared: ${describe(freedEnd)}`);
       report('missed.kill-switch-global', kill.outcome('set the global kill switch, enqueued a pair, cleared it, enqueued another'));
     } finally {
       await world.close();
@@ -170,13 +172,13 @@ export const crashScenario: Scenario = {
   name: 'a worker killed at each step of the saga',
   lane: 'crash',
   items: crashPoints.map((point) => item(crashItemId(point), 'missed', `Worker SIGKILLed at ${point}, pair resumed by another process`)),
-  async run({ world, tag }, report) {
+  async run({ world, main, tag, selected }, report) {
     if (world.executor !== 'ours') {
       for (const point of crashPoints) report(crashItemId(point), skip('needs the executor\'s crash hook (BET_EXECUTOR_CRASH_AT)', 'this executor has no crash hook: not checked'));
       return;
     }
     const runPoint = async (point: (typeof crashPoints)[number]) => {
-      const group = await world.group(`crash-${point.replaceAll('_', '-')}`, { hedgeDeadlineMs: 15_000 });
+      const group = await world.group(`crash-${point.replaceAll('_', '-')}`);
       const doomed = await group.spawn({ ...testHooks, BET_EXECUTOR_CRASH_AT: point });
       const pair = makePair(tag);
       await group.enqueue(pair);
@@ -184,26 +186,30 @@ export const crashScenario: Scenario = {
       const rescuer = await group.spawn();
       const end = await eventFor(world, pair.arbId, ['arb_executed', 'exposure_alert', 'arb_failed'], 20_000);
       const scheduled = await until(world, 'settlement scheduled', async () => (await world.admin.zscore(keys.openPairs, pair.arbId)) === null, 10_000);
-      const settlement = new Queue(group.config.settlementQueueName, { connection: world.admin });
-      const polls = (await Promise.all(['p1', 'h1'].map((leg) => settlement.getJob(`settle-${pair.arbId}-${leg}`)))).filter(Boolean).length;
-      await settlement.close();
+      // Any worker on this Redis may resume the pair (the recovery sweep of another group's workers too): its poll
+      // chains are on the settlement queue of whichever group resumed it (KEYS: the audit's own small Redis).
+      const chainQueues = await Promise.all(['p1', 'h1'].map(async (leg) => {
+        const found = await world.admin.keys(`bull:*:settle-${pair.arbId}-${leg}`);
+        return found[0]?.split(':')[1] ?? 'none';
+      }));
+      const polls = chainQueues.filter((q) => q !== 'none').length;
       rescuer.kill('SIGTERM');
       const positives = simEntries(world.bookA, pair.arbId);
       const hedges = simEntries(world.bookB, pair.arbId);
       const checks = new Checks();
       checks.expect(died === 'SIGKILL', `the doomed worker ended ${died}, not SIGKILL at ${point}`);
-      checks.expect(end?.type === 'arb_executed', `resumed pair ended ${end?.type ?? 'with no outcome'}`);
+      checks.expect(end?.type === 'arb_executed', `resumed pair ended ${describe(end)}`);
       checks.expect(positives.filter(tookBet).length === 1 && hedges.filter(tookBet).length === 1, `live bets: positive ${positives.filter(tookBet).length}, hedge ${hedges.filter(tookBet).length}`);
       checks.expect(new Set([...positives, ...hedges].map((e) => e.clientRef)).size === 2, `references used: ${[...new Set([...positives, ...hedges].map((e) => e.clientRef))].join(', ')}`);
       const accepted = world.bookA.bookmaker.peek(`be1.${pair.arbId}.p1`)?.acceptedAtMs ?? Infinity;
       checks.expect((hedges[0]?.atMs ?? 0) >= accepted, 'hedge before the positive\'s acceptance');
       checks.expect(scheduled && polls === 2, `settlement polling: ${polls}/2 poll chains`);
       const resumed = eventsOf(await world.events(), pair.arbId, 'arb_resumed').length;
-      checks.note(`died ${died}; another process resumed (${resumed} arb_resumed): ${end?.type ?? 'none'}, ${positives.length}+${hedges.length} requests, one bet per leg, ${polls} poll chains`);
+      checks.note(`died ${died}; another process resumed (${resumed} arb_resumed): ${describe(end)}, ${positives.length}+${hedges.length} requests, one bet per leg, ${polls} poll chains on ${[...new Set(chainQueues)].join(', ')}`);
       report(crashItemId(point), checks.outcome(`BET_EXECUTOR_CRASH_AT=${point} (test hook) in one worker process, a fresh one started after its death`));
     };
     // Two at a time: each point is two node processes starting on a 2-core machine.
-    const queue = [...crashPoints];
+    const queue = crashPoints.filter((point) => selected(crashItemId(point)));
     await Promise.all([0, 1].map(async () => {
       for (let point = queue.shift(); point !== undefined; point = queue.shift()) await runPoint(point);
     }));
@@ -215,11 +221,11 @@ export const frozenScenario: Scenario = {
   lane: 'crash',
   items: [item('missed.frozen-fenced', 'missed', 'A frozen worker (SIGSTOP past its lease) is fenced out when it wakes')],
   async run({ world, tag }, report) {
-    const group = await world.group('frozen', {});
+    const group = await world.group('frozen');
     const first = await group.spawn();
     await group.waitForWorkers(1);
     const pair = makePair(tag);
-    fault(world.bookA, { fault: 'pending_then_accept', match: { accountId: pair.positiveBet.accountId }, params: { pendingPolls: 30 } });
+    fault(world.bookA, { fault: 'pending_then_accept', match: { accountId: pair.positiveBet.accountId }, params: { pendingPolls: 8 } });
     await group.enqueue(pair);
     const reached = await until(world, 'positive pending at bookA', () => simEntries(world.bookA, pair.arbId).length > 0);
     first.kill('SIGSTOP');
@@ -234,7 +240,7 @@ export const frozenScenario: Scenario = {
     for (const child of [first, second] as ChildProcess[]) child.kill('SIGTERM');
     const checks = new Checks();
     checks.expect(reached, 'the positive never reached bookA');
-    checks.expect(end?.type === 'arb_executed', `the pair ended ${end?.type ?? 'with no outcome'} while the first worker was frozen`);
+    checks.expect(end?.type === 'arb_executed', `the pair ended ${describe(end)} while the first worker was frozen`);
     checks.expect(afterThaw === 0, `${afterThaw} bookmaker request(s) from the thawed worker`);
     checks.expect(executed === 1, `arb_executed written ${executed} times`);
     const taken = [...simEntries(world.bookA, pair.arbId), ...simEntries(world.bookB, pair.arbId)].filter(tookBet).length;
@@ -269,9 +275,9 @@ export const rateLimitScenario: Scenario = {
     const checks = new Checks();
     const [a, b, c] = ends;
     checks.expect(a?.[1]?.type === 'arb_executed' && b?.[1]?.type === 'arb_executed', `first two pairs: ${a?.[1]?.type ?? 'none'}, ${b?.[1]?.type ?? 'none'}`);
-    checks.expect(c?.[1]?.type === 'arb_blocked' && c[1].data.reason === 'rate_limit', `third pair in the window ended ${c?.[1]?.type ?? 'with no outcome'} ${String(c?.[1]?.data.reason ?? '')}`);
+    checks.expect(c?.[1]?.type === 'arb_blocked' && c[1].data.reason === 'rate_limit', `third pair in the window ended ${describe(c?.[1])}`);
     checks.expect(c === undefined || requests(world, c[0].arbId) === 0, 'requests for the rate-limited pair');
-    checks.note(`limit 2 per 60 s on ${account} (cooldown 50 ms): ${ends.map(([, e]) => `${e?.type ?? 'none'}${e?.data.reason ? ` ${String(e.data.reason)}` : ''}`).join(', ')}`);
+    checks.note(`limit 2 per 60 s on ${account} (cooldown 50 ms): ${ends.map(([, e]) => `${describe(e)}${e?.data.reason ? ` ${String(e.data.reason)}` : ''}`).join(', ')}`);
     report('missed.rate-limit', checks.outcome('a worker with rateLimit 2 per minute and a 50 ms cooldown, 3 pairs on one account a claim apart'));
     const rec = new Checks();
     rec.expect(checks.failures.length === 0, 'the live rate-limit check failed (missed.rate-limit)');
@@ -310,12 +316,19 @@ export const lateScenario: Scenario = {
   async run({ world, main, tag }, report) {
     const logA = world.bookA.bookmaker.log();
     const logB = world.bookB.bookmaker.log();
-    // Leg window: the positive taken (its request, answered at once, or its acceptance when pending) → the first hedge request.
+    // Leg window of the contract queue's pairs whose positive was answered accepted at once: its request at bookA
+    // (accepted on arrival) → the first hedge request at bookB. Pairs resumed after a crash, or whose positive was
+    // pending or lost, wait on purpose and are counted apart.
     const windows: number[] = [];
-    for (const hedge of logB.filter((e) => e.clientRef.endsWith('.h1'))) {
-      const arbId = hedge.clientRef.split('.')[1] ?? '';
-      const acceptedAtMs = world.bookA.bookmaker.peek(`be1.${arbId}.p1`)?.acceptedAtMs;
-      if (acceptedAtMs !== undefined && acceptedAtMs !== null) windows.push(hedge.atMs - acceptedAtMs);
+    let others = 0;
+    const firstHedge = new Map<string, number>();
+    for (const e of [...logA, ...logB]) if (e.clientRef.endsWith('.h1') && !firstHedge.has(e.clientRef)) firstHedge.set(e.clientRef, e.atMs);
+    for (const e of [...logA, ...logB].filter((x) => x.clientRef.endsWith('.p1'))) {
+      const arbId = e.clientRef.split('.')[1] ?? '';
+      const hedgeAtMs = firstHedge.get(`be1.${arbId}.h1`);
+      if (hedgeAtMs === undefined) continue;
+      if (e.decision === 'accepted' && main.arbIds.has(arbId)) windows.push(hedgeAtMs - e.atMs);
+      else others++;
     }
     windows.sort((a, b) => a - b);
     const leg = new Checks();
@@ -323,18 +336,17 @@ export const lateScenario: Scenario = {
     const p99 = quantile(windows, 0.99);
     leg.expect(windows.length >= 10, `only ${windows.length} hedged pairs to measure`);
     leg.expect((windows[0] ?? 0) >= 0, `a hedge reached the bookmaker ${-(windows[0] ?? 0)} ms before its positive was accepted`);
-    leg.expect(p99 <= 250, `leg window p99 ${p99} ms > 250 ms`);
-    leg.note(`${windows.length} hedged pairs: p50 ${p50} ms, p99 ${p99} ms, max ${windows[windows.length - 1]} ms (simulators' clocks, ms resolution, incl. the positive's round trip; limit 250 ms on a shared machine, the bench measures µs)`);
-    report('missed.leg-window', leg.outcome('positive acceptance time at bookA → first hedge request at bookB, every pair of the run'));
+    leg.expect(p99 <= legWindowMsMax, `leg window p99 ${p99} ms > ${legWindowMsMax} ms`);
+    leg.note(`${windows.length} pairs answered at once: p50 ${p50} ms, p99 ${p99} ms, max ${windows[windows.length - 1]} ms (simulators' clocks in ms, including the positive's answer on its way back and this machine's load; limit ${legWindowMsMax} ms; \`npm run bench\` measures it in µs); ${others} pending, lost or resumed pairs not counted`);
+    report('missed.leg-window', leg.outcome('positive\'s acceptance at bookA → first hedge request at bookB, from both simulators\' logs'));
 
     const several = new Checks();
     const workersSeen = (await main.queue.getWorkers()).length;
     const perRef = new Map<string, number>();
     for (const e of [...logA, ...logB].filter(tookBet)) perRef.set(e.clientRef, (perRef.get(e.clientRef) ?? 0) + 1);
-    const perPositive = new Map<string, number>();
-    for (const e of logA.filter((x) => tookBet(x) && x.clientRef.endsWith('.p1'))) perPositive.set(e.clientRef, (perPositive.get(e.clientRef) ?? 0) + 1);
     const twice = [...perRef].filter(([, n]) => n > 1);
-    const positivesNotP1 = logA.filter((e) => tookBet(e) && !e.clientRef.endsWith('.p1')).length;
+    // A positive is sent under `.p1` only (resends reuse it): another positive reference is a blind re-send.
+    const positivesNotP1 = [...logA, ...logB].filter((e) => tookBet(e) && /\.p\d+$/.test(e.clientRef) && !e.clientRef.endsWith('.p1')).length;
     several.expect(workersSeen >= 2, `${workersSeen} worker(s) on the queue`);
     several.expect(twice.length === 0, `${twice.length} client reference(s) taken twice, e.g. ${twice[0]?.[0] ?? ''}`);
     several.expect(positivesNotP1 === 0, `${positivesNotP1} positive bet(s) taken under a second reference (a blind re-send)`);
@@ -439,9 +451,9 @@ async function restartOutcome(world: World, main: WorkerGroup, tag: string): Pro
   await main.enqueue(again);
   const end = await terminal(world, again);
   const checks = new Checks();
-  checks.expect(first?.type === 'arb_executed', `the first pair ended ${first?.type ?? 'with no outcome'}`);
-  checks.expect(end?.type === 'arb_blocked' && end.data.reason === 'cooldown', `after every worker restarted, a pair on the cooled account ended ${end?.type ?? 'with no outcome'} ${String(end?.data.reason ?? '')}`);
+  checks.expect(first?.type === 'arb_executed', `the first pair ended ${describe(first)}`);
+  checks.expect(end?.type === 'arb_blocked' && end.data.reason === 'cooldown', `after every worker restarted, a pair on the cooled account ended ${describe(end)}`);
   checks.expect(requests(world, again.arbId) === 0, `${requests(world, again.arbId)} request(s) for it`);
-  checks.note(`${old.length} old worker(s) stopped (${stopped.join(', ')}), 2 new ones: pair on ${cooled.positiveBet.accountId} ${end?.type ?? 'none'} ${String(end?.data.reason ?? '')}, remainingSeconds ${String(end?.data.remainingSeconds ?? '-')}`);
+  checks.note(`${old.length} old worker(s) stopped (${stopped.join(', ')}), 2 new ones: pair on ${cooled.positiveBet.accountId} ${describe(end)}, remainingSeconds ${String(end?.data.remainingSeconds ?? '-')}`);
   return checks.outcome('bet on an account, replaced every worker process (SIGTERM), bet on it again');
 }

@@ -39,6 +39,8 @@ export interface ScenarioContext {
   main: WorkerGroup;
   /** A unique tag for ids (derived from the seed). */
   tag: string;
+  /** Whether an item was asked for (--only): a scenario may skip the work of items nobody asked for. */
+  selected(id: string): boolean;
   log(line: string): void;
 }
 

@@ -32,10 +32,12 @@ export const auditTimings = {
   lockTtlMs: 1_000,
   jobLockMs: 1_000,
   stalledCheckMs: 300,
-  inDoubtDeadlineMs: 1_500,
+  // Long enough to outlast a worker restart, a freeze past the lease, or a Redis outage of the scenarios: past
+  // them a pending or resumed pair is flagged for review instead of finished, which is right but not the subject.
+  inDoubtDeadlineMs: 10_000,
   inDoubtPollMs: 20,
   lateCommitGraceMs: 300,
-  hedgeDeadlineMs: 3_000,
+  hedgeDeadlineMs: 15_000,
   hedgeRetryBackoffMs: 10,
   retryDelayMs: 100,
   settlementPollIntervalMs: 50,
@@ -57,6 +59,8 @@ export interface WorkerGroup {
   /** Waits until `n` workers are registered on the queue. */
   waitForWorkers(n: number, timeoutMs?: number): Promise<void>;
   enqueue(data: unknown, jobId?: string): Promise<string>;
+  /** arbIds enqueued on this group's queue. */
+  arbIds: Set<string>;
   /** The /metrics URLs of the live processes that serve one (ours only). */
   metricsUrls: Map<ChildProcess, string>;
 }
@@ -120,7 +124,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       queueConnections.push(connection);
       const queue = new Queue(config.queueName, { connection });
       const group: WorkerGroup = {
-        name, config, queue, procs: [], metricsUrls: new Map(),
+        name, config, queue, procs: [], metricsUrls: new Map(), arbIds: new Set(),
         async spawn(env = {}) {
           const port = await freePort();
           const configFile = join(dir, `${name}-${group.procs.length}.json`);
@@ -143,6 +147,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
           await world.waitFor(`${n} worker(s) on ${queueName}`, async () => (await queue.getWorkers()).length >= n, timeoutMs);
         },
         async enqueue(data, jobId) {
+          const arbId = (data as { arbId?: unknown }).arbId;
+          if (typeof arbId === 'string') group.arbIds.add(arbId);
           const job = await queue.add('bet-pair', data, jobId ? { jobId } : {});
           return job.id ?? '';
         },
