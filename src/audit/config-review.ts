@@ -24,9 +24,9 @@ export function reviewConfig(config: Config, raw: Record<string, unknown>): Conf
   if (config.worstCaseMinorMin < 0) warn('worstCaseMinorMin', config.worstCaseMinorMin, 'pairs that lose money in some outcome are accepted');
   if (config.resettlementCheckDelayMs === 0) warn('resettlementCheckDelayMs', 0, 're-settled results (won → void) are never seen');
   if (config.metricsPort === undefined) warn('metricsPort', 'unset', 'no /metrics endpoint: Prometheus cannot see exposures or in-doubt placements');
+  if (Object.keys(raw).length === 0) return warnings; // the defaults: no providers of yours to look at
   const keyless = Object.entries(config.providers).filter(([, p]) => !(p as { credentials?: unknown }).credentials).map(([name]) => name);
   if (keyless.length > 0) warn('providers.*.credentials', keyless.join(', '), 'no bookmaker key configured: requests carry no Authorization header');
-  if (config.lateCommitGraceMs < config.providerTimeoutMs) warn('lateCommitGraceMs', config.lateCommitGraceMs, `shorter than providerTimeoutMs (${config.providerTimeoutMs}): a bookmaker committing a queued request late can be re-sent`);
   return warnings;
 }
 

@@ -64,10 +64,24 @@ export function entryMs(row: StreamRow): number {
   return Number(row.id.split('-')[0]);
 }
 
-/** Waits for one of `types` for the arb; null when it does not come in time (the item then fails). */
-export async function eventFor(world: World, arbId: string, types: string[], timeoutMs = 10_000): Promise<StreamRow | null> {
+/** How long after its jobs finished an outcome event may still come before the audit stops waiting for it. */
+const afterJobsMs = 1_500;
+
+/**
+ * Waits for one of `types` for the arb; null when it does not come in time (the item then fails). With
+ * `untilJobsFinish`, stops waiting once every job of the arb has finished in BullMQ and nothing came since: an
+ * executor that writes no events (the naive one) is judged in seconds, not at every timeout.
+ */
+export async function eventFor(world: World, arbId: string, types: string[], timeoutMs = 10_000, untilJobsFinish = false): Promise<StreamRow | null> {
+  let finishedAtMs: number | null = null;
   try {
-    return await world.waitFor(`${types.join('|')} for ${arbId}`, async () => (await world.events()).find((e) => e.data.arbId === arbId && types.includes(e.type)), timeoutMs);
+    return await world.waitFor(`${types.join('|')} for ${arbId}`, async () => {
+      const found = (await world.events()).find((e) => e.data.arbId === arbId && types.includes(e.type));
+      if (found || !untilJobsFinish) return found;
+      if (finishedAtMs === null && await world.jobsFinished(arbId)) finishedAtMs = Date.now();
+      if (finishedAtMs !== null && Date.now() - finishedAtMs > afterJobsMs) throw new Error(`jobs of ${arbId} finished without ${types.join('|')}`);
+      return undefined;
+    }, timeoutMs);
   } catch {
     return null;
   }

@@ -13,7 +13,7 @@ function claimHoldBoundMs(world: World, cooldownMs: number, providerTimeoutMs: n
 }
 
 async function terminal(world: World, pair: AuditPair, timeoutMs = 12_000) {
-  return eventFor(world, pair.arbId, terminalTypes, timeoutMs);
+  return eventFor(world, pair.arbId, terminalTypes, timeoutMs, true);
 }
 
 export const orderScenario: Scenario = {
@@ -148,7 +148,7 @@ export const inFlightScenario: Scenario = {
     const rival = makePair(tag, { positive: { accountId: pair.positiveBet.accountId } });
     await main.enqueue(rival);
     const rivalEnd = await terminal(world, rival);
-    const end = await eventFor(world, pair.arbId, ['arb_executed', 'arb_failed', 'exposure_alert'], 15_000);
+    const end = await eventFor(world, pair.arbId, ['arb_executed', 'arb_failed', 'exposure_alert'], 15_000, true);
     await sleep(300);
     const lockAfter = await world.admin.exists(lockKey);
 
@@ -218,7 +218,7 @@ export const settlementScenario: Scenario = {
     const timeout = makePair(tag);
     for (const { pair } of rows) await main.enqueue(pair);
     await main.enqueue(timeout);
-    const executed = await Promise.all(rows.map(({ pair }) => eventFor(world, pair.arbId, ['arb_executed'], 12_000)));
+    const executed = await Promise.all(rows.map(({ pair }) => eventFor(world, pair.arbId, ['arb_executed'], 12_000, true)));
     // Settled once polling has run a few rounds: the answer must come from polling, not from the acceptance.
     await sleep(config.settlementPollIntervalMs * 4);
     const settledAtMs = Date.now();
@@ -227,8 +227,9 @@ export const settlementScenario: Scenario = {
       settle(world.bookB, `be1.${pair.arbId}.h1`, row[1] as never);
     }
     const pollBudgetMs = config.settlementPollIntervalMs * config.settlementPollCountMax;
-    const settledEvents = await Promise.all(rows.map(({ pair }) => eventFor(world, pair.arbId, ['arb_settled'], pollBudgetMs + 8_000)));
-    const timeoutEnd = await eventFor(world, timeout.arbId, ['arb_settled'], pollBudgetMs * 2 + 10_000);
+    const settledEvents = await Promise.all(rows.map(({ pair }, i) => (executed[i] ? eventFor(world, pair.arbId, ['arb_settled'], pollBudgetMs + 8_000) : null)));
+    const timeoutExecuted = await eventFor(world, timeout.arbId, ['arb_executed'], 12_000, true);
+    const timeoutEnd = timeoutExecuted ? await eventFor(world, timeout.arbId, ['arb_settled'], pollBudgetMs * 2 + 10_000) : null;
     const events = await world.events();
 
     const table = new Checks();
@@ -273,6 +274,7 @@ export const settlementScenario: Scenario = {
       const key = keys.exposure(pair.whitelabel, 'bookA', pair.betPairId);
       const [raw, pttl] = await Promise.all([world.admin.get(key), world.admin.pttl(key)]);
       keyCheck.expect(raw !== null, `${key} missing`);
+      recordCheck.expect(raw !== null, `no record at ${key}`);
       ttls.push(pttl);
       ttlCheck.expect(Math.abs(pttl - config.exposureTtlMs) <= 60_000, `${key} PTTL ${pttl} ms (exposureTtlMs ${config.exposureTtlMs})`);
       if (raw === null) continue;
@@ -306,7 +308,7 @@ export const hedgeFailureScenario: Scenario = {
     const pair = makePair(tag);
     fault(world.bookB, { fault: 'reject', match: { accountId: pair.hedgeBet.accountId }, count: 1_000, params: { reason: 'audit: hedge refused' } });
     await main.enqueue(pair);
-    const alert = await eventFor(world, pair.arbId, ['exposure_alert'], 12_000);
+    const alert = await eventFor(world, pair.arbId, ['exposure_alert'], 12_000, true);
     const hedges = simEntries(world.bookB, pair.arbId);
     const lastHedgeMs = Math.max(...hedges.map((e) => e.atMs));
     const review = new Checks();
@@ -358,7 +360,7 @@ export const isolationScenario: Scenario = {
   async run({ world, main, tag }, report) {
     const base = makePair(tag);
     await main.enqueue(base);
-    await eventFor(world, base.arbId, ['arb_executed'], 12_000);
+    await eventFor(world, base.arbId, ['arb_executed'], 12_000, true);
     const otherAccount = makePair(tag);
     const otherWhitelabel = makePair(tag, { positive: { accountId: base.positiveBet.accountId } }, { whitelabel: 'wl2' });
     // Same account id at the other bookmaker (legs swapped): another provider's account.

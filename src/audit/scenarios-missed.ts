@@ -13,12 +13,18 @@ import { exitOf, startWorld, type World, type WorkerGroup } from './world.js';
 
 const item = (id: string, group: ItemDef['group'], title: string): ItemDef => ({ id, group, title });
 const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
-/** Limit of the leg window measured from the simulators' ms clocks on a shared machine (the bench's target is 3 ms p99). */
-export const legWindowMsMax = 250;
+/**
+ * Limits of the leg window as the simulators' ms clocks see it on a shared 2-core machine, round trips included
+ * (the bench's target for the executor's own part is 3 ms p99): generous on purpose, to catch a hedge that waits
+ * on something (a poll, a sleep, a retry) rather than to measure.
+ */
+export const legWindowP50MsMax = 50;
+export const legWindowMsMax = 500;
+const legWindowPairs = 30;
 
 
 async function terminal(world: World, pair: AuditPair, timeoutMs = 12_000) {
-  return eventFor(world, pair.arbId, terminalTypes, timeoutMs);
+  return eventFor(world, pair.arbId, terminalTypes, timeoutMs, true);
 }
 
 function requests(world: World, arbId: string): number {
@@ -316,29 +322,29 @@ export const lateScenario: Scenario = {
   async run({ world, main, tag }, report) {
     const logA = world.bookA.bookmaker.log();
     const logB = world.bookB.bookmaker.log();
-    // Leg window of the contract queue's pairs whose positive was answered accepted at once: its request at bookA
-    // (accepted on arrival) → the first hedge request at bookB. Pairs resumed after a crash, or whose positive was
-    // pending or lost, wait on purpose and are counted apart.
+    // Leg window, measured in a quiet moment (the other scenarios are done): pairs enqueued one every 30 ms, each
+    // positive answered accepted at once; its request at bookA (accepted on arrival) → its first hedge request at bookB.
+    const probes = Array.from({ length: legWindowPairs }, () => makePair(tag));
+    for (const pair of probes) {
+      await main.enqueue(pair);
+      await sleep(30);
+    }
+    await Promise.all(probes.map((pair) => terminal(world, pair)));
     const windows: number[] = [];
-    let others = 0;
-    const firstHedge = new Map<string, number>();
-    for (const e of [...logA, ...logB]) if (e.clientRef.endsWith('.h1') && !firstHedge.has(e.clientRef)) firstHedge.set(e.clientRef, e.atMs);
-    for (const e of [...logA, ...logB].filter((x) => x.clientRef.endsWith('.p1'))) {
-      const arbId = e.clientRef.split('.')[1] ?? '';
-      const hedgeAtMs = firstHedge.get(`be1.${arbId}.h1`);
-      if (hedgeAtMs === undefined) continue;
-      if (e.decision === 'accepted' && main.arbIds.has(arbId)) windows.push(hedgeAtMs - e.atMs);
-      else others++;
+    for (const pair of probes) {
+      const positive = simEntries(world.bookA, pair.arbId)[0];
+      const hedge = simEntries(world.bookB, pair.arbId)[0];
+      if (positive?.decision === 'accepted' && hedge) windows.push(hedge.atMs - positive.atMs);
     }
     windows.sort((a, b) => a - b);
     const leg = new Checks();
     const p50 = quantile(windows, 0.5);
     const p99 = quantile(windows, 0.99);
-    leg.expect(windows.length >= 10, `only ${windows.length} hedged pairs to measure`);
+    leg.expect(windows.length === probes.length, `${windows.length}/${probes.length} pairs hedged`);
     leg.expect((windows[0] ?? 0) >= 0, `a hedge reached the bookmaker ${-(windows[0] ?? 0)} ms before its positive was accepted`);
-    leg.expect(p99 <= legWindowMsMax, `leg window p99 ${p99} ms > ${legWindowMsMax} ms`);
-    leg.note(`${windows.length} pairs answered at once: p50 ${p50} ms, p99 ${p99} ms, max ${windows[windows.length - 1]} ms (simulators' clocks in ms, including the positive's answer on its way back and this machine's load; limit ${legWindowMsMax} ms; \`npm run bench\` measures it in µs); ${others} pending, lost or resumed pairs not counted`);
-    report('missed.leg-window', leg.outcome('positive\'s acceptance at bookA → first hedge request at bookB, from both simulators\' logs'));
+    leg.expect(p50 <= legWindowP50MsMax && p99 <= legWindowMsMax, `leg window p50 ${p50} ms (limit ${legWindowP50MsMax}), p99 ${p99} ms (limit ${legWindowMsMax})`);
+    leg.note(`${windows.length} pairs: p50 ${p50} ms, p99 ${p99} ms, max ${windows[windows.length - 1]} ms (simulators' clocks in ms, including the positive's answer on its way back and this machine's load; \`npm run bench\` measures the executor's part in µs)`);
+    report('missed.leg-window', leg.outcome(`${legWindowPairs} pairs enqueued 30 ms apart once the other scenarios were done; positive's acceptance at bookA → hedge request at bookB, from both simulators' logs`));
 
     const several = new Checks();
     const workersSeen = (await main.queue.getWorkers()).length;

@@ -77,6 +77,8 @@ export interface World {
   group(name: string, overrides?: Record<string, unknown>, options?: { queueName?: string }): Promise<WorkerGroup>;
   events(): Promise<StreamRow[]>;
   audit(): Promise<StreamRow[]>;
+  /** Whether every job enqueued for the arb has finished (completed or failed) in BullMQ: no event will follow it. */
+  jobsFinished(arbId: string): Promise<boolean>;
   waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
@@ -112,6 +114,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const bookB = await startSimServer({ seed: 2, name: 'bookB', settleAfterMs: null });
   const alerter = options.withAlerter === false ? null : await startLocalAlerter({ redisUrl: redis.url, dir, consumerGroup: 'audit-alerter', log: pino({ level: 'silent' }) });
   const groups: WorkerGroup[] = [];
+  const jobsByArb = new Map<string, Array<{ queue: Queue; id: string }>>();
   const queueConnections: Redis[] = [];
   let closed = false;
 
@@ -150,6 +153,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
           const arbId = (data as { arbId?: unknown }).arbId;
           if (typeof arbId === 'string') group.arbIds.add(arbId);
           const job = await queue.add('bet-pair', data, jobId ? { jobId } : {});
+          if (typeof arbId === 'string' && job.id) jobsByArb.set(arbId, [...(jobsByArb.get(arbId) ?? []), { queue, id: job.id }]);
           return job.id ?? '';
         },
       };
@@ -158,6 +162,12 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
     events: () => readStream(admin, eventsStream),
     audit: () => readStream(admin, auditStream),
+    async jobsFinished(arbId) {
+      const jobs = jobsByArb.get(arbId) ?? [];
+      if (jobs.length === 0) return false;
+      const states = await Promise.all(jobs.map((j) => j.queue.getJobState(j.id)));
+      return states.every((state) => state === 'completed' || state === 'failed');
+    },
     async waitFor(what, probe, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -181,11 +191,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       }
       await Promise.all(exits);
       await Promise.all(groups.map((g) => g.queue.close().catch(() => undefined)));
-      for (const connection of queueConnections) connection.disconnect();
+      await Promise.all(queueConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
       await alerter?.close().catch(() => undefined);
       await bookA.close();
       await bookB.close();
-      admin.disconnect();
+      await admin.quit().catch(() => admin.disconnect());
       if (!options.redis) await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },
