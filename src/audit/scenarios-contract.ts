@@ -1,14 +1,13 @@
 // The original audit's 24 items, each made to happen against worker processes and judged from the simulators, Redis and the streams.
 import { keys } from '../store/keys.js';
 import { Checks, type ItemDef, type Scenario } from './types.js';
-import { describe, entryMs, eventFor, eventsOf, fault, makePair, settle, simEntries, simLookups, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
+import { describe, entryMs, eventFor, eventsOf, fault, makePair, settle, simEntries, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
 import type { World } from './world.js';
 
 const item = (id: string, group: ItemDef['group'], title: string): ItemDef => ({ id, group, title });
 
 /** Upper bound of a cooldown key's TTL after a claim: cooldown + lead + request timeout + late-commit grace, plus slack. */
-function claimHoldBoundMs(world: World, cooldownMs: number, providerTimeoutMs: number, graceMs: number): number {
-  void world;
+function claimHoldBoundMs(cooldownMs: number, providerTimeoutMs: number, graceMs: number): number {
   return cooldownMs + 2 * providerTimeoutMs + graceMs + 1_000;
 }
 
@@ -99,7 +98,7 @@ export const orderScenario: Scenario = {
     keyCheck.note(`${key} = ${value} (unix s), ${hedgeKey} present`);
     report('cooldown.key', keyCheck.outcome('read both accounts\' keys after a pair executed'));
 
-    const bound = claimHoldBoundMs(world, config.cooldownMs, config.providerTimeoutMs, config.lateCommitGraceMs);
+    const bound = claimHoldBoundMs(config.cooldownMs, config.providerTimeoutMs, config.lateCommitGraceMs);
     const duration = new Checks();
     duration.expect(pttl >= config.cooldownMs - 5_000 && pttl <= bound, `PTTL ${pttl} ms outside [${config.cooldownMs - 5_000}, ${bound}] (cooldownMs ${config.cooldownMs})`);
     duration.note(`PTTL ${pttl} ms right after the bet, configured cooldownMs ${config.cooldownMs} (claim bound ${bound})`);
@@ -234,11 +233,10 @@ export const settlementScenario: Scenario = {
 
     const table = new Checks();
     let rowsOk = 0;
-    for (const [i, { row, pair }] of rows.entries()) {
+    for (const [i, { row }] of rows.entries()) {
       const ev = settledEvents[i];
       const got = ev ? (ev.data.exposureReason ?? null) : 'no arb_settled';
       if (table.expect(executed[i] !== null && got === row[2], `${row[0]}/${row[1]}: ${String(got)} (expected ${String(row[2])})`)) rowsOk++;
-      void pair;
     }
     table.note(`${rowsOk}/${rows.length} rows classified as the table says (results set at the simulators, classification read from arb_settled)`);
     report('settlement.reconciliation', table.outcome('9 executed pairs settled at the simulators, one per row of the table'));
@@ -346,7 +344,6 @@ export const hedgeFailureScenario: Scenario = {
     for (const [k, pttl] of cooldowns) kept.expect(pttl > 0, `${k} gone after the exposure (PTTL ${pttl})`);
     kept.note(cooldowns.map(([k, pttl]) => `${k} PTTL ${pttl} ms`).join(', '));
     report('exposure.cooldown-kept', kept.outcome('read both accounts\' cooldown keys after the exposure'));
-    void simLookups;
   },
 };
 

@@ -178,7 +178,7 @@ export const crashScenario: Scenario = {
   name: 'a worker killed at each step of the saga',
   lane: 'crash',
   items: crashPoints.map((point) => item(crashItemId(point), 'missed', `Worker SIGKILLed at ${point}, pair resumed by another process`)),
-  async run({ world, main, tag, selected }, report) {
+  async run({ world, tag, selected }, report) {
     if (world.executor !== 'ours') {
       for (const point of crashPoints) report(crashItemId(point), skip('needs the executor\'s crash hook (BET_EXECUTOR_CRASH_AT)', 'this executor has no crash hook: not checked'));
       return;
