@@ -1,4 +1,4 @@
-// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo (a thin shell over the modules).
+// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo | audit (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';

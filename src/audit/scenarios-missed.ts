@@ -389,7 +389,7 @@ export const lateScenario: Scenario = {
     const unjournaled = [...new Set([...logA, ...logB].map((e) => e.clientRef))].filter((ref) => !journaled.has(ref));
     const trail = new Checks();
     trail.expect(unjournaled.length === 0, `${unjournaled.length} client reference(s) at the bookmakers with no bookmaker_request in the audit stream, e.g. ${unjournaled[0] ?? ''}`);
-    trail.note(`${logA.length + logB.length} placement requests at the simulators, all ${journaled.size} references in bet-executor:audit (${audit.length} entries)`);
+    trail.note(`${logA.length + logB.length} placement requests at the simulators, each under a reference journaled as a bookmaker_request before it (${journaled.size} references, ${audit.length} entries in bet-executor:audit)`);
     report('recommendation.audit-trail', trail.outcome('matched the simulators\' request logs against the audit stream'));
 
     report('recommendation.dashboard', await dashboardOutcome(world, main));
