@@ -362,10 +362,13 @@ program.command('audit')
   .option('--executor <kind>', 'executor under test: ours, or naive (bench/naive-executor.ts, to see the audit fail)', 'ours')
   .action(async (opts: { config?: string; json?: boolean; report?: string; seed: number; only: string; executor: string }) => {
     if (opts.executor !== 'ours' && opts.executor !== 'naive') throw new CommandError(`--executor must be ours or naive (got ${opts.executor})`, 2);
-    const { runAudit, renderText } = await import('./audit/audit.js');
+    const { allItems, runAudit, renderText } = await import('./audit/audit.js');
+    const only = opts.only.split(',').map((o) => o.trim()).filter(Boolean);
+    const unknown = only.filter((o) => !allItems().some((i) => i.id === o || i.group === o || i.id.startsWith(o)));
+    if (unknown.length > 0) throw new CommandError(`--only ${unknown.join(',')} names no item; items: ${allItems().map((i) => i.id).join(', ')}`, 2);
     const report = await runAudit({
       ...(opts.config ? { configFile: opts.config } : {}), ...(opts.report ? { reportFile: opts.report } : {}),
-      seed: opts.seed, executor: opts.executor, only: opts.only.split(',').map((o) => o.trim()).filter(Boolean),
+      seed: opts.seed, executor: opts.executor, only,
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report)}\n`);
