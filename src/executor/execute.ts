@@ -6,7 +6,7 @@ import { parseBetPair } from '../domain/validation.js';
 import type { StreamEntry } from '../store/store.js';
 import type { UnreadableJobData } from './raw-job.js';
 import { PairRun, type ExecutorDeps } from './run.js';
-import { runSaga } from './saga.js';
+import { preflightBlocked, preflightPassed, preflightPlan, runSaga } from './saga.js';
 
 export interface JobInput {
   id: string;
@@ -82,7 +82,11 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
   const { store, config } = deps;
   const token = randomUUID();
   const initial = newPairDoc(pair, jobId, deps.clock.nowMs());
-  const claim = await store.claim(pair.arbId, token, config.lockTtlMs, initial, config.pairRecordTtlMs);
+  // One Redis step takes the lease, creates the journal and, for a pair seen for the first time, runs the
+  // preflight (guards, both accounts claimed, the positive's intent): the positive leaves right after it.
+  const plan = preflightPlan(deps, initial);
+  const sentMonoMs = deps.clock.monoMs();
+  const claim = await store.claim(pair.arbId, token, config.lockTtlMs, initial, config.pairRecordTtlMs, plan);
   const ref = { arbId: pair.arbId, betPairId: pair.betPairId, whitelabel: pair.whitelabel, jobId };
   if (claim.kind === 'busy') {
     if (recovery || claim.jobId === jobId) {
@@ -93,7 +97,8 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
     deps.log.info({ ...ref, outcome: 'duplicate', reason: 'in_flight' }, 'bet pair outcome');
     return { outcome: 'duplicate', arbId: pair.arbId, state: 'in_flight' };
   }
-  const run = new PairRun(deps, claim.doc, claim.rev, token);
+  // A started claim's run begins from the journaled received state's successor; preflightPassed sets it below.
+  const run = new PairRun(deps, claim.kind === 'started' ? initial : claim.doc, claim.kind === 'started' ? 1 : claim.rev, token);
   if (claim.kind === 'existing') {
     if (isPlacementDone(claim.doc.state)) {
       // Nothing is placed again; the saga only makes sure an accepted pair's settlement is scheduled.
@@ -112,8 +117,14 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
   }
   deps.log.debug({ ...ref, recovery, stakeMinor: pair.positive.stakeMinor, hedgeStakeMinor: pair.hedge.stakeMinor }, 'pair claimed');
   run.startHeartbeat();
-  deps.crashPoint('claimed');
   try {
+    deps.crashPoint('claimed');
+    if (claim.kind === 'started') {
+      preflightPassed(run, plan, claim.rev, sentMonoMs);
+      deps.crashPoint('positive_intent_journaled');
+    } else if (claim.kind === 'created' && claim.blocked) {
+      await preflightBlocked(run, claim.blocked.reason, claim.blocked.remainingMs);
+    }
     const state = await runSaga(run);
     // One info line per pair with its ids and outcome (the requests and answers are at debug level).
     deps.log.info({ ...ref, outcome: state, reason: run.doc.outcomeReason ?? null }, 'bet pair outcome');

@@ -114,6 +114,13 @@ export function cooldownTimingsOf(config: Config, provider: string): CooldownTim
   return { cooldownMs: config.cooldownMs, requestTimeoutMs, lateCommitGraceMs: config.lateCommitGraceMs, inDoubtPollMs: config.inDoubtPollMs };
 }
 
+/** How long a leg's account must stay held from now for `reason` (domain/cooldown.ts). */
+export function legHoldMs(deps: Pick<ExecutorDeps, 'config' | 'defects'>, doc: PairDoc, role: LegRole, reason: HoldReason): number {
+  // Test defect cooldown_after_bet: claims hold the account 1 ms; only a journaled answer holds it a cooldown.
+  if (reason !== 'answered' && deps.defects?.has('cooldown_after_bet')) return 1;
+  return cooldownHoldMs(reason, cooldownTimingsOf(deps.config, doc.pair[role].provider));
+}
+
 export class PairRun {
   /** Monotonic time this run took the lease: anything a previous holder sent left before it. */
   readonly startedMonoMs: number;
@@ -210,9 +217,7 @@ export class PairRun {
 
   /** How long the leg's account must stay held from now for `reason` (domain/cooldown.ts). */
   holdMs(role: LegRole, reason: HoldReason): number {
-    // Test defect cooldown_after_bet: claims hold the account 1 ms; only a journaled answer holds it a cooldown.
-    if (reason !== 'answered' && this.deps.defects?.has('cooldown_after_bet')) return 1;
-    return cooldownHoldMs(reason, this.cooldownTimings(role));
+    return legHoldMs(this.deps, this.doc, role, reason);
   }
 
   /** The leg's account cooldown keys, held `reason`'s length. */

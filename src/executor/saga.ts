@@ -6,9 +6,9 @@ import { assertNever, isFinalBetStatus } from '../domain/types.js';
 import { logExposureAlerts } from '../infra/log.js';
 import type { BetView } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
-import type { StreamEntry } from '../store/store.js';
+import type { BlockReason, PreflightPlan, StreamEntry } from '../store/store.js';
 import { resolvePlacement, sendPlacement, type Resolution } from './placement.js';
-import { ageBaseMs, needsSettlement, replacePlacement, requestAudit, type Commit, type PairRun } from './run.js';
+import { ageBaseMs, legHoldMs, needsSettlement, replacePlacement, requestAudit, type Commit, type ExecutorDeps, type PairRun } from './run.js';
 import type { LegRole } from '../domain/types.js';
 
 const stepsMax = 1_000;
@@ -45,36 +45,57 @@ function pairRef(doc: PairDoc): Record<string, unknown> {
   return { arbId: doc.arbId, betPairId: doc.pair.betPairId, whitelabel: doc.pair.whitelabel };
 }
 
-async function stepPreflight(run: PairRun): Promise<void> {
-  const { deps, doc } = run;
+/**
+ * The preflight of a pair whose journal is `doc` (state received): the positive's intent and the hedge as the
+ * scanner planned it, journaled together when every guard passes, so that the hedge can leave the moment the
+ * positive is taken exactly as planned (no Redis round trip inside the leg window).
+ */
+export function preflightPlan(deps: ExecutorDeps, doc: PairDoc): PreflightPlan {
   const nowMs = deps.clock.nowMs();
-  const sentMonoMs = deps.clock.monoMs();
   const positive = newPlacement(doc.pair, 'positive', 1, doc.pair.positive.stakeMinor, doc.pair.positive.oddsMilli, nowMs);
-  // The hedge as the scanner planned it, journaled now so that it can leave the moment the positive is
-  // taken exactly as planned (no Redis round trip inside the leg window).
   const plannedHedge = newPlacement(doc.pair, 'hedge', 1, doc.pair.hedge.stakeMinor, doc.pair.hedge.oddsMilli, nowMs, 'planned');
   const passedDoc: PairDoc = { ...doc, state: 'positive_placing', positive, hedges: [plannedHedge], updatedAtMs: nowMs };
-  const result = await deps.store.preflight({
-    arbId: doc.arbId, token: run.token, rev: run.rev, doc: passedDoc, nowMs,
-    cooldownHoldMs: { positive: run.holdMs('positive', 'claim'), hedge: run.holdMs('hedge', 'claim') },
+  return {
+    doc: passedDoc, nowMs,
+    cooldownHoldMs: { positive: legHoldMs(deps, doc, 'positive', 'claim'), hedge: legHoldMs(deps, doc, 'hedge', 'claim') },
     ageBaseMs: ageBaseMs(doc), arbAgeMsMax: deps.config.arbAgeMsMax,
     createdAtMs: doc.pair.createdAtMs, createdAtSkewMsMax: deps.config.createdAtSkewMsMax,
     rateLimit: deps.config.rateLimit, audit: [requestAudit(passedDoc, positive), requestAudit(passedDoc, plannedHedge)],
-  });
-  if (result.kind === 'passed') {
-    run.noteCooldownClaimed('positive', sentMonoMs);
-    run.noteCooldownClaimed('hedge', sentMonoMs);
-    run.doc = passedDoc;
-    run.rev = result.rev;
-    run.freshRef = positive.clientRef;
-    deps.crashPoint('positive_intent_journaled');
-    return;
-  }
-  const remainingSeconds = Math.ceil(result.remainingMs / 1000);
+  };
+}
+
+/**
+ * The preflight passed (in the claim's step or its own), its claims made at `sentMonoMs`: the run carries the
+ * journaled intent, and the positive may leave without a lookup.
+ */
+export function preflightPassed(run: PairRun, plan: PreflightPlan, rev: number, sentMonoMs: number): void {
+  run.noteCooldownClaimed('positive', sentMonoMs);
+  run.noteCooldownClaimed('hedge', sentMonoMs);
+  run.doc = plan.doc;
+  run.rev = rev;
+  const positive = plan.doc.positive;
+  if (!positive) throw new Error('invariant violated: a preflight plan without a positive placement');
+  run.freshRef = positive.clientRef;
+}
+
+/** A guard refused the pair at preflight: journaled as blocked with its reason (the lease goes with it). */
+export async function preflightBlocked(run: PairRun, reason: BlockReason, remainingMs: number): Promise<void> {
+  const { doc } = run;
+  const remainingSeconds = Math.ceil(remainingMs / 1000);
   await run.commit({
-    doc: { ...doc, state: 'blocked', outcomeReason: result.reason },
-    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason: result.reason, remainingSeconds, remainingMs: result.remainingMs } }],
+    doc: { ...doc, state: 'blocked', outcomeReason: reason },
+    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason, remainingSeconds, remainingMs } }],
   });
+}
+
+async function stepPreflight(run: PairRun): Promise<void> {
+  const { deps, doc } = run;
+  const sentMonoMs = deps.clock.monoMs();
+  const plan = preflightPlan(deps, doc);
+  const result = await deps.store.preflight({ ...plan, arbId: doc.arbId, token: run.token, rev: run.rev });
+  if (result.kind === 'blocked') return preflightBlocked(run, result.reason, result.remainingMs);
+  preflightPassed(run, plan, result.rev, sentMonoMs);
+  deps.crashPoint('positive_intent_journaled');
 }
 
 async function stepPositive(run: PairRun): Promise<void> {

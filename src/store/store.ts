@@ -14,6 +14,8 @@ const luaFile = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf
 /** Every script starts with the reply codes and the shared fenced write path (fence.lua). */
 const prelude = luaCodeTable() + luaFile('fence');
 const lua = (name: string) => prelude + luaFile(name);
+/** The two steps that run the preflight's guards share them (guards.lua). */
+const guardedLua = (name: string) => prelude + luaFile('guards') + luaFile(name);
 /** Scripts that write an arb's review entry add the review prelude (review.lua). */
 const reviewLua = (name: string) => prelude + luaFile('review') + luaFile(name);
 
@@ -35,7 +37,13 @@ export class JournalNotReplicatedError extends Error {
 export type ClaimResult =
   /** Another worker holds the lease; `jobId` is the job that created the journal (null if none yet). */
   | { kind: 'busy'; jobId: string | null }
-  | { kind: 'created'; rev: number; doc: PairDoc }
+  /**
+   * The journal was created (state received). With a preflight asked, `blocked` says which guard refused the
+   * pair (nothing claimed, no intent): the caller journals the block.
+   */
+  | { kind: 'created'; rev: number; doc: PairDoc; blocked?: { reason: BlockReason; remainingMs: number } }
+  /** The journal was created and the preflight passed in the same step: state positive_placing, its doc journaled. */
+  | { kind: 'started'; rev: number; doc: PairDoc }
   | { kind: 'existing'; rev: number; doc: PairDoc };
 
 export type PreflightResult =
@@ -99,10 +107,9 @@ export type TransitionResult =
   | { kind: 'cooldown_conflict' }
   | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
 
-export interface PreflightWrite {
-  arbId: string;
-  token: string;
-  rev: number;
+/** What the preflight checks, claims and journals: run by claim() on a journal it creates, or by preflight(). */
+export interface PreflightPlan {
+  /** The doc journaled when every guard passes (state positive_placing). */
   doc: PairDoc;
   nowMs: number;
   /** How long each leg's account is held from the claim: cooldownMs after its request could last be taken. */
@@ -117,7 +124,44 @@ export interface PreflightWrite {
   audit: StreamEntry[];
 }
 
-type Reply = [number, (string | number | null)?, (string | number)?];
+export interface PreflightWrite extends PreflightPlan {
+  arbId: string;
+  token: string;
+  rev: number;
+}
+
+type Reply = [number, (string | number | null)?, (string | number)?, (string | number)?, (string | number)?];
+
+/** How many keys and arguments the preflight's guards take (guards.lua: guardKeyCount, guardArgCount). */
+const guardKeyCount = 13;
+
+/** The guards' keys, in guards.lua's layout: kill switches, cooldowns, their owners, rate windows, open reviews. */
+function guardKeys(doc: PairDoc): string[] {
+  const { pair } = doc;
+  const p = pair.positive;
+  const h = pair.hedge;
+  return [
+    keys.killGlobal, keys.killProvider(p.provider), keys.killProvider(h.provider),
+    keys.killAccount(p.whitelabel, p.provider, p.accountId), keys.killAccount(h.whitelabel, h.provider, h.accountId),
+    keys.cooldown(p.whitelabel, p.provider, p.accountId), keys.cooldown(h.whitelabel, h.provider, h.accountId),
+    keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
+    keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
+    keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
+  ];
+}
+
+/** The guards' arguments, in guards.lua's layout (guardArgCount of them). */
+function guardArgs(plan: PreflightPlan): Array<string | number> {
+  return [
+    plan.cooldownHoldMs.positive, plan.cooldownHoldMs.hedge, plan.ageBaseMs ?? '', plan.arbAgeMsMax,
+    plan.createdAtMs ?? '', plan.createdAtSkewMsMax, plan.rateLimit.placementsMax, plan.rateLimit.windowMs,
+  ];
+}
+
+/** A count, then each entry's (type, data JSON). */
+function entryArgs(entries: readonly StreamEntry[]): Array<string | number> {
+  return [entries.length, ...entries.flatMap((e) => [e.type, JSON.stringify(e.data)])];
+}
 
 interface ScriptedRedis extends Redis {
   beClaim(...args: (string | number)[]): Promise<Reply>;
@@ -173,11 +217,12 @@ export class Store {
   readonly redis: ScriptedRedis;
 
   constructor(redis: Redis, private readonly eventsLenMax: number) {
-    redis.defineCommand('beClaim', { numberOfKeys: 4, lua: lua('claim') });
+    // numberOfKeys left out: 4 for a claim alone, 18 with the preflight.
+    redis.defineCommand('beClaim', { lua: guardedLua('claim') });
     redis.defineCommand('beLease', { numberOfKeys: 2, lua: lua('lease') });
     // numberOfKeys left out: the caller passes it (the cooldown keys vary).
     redis.defineCommand('beTransition', { lua: lua('transition') });
-    redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
+    redis.defineCommand('bePreflight', { numberOfKeys: 4 + guardKeyCount, lua: guardedLua('preflight') });
     redis.defineCommand('beSettleBet', { numberOfKeys: 3, lua: lua('settle_bet') });
     redis.defineCommand('beReconcile', { numberOfKeys: 8, lua: reviewLua('reconcile') });
     redis.defineCommand('beResettleBet', { numberOfKeys: 3, lua: lua('resettle_bet') });
@@ -187,16 +232,33 @@ export class Store {
     this.redis = redis as ScriptedRedis;
   }
 
-  async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number): Promise<ClaimResult> {
-    const reply = await this.redis.beClaim(
-      keys.pair(arbId), keys.lease(arbId), keys.openPairs, opsKeys.pairsByCreated,
-      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax,
-    );
-    const code = replyName(reply, 'claim', ['busy', 'created', 'existing']);
+  /**
+   * Takes the lease on a pair and loads or creates its journal, in one step. With a preflight plan, a journal
+   * created here is also preflighted in that step (guards, both accounts claimed, the positive's intent
+   * journaled): `started` means the positive may leave now, with no other Redis round trip.
+   */
+  async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number, preflight?: PreflightPlan): Promise<ClaimResult> {
+    const base = [keys.pair(arbId), keys.lease(arbId), keys.openPairs, opsKeys.pairsByCreated];
+    const args = [token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax];
+    const reply = preflight === undefined
+      ? await this.redis.beClaim(base.length, ...base, ...args, '0')
+      : await this.redis.beClaim(
+        base.length + 1 + guardKeyCount, ...base, auditStream, ...guardKeys(preflight.doc),
+        ...args, '1', ...guardArgs(preflight), JSON.stringify(preflight.doc), ...entryArgs(preflight.audit),
+      );
+    const code = replyName(reply, 'claim', ['busy', 'created', 'existing', 'ok']);
     if (code === 'busy') return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };
     const rev = Number(reply[1]);
+    if (code === 'ok') {
+      if (preflight === undefined) throw new Error('invariant violated: claim.lua passed a preflight it was not asked for');
+      return { kind: 'started', rev, doc: preflight.doc };
+    }
     const doc = JSON.parse(String(reply[2])) as PairDoc;
-    return code === 'created' ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
+    if (code === 'existing') return { kind: 'existing', rev, doc };
+    const [, , , reason, remainingMs] = reply;
+    return reason === undefined || reason === null
+      ? { kind: 'created', rev, doc }
+      : { kind: 'created', rev, doc, blocked: { reason: String(reason) as BlockReason, remainingMs: Number(remainingMs) } };
   }
 
   /**
@@ -251,21 +313,9 @@ export class Store {
   }
 
   async preflight(write: PreflightWrite): Promise<PreflightResult> {
-    const { pair } = write.doc;
-    const p = pair.positive;
-    const h = pair.hedge;
     const reply = await this.redis.bePreflight(
-      keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
-      keys.killGlobal, keys.killProvider(p.provider), keys.killProvider(h.provider),
-      keys.killAccount(p.whitelabel, p.provider, p.accountId), keys.killAccount(h.whitelabel, h.provider, h.accountId),
-      keys.cooldown(p.whitelabel, p.provider, p.accountId), keys.cooldown(h.whitelabel, h.provider, h.accountId),
-      keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
-      keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
-      keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
-      write.token, write.rev, write.arbId, write.cooldownHoldMs.positive, write.ageBaseMs ?? '', write.arbAgeMsMax,
-      write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
-      write.createdAtMs ?? '', write.createdAtSkewMsMax, write.cooldownHoldMs.hedge,
-      write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
+      keys.pair(write.arbId), keys.lease(write.arbId), auditStream, keys.openPairs, ...guardKeys(write.doc),
+      write.token, write.rev, write.arbId, JSON.stringify(write.doc), write.nowMs, ...guardArgs(write), ...entryArgs(write.audit),
     );
     const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
     if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
