@@ -11,7 +11,7 @@ import { measuredProviders } from '../providers/measured.js';
 import { createRedis } from '../store/connection.js';
 import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
-import { StatsStore } from '../store/stats.js';
+import { PlacementStatsBuffer, StatsStore } from '../store/stats.js';
 import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
@@ -60,6 +60,8 @@ export interface RunningWorker {
 }
 
 const sweepBatchMax = 100;
+/** Placement statistics are written at most this often (one MULTI for every call since the last write). */
+const placementStatsFlushMs = 250;
 
 export const resumeJobName = 'resume';
 
@@ -94,10 +96,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
     onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
   });
+  const placementStats = new PlacementStatsBuffer(stats, placementStatsFlushMs, (error) => log.debug({ err: error }, 'placement statistics not recorded'));
   const counted = measuredProviders(loggedProviders(options.providers, log), {
-    placement: (provider, outcome, latencyMs, atMs) => {
-      stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
-    },
+    placement: (provider, outcome, latencyMs, atMs) => placementStats.record(provider, outcome, latencyMs, atMs),
   });
   const deps: ExecutorDeps = {
     config,
@@ -165,6 +166,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await poller.close();
       // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
       await heartbeat.stop();
+      await placementStats.flush();
       await queue.close();
       await settlement.close();
       storeRedis.disconnect();

@@ -40,6 +40,62 @@ interface StatsRedis extends Redis {
   beProjectPnl(...args: (string | number)[]): Promise<number>;
 }
 
+/** The day hash's field increments of one placement call. */
+function placementIncrements(provider: string, outcome: PlaceOutcomeName, latencyMs: number, atMs: number): Map<string, Map<string, number>> {
+  const increments = new Map<string, Map<string, number>>();
+  addPlacement(increments, provider, outcome, latencyMs, atMs);
+  return increments;
+}
+
+function addPlacement(increments: Map<string, Map<string, number>>, provider: string, outcome: PlaceOutcomeName, latencyMs: number, atMs: number): void {
+  const key = opsKeys.providerStats(utcDay(atMs));
+  let fields = increments.get(key);
+  if (!fields) {
+    fields = new Map();
+    increments.set(key, fields);
+  }
+  const add = (field: string, n: number) => fields.set(field, (fields.get(field) ?? 0) + n);
+  add(`${provider}:place:${outcome}`, 1);
+  add(`${provider}:latency_ms_sum`, Math.round(latencyMs));
+  add(`${provider}:latency_bucket:${latencyBucket(latencyMs)}`, 1);
+}
+
+/**
+ * A worker's placement statistics, added up in memory and written in one MULTI at most every `flushMs`
+ * (one Redis step per flush instead of one per bookmaker call). What a process that dies takes with it is
+ * at most `flushMs` of counts: operations statistics, never part of a pair's journal. Bounded: the fields
+ * are per provider, outcome and latency bucket, the keys per UTC day.
+ */
+export class PlacementStatsBuffer {
+  private pending = new Map<string, Map<string, number>>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly stats: StatsStore, private readonly flushMs: number, private readonly onError: (error: unknown) => void) {}
+
+  record(provider: string, outcome: PlaceOutcomeName, latencyMs: number, atMs: number): void {
+    addPlacement(this.pending, provider, outcome, latencyMs, atMs);
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, this.flushMs);
+    this.timer.unref();
+  }
+
+  /** Writes what is pending now (after any flush still under way); errors go to onError, the counts are dropped. */
+  flush(): Promise<void> {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = this.flushing.then(() => this.stats.addPlacementCounts(batch)).catch(this.onError);
+    return this.flushing;
+  }
+}
+
 /** Construct it with the client, before the client is used (see WorkerHeartbeat: ioredis and defineCommand). */
 export class StatsStore {
   readonly redis: StatsRedis;
@@ -52,13 +108,20 @@ export class StatsStore {
 
   /** Counts one placement call of a provider (outcome and latency) in the day's hash. */
   async recordPlacement(provider: string, outcome: PlaceOutcomeName, latencyMs: number, atMs: number): Promise<void> {
-    const key = opsKeys.providerStats(utcDay(atMs));
-    await this.redis.multi()
-      .hincrby(key, `${provider}:place:${outcome}`, 1)
-      .hincrby(key, `${provider}:latency_ms_sum`, Math.round(latencyMs))
-      .hincrby(key, `${provider}:latency_bucket:${latencyBucket(latencyMs)}`, 1)
-      .pexpire(key, providerStatsTtlMs)
-      .exec();
+    await this.addPlacementCounts(placementIncrements(provider, outcome, latencyMs, atMs));
+  }
+
+  /** Adds counts to the days' hashes (key → field → increment) in one MULTI, each hash's TTL renewed. */
+  async addPlacementCounts(increments: ReadonlyMap<string, ReadonlyMap<string, number>>): Promise<void> {
+    if (increments.size === 0) return;
+    const multi = this.redis.multi();
+    for (const [key, fields] of increments) {
+      for (const [field, n] of fields) multi.hincrby(key, field, n);
+      multi.pexpire(key, providerStatsTtlMs);
+    }
+    const results = await multi.exec();
+    if (results === null) throw new Error('redis transaction aborted');
+    for (const [error] of results) if (error) throw error;
   }
 
   /** The counters of every provider summed over the given days. */
