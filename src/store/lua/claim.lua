@@ -25,14 +25,19 @@ local existing = redis.call('HMGET', KEYS[1], 'rev', 'doc')
 if existing[1] then
   return {CODE.existing, tonumber(existing[1]), existing[2]}
 end
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[5])))
-redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(tonumber(ARGV[8]) + 1))
+
+-- A journal created here joins the open pairs and the API's index of every pair.
+local function index_created()
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[5])))
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(tonumber(ARGV[8]) + 1))
+end
 
 local function create_received()
   redis.call('HSET', KEYS[1], 'rev', 1, 'state', 'received', 'doc', ARGV[3], 'jobId', ARGV[7])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  index_created()
 end
 
 if ARGV[9] ~= '1' then
@@ -53,6 +58,6 @@ if claimError then
 end
 -- Revision 1 (received) and 2 (positive_placing) in one step: nobody can read the journal between them.
 redis.call('HSET', KEYS[1], 'rev', 2, 'state', 'positive_placing', 'doc', ARGV[18], 'jobId', ARGV[7])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+index_created()
 append_entries(KEYS[5], nil, 20, tonumber(ARGV[19]))
 return {CODE.ok, 2}
