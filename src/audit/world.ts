@@ -14,7 +14,7 @@ import { startLocalAlerter, type LocalAlerter } from '../alerter/local.js';
 import { parseConfig, type Config } from '../config.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../infra/redis-server.js';
 import { startSimServer, type SimServer } from '../sim/server.js';
-import { auditStream, eventsStream } from '../store/keys.js';
+import { auditStream, eventsStream, keys } from '../store/keys.js';
 import { readStream } from '../store/store.js';
 
 export type ExecutorKind = 'ours' | 'naive';
@@ -166,7 +166,12 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       const jobs = jobsByArb.get(arbId) ?? [];
       if (jobs.length === 0) return false;
       const states = await Promise.all(jobs.map((j) => j.queue.getJobState(j.id)));
-      return states.every((state) => state === 'completed' || state === 'failed');
+      if (!states.every((state) => state === 'completed' || state === 'failed')) return false;
+      // A job can end while its pair goes on (fenced out under load, the pair resumed by the recovery sweep under a
+      // job of the executor's own): a pair still open in the journal, or leased, is not over. The naive executor
+      // writes neither, so for it the jobs alone decide.
+      const [open, leased] = await Promise.all([admin.zscore(keys.openPairs, arbId), admin.exists(keys.lease(arbId))]);
+      return open === null && leased === 0;
     },
     async waitFor(what, probe, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
