@@ -185,6 +185,8 @@ export const crashScenario: Scenario = {
     const runPoint = async (point: (typeof crashPoints)[number]) => {
       const group = await world.group(`crash-${point.replaceAll('_', '-')}`);
       const doomed = await group.spawn({ ...testHooks, BET_EXECUTOR_CRASH_AT: point });
+      // Up before its pair is enqueued: on a loaded machine a process can take many seconds to start.
+      await group.waitForWorkers(1);
       const pair = makePair(tag);
       await group.enqueue(pair);
       const died = await exitOf(doomed, 20_000);

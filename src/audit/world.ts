@@ -95,6 +95,9 @@ export interface WorldOptions {
 
 export class WaitTimeout extends Error {}
 
+/** How long worker processes may take to come up: a wait, not a judgment (generous for a loaded machine). */
+const workerStartMsMax = 60_000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A stream read incrementally; each read polls after the previous one (concurrent scenarios never read twice). */
@@ -159,7 +162,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
           if (options.executor === 'ours') group.metricsUrls.set(child, `http://127.0.0.1:${port}/metrics`);
           return child;
         },
-        async waitForWorkers(n, timeoutMs = 20_000) {
+        async waitForWorkers(n, timeoutMs = workerStartMsMax) {
           await world.waitFor(`${n} worker(s) on ${queueName}`, async () => (await queue.getWorkers()).length >= n, timeoutMs);
         },
         async enqueue(data, jobId) {
