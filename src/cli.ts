@@ -1,4 +1,4 @@
-// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo (a thin shell over the modules).
+// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo | audit (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
@@ -342,10 +342,38 @@ program.command('demo')
   .description('private Redis, two simulated bookmakers, one worker, a few hundred bet pairs, a summary')
   .option('--pairs <n>', 'bet pairs to run', intOption('--pairs', 1), 300)
   .option('--seed <s>', 'seed of the scenario', intOption('--seed', 0), 7)
-  .action(async (opts: { pairs: number; seed: number }) => {
+  .option('--serve', 'keep the stack up after the summary and print the dashboard\'s URL and a token, until Ctrl-C')
+  .action(async (opts: { pairs: number; seed: number; serve?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed });
+    const serveUntil = opts.serve ? () => new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }) : undefined;
+    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed, ...(serveUntil ? { serveUntil } : {}) });
     process.exit(code);
+  });
+
+program.command('audit')
+  .description('the safety audit, run live against a private world: every item PASS/FAIL/SKIP and SAFE FOR REAL MONEY: YES/NO (exit 0/1)')
+  .option('--config <file>', 'audit this worker config (its limits and cooldown; providers are replaced by simulators) and warn on risky settings')
+  .option('--json', 'print the report as JSON on stdout (progress stays on stderr)')
+  .option('--report <file>', 'also write the report to FILE (.md, or .html)')
+  .option('--seed <n>', 'seed of the run (ids, simulators), recorded in the report', intOption('--seed', 0), 1)
+  .option('--only <items>', 'comma-separated item ids, group keys or id prefixes (a partial run is never YES)', '')
+  .option('--executor <kind>', 'executor under test: ours, or naive (bench/naive-executor.ts, to see the audit fail)', 'ours')
+  .action(async (opts: { config?: string; json?: boolean; report?: string; seed: number; only: string; executor: string }) => {
+    if (opts.executor !== 'ours' && opts.executor !== 'naive') throw new CommandError(`--executor must be ours or naive (got ${opts.executor})`, 2);
+    const { allItems, runAudit, renderText } = await import('./audit/audit.js');
+    const only = opts.only.split(',').map((o) => o.trim()).filter(Boolean);
+    const unknown = only.filter((o) => !allItems().some((i) => i.id === o || i.group === o || i.id.startsWith(o)));
+    if (unknown.length > 0) throw new CommandError(`--only ${unknown.join(',')} names no item; items: ${allItems().map((i) => i.id).join(', ')}`, 2);
+    const report = await runAudit({
+      ...(opts.config ? { configFile: opts.config } : {}), ...(opts.report ? { reportFile: opts.report } : {}),
+      seed: opts.seed, executor: opts.executor, only,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report)}\n`);
+    process.exit(report.verdict === 'YES' ? 0 : 1);
   });
 
 // `bet-executor exposures list | head`: the reader went away; stop quietly rather than die on EPIPE.

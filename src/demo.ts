@@ -39,6 +39,8 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Where the summary goes; default: stdout. */
   out?: (text: string) => void;
+  /** Keep the stack up after the summary (the dashboard's URL and an operate token printed) until this resolves. */
+  serveUntil?: () => Promise<void>;
 }
 
 export interface CheckResult {
@@ -148,6 +150,8 @@ interface Environment {
   api: RunningApi;
   /** A read token of the demo's API (made for this run, never stored). */
   apiToken: string;
+  /** An operate token of the demo's API, for the dashboard of `demo --serve` (made for this run, never stored). */
+  operatorToken: string;
 }
 
 interface Cleanup {
@@ -366,10 +370,11 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
   stack.push({ what: 'alerter', close: () => alerts.close() });
   // The operations API as in production (`bet-executor api`), in this process, with a read token made for this run.
   const apiReader = createToken('demo-reader', 'read');
-  const api = await startApi({ config: parseApiConfig({ host: '127.0.0.1', port: 0, tokens: [apiReader.entry], queueName: config.queueName, settlementQueueName: config.settlementQueueName }), redisUrl: url, log });
+  const operator = createToken('demo-operator', 'operate');
+  const api = await startApi({ config: parseApiConfig({ host: '127.0.0.1', port: 0, tokens: [apiReader.entry, operator.entry], queueName: config.queueName, settlementQueueName: config.settlementQueueName }), redisUrl: url, log });
   stack.push({ what: 'API', close: () => api.close() });
   output.log(`simulators bookA ${bookA.url} and bookB ${bookB.url}; one worker (concurrency ${config.concurrency}); alerter to a local webhook ${alerts.receiver.url}; API ${api.url ?? ''}; worker log ${logFile}`);
-  return { tag, config, bookA, bookB, queue, reader, logFile, alerts, api, apiToken: apiReader.token };
+  return { tag, config, bookA, bookB, queue, reader, logFile, alerts, api, apiToken: apiReader.token, operatorToken: operator.token };
 }
 
 /**
@@ -713,6 +718,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     if (summary.unfinished > 0) output.log(`demo FAILED: ${summary.unfinished} job(s) never reached a terminal event`);
     if (summary.unsettled > 0) output.log(`demo FAILED: ${summary.unsettled} placed pair(s) were never settled`);
     if (violations > 0) output.log(`demo FAILED: ${violations} safety check violation(s)`);
+    if (opts.serveUntil) {
+      output.out(`\ndashboard: ${env.api.url ?? ''}/dashboard\ntoken (operate, this run only): ${env.operatorToken}\nthe stack stays up until Ctrl-C\n`);
+      await opts.serveUntil();
+    }
     return { code: violations > 0 || summary.unfinished > 0 || summary.unsettled > 0 ? 1 : 0, summary };
   } finally {
     await closeAll(stack, output);

@@ -9,7 +9,7 @@ import type { AlerterConfig } from './config.js';
 import { exposureUnresolvedCondition, workerHeartbeatCondition } from './deadman.js';
 import { AlertHttp } from './http.js';
 import { retryDelayMs, verdictOf, type AttemptVerdict } from './retry.js';
-import { redact } from './secret.js';
+import { redact } from '../credentials.js';
 import { sinksFromConfig, targetsOf, type Sink } from './sinks.js';
 import { AlerterStore, entryOf, type DeliveryRecord, type RawEntry } from './store.js';
 

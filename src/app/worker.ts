@@ -18,6 +18,7 @@ import { BullSettlementScheduler, type PollJobData } from '../settlement/schedul
 import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from '../executor/clock.js';
 import { crashHookFromEnv } from '../executor/crash.js';
+import { testDefectsFromEnv } from '../executor/defects.js';
 import { executeJob, rejectUnreadable, resumePair, type JobResult } from '../executor/execute.js';
 import { loggedProviders } from '../executor/logged-provider.js';
 import { GuardedWorker, UnreadableJobData } from '../executor/raw-job.js';
@@ -108,11 +109,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     probe: withLegWindowProbe(metrics.recorder, options.probe),
     metrics: metrics.recorder,
     crashPoint: crashHookFromEnv(),
+    defects: testDefectsFromEnv(),
     log,
   };
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workerRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
+  if (deps.defects && deps.defects.size > 0) log.error({ defects: [...deps.defects] }, 'TEST DEFECTS ON: this worker is deliberately unsafe (BET_EXECUTOR_TEST_DEFECT); never use it with real money');
   log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
   const heartbeat = heartbeatWriter.start();
   // Guarded: data that is not JSON or too large reaches processJob as UnreadableJobData (see raw-job.ts).

@@ -76,6 +76,15 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
       }
       case 'in_doubt':
       case 'resumed': {
+        // Test defect no_lookup_before_resend: a lost answer is re-sent at once, blind, within the send budget.
+        if (outcome.kind === 'in_doubt' && deps.defects?.has('no_lookup_before_resend') && r.placement.sendCount < deps.config.placementSendsMax) {
+          const journaled = await run.journalResend(r.placement);
+          if (journaled.kind === 'ok') {
+            r.placement = journaled.placement;
+            outcome = await sendPlacement(run, journaled.placement);
+            break;
+          }
+        }
         const next = await lookUp(r, outcome.kind === 'in_doubt' ? outcome.detail : 'resumed');
         if ('resolution' in next) return next.resolution;
         outcome = next.outcome;

@@ -10,6 +10,7 @@ import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
 import { FencedError, JournalNotReplicatedError, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
 import type { Clock } from './clock.js';
+import type { TestDefect } from './defects.js';
 
 export type CrashPoint =
   | 'claimed'
@@ -50,6 +51,8 @@ export interface ExecutorDeps {
   /** Counters fed where events are written and bookmakers answer; absent in tests and tools that need none. */
   metrics?: ExecutorMetrics;
   crashPoint(point: CrashPoint): void;
+  /** Test-only broken behaviours (src/executor/defects.ts), for proving the audit can fail; empty in production. */
+  defects?: ReadonlySet<TestDefect>;
   log: Logger;
 }
 
@@ -202,6 +205,8 @@ export class PairRun {
 
   /** How long the leg's account must stay held from now for `reason` (domain/cooldown.ts). */
   holdMs(role: LegRole, reason: HoldReason): number {
+    // Test defect cooldown_after_bet: claims hold the account 1 ms; only a journaled answer holds it a cooldown.
+    if (reason !== 'answered' && this.deps.defects?.has('cooldown_after_bet')) return 1;
     return cooldownHoldMs(reason, this.cooldownTimings(role));
   }
 

@@ -83,6 +83,9 @@ async function stepPositive(run: PairRun): Promise<void> {
   // Fresh: this run journaled the positive itself, so nobody can have sent the planned hedge yet.
   const fresh = run.freshRef === positive.clientRef;
   run.freshRef = null;
+  // Test defect hedge_before_acceptance: the planned hedge leaves beside the positive, before any answer.
+  const early = run.doc.hedges[0];
+  if (fresh && early && run.deps.defects?.has('hedge_before_acceptance')) void sendPlacement(run, early).catch(() => undefined);
   if (fresh) return positiveResolved(run, run.doc.positive ?? positive, await resolvePlacement(run, positive, 'fresh'), null, true);
   // Resumed: what the previous holder sent may still be live (a pending positive whose holds stopped when that
   // worker died, a planned hedge): both accounts are held again before the lookups that find out.
@@ -328,7 +331,7 @@ async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Prom
   if (remaining === 0) {
     const worstCaseMinor = pairWorstCaseMinor(positive, acceptedHedges(doc));
     await run.commit({
-      doc: { ...doc, state: 'hedged', outcomeReason: 'executed' },
+      doc: { ...doc, state: 'hedged', outcomeReason: 'executed', hedgedAtMs: run.deps.clock.nowMs() },
       touch: ['hedge'],
       events: [...events, { type: 'arb_executed', data: { ...pairRef(doc), positiveTicket: doc.positive?.ticketId, hedgeTickets: doc.hedges.filter((h) => h.status === 'accepted').map((h) => h.ticketId), worstCaseMinor } }],
       audit,
