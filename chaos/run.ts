@@ -187,7 +187,10 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
         rig.notes.push(`failover ${rig.failovers.length}: ${r.from.port} → ${r.to.port}, promoted after ${r.promotedAfterMs} ms, ${r.lostBytes} acknowledged replication byte(s) lost`);
       }));
       return;
-    case 'partition': return partition(rig, fault.worker, fault.heldMs, log);
+    case 'partition':
+      // In the background: it waits for the worker to be warm, and for heldMs.
+      rig.pending.push(partition(rig, fault.worker, fault.heldMs, log));
+      return;
     case 'clock_step': return stepClock(rig, fault.worker, log);
     case 'kill_switch': return setKillSwitch(rig, fault.heldMs, log);
     case 'kill_in_pause':
@@ -213,20 +216,25 @@ async function redisNowMs(redis: Redis): Promise<number> {
  * Sentinels) for heldMs, past its leases, then heals: what it wrote meanwhile arrives late and must be fenced.
  * Counts the leases held when it was cut off and the pairs other workers resumed meanwhile.
  */
+/** The partitioned worker must have run this long (booted, taking pairs) before it is cut off; waited for at most partitionWarmMsMax. */
+const partitionWarmMs = 4_000;
+const partitionWarmMsMax = 15_000;
+
 async function partition(rig: Rig, slot: number, heldMs: number, log: (line: string) => void): Promise<void> {
   if (slot !== partitionedWorker || rig.partitionProxies.length === 0) return;
+  // A worker (re)started moments ago holds no lease yet: wait until it has run a while (a kill may have just hit it).
+  for (let waitedMs = 0; waitedMs < partitionWarmMsMax && (rig.pool.child(slot) === null || Date.now() - (rig.pool.spawnedAtMs[slot] ?? 0) < partitionWarmMs); waitedMs += 100) await sleep(100);
   const connections = rig.partitionProxies.reduce((n, p) => n + p.connections, 0);
   const leases = await countKeys(rig.admin, 'lock:arb:*');
   for (const proxy of rig.partitionProxies) proxy.blackhole();
   const fromMs = await redisNowMs(rig.admin);
   log(`fault: worker ${slot} partitioned from Redis for ${heldMs} ms (${connections} connection(s) black-holed; ${leases} lease(s) held by all workers)`);
-  rig.pending.push(sleep(heldMs).then(async () => {
-    for (const proxy of rig.partitionProxies) proxy.pass();
-    const toMs = await redisNowMs(rig.admin);
-    const resumed = (await rig.admin.xrange(eventsStream, String(fromMs), String(toMs))).filter(([, f]) => f[1] === 'arb_resumed').length;
-    rig.notes.push(`partition of worker ${slot}: ${heldMs} ms, ${connections} connection(s) black-holed, ${leases} lease(s) held by all workers at the cut, ${resumed} pair(s) resumed by other workers meanwhile`);
-    log(`fault: worker ${slot} partition healed (${resumed} pair(s) resumed by others meanwhile)`);
-  }));
+  await sleep(heldMs);
+  for (const proxy of rig.partitionProxies) proxy.pass();
+  const toMs = await redisNowMs(rig.admin);
+  const resumed = (await rig.admin.xrange(eventsStream, String(fromMs), String(toMs))).filter(([, f]) => f[1] === 'arb_resumed').length;
+  rig.notes.push(`partition of worker ${slot}: ${heldMs} ms, ${connections} connection(s) black-holed, ${leases} lease(s) held by all workers at the cut, ${resumed} pair(s) resumed by other workers meanwhile`);
+  log(`fault: worker ${slot} partition healed (${resumed} pair(s) resumed by others meanwhile)`);
 }
 
 async function countKeys(redis: Redis, pattern: string): Promise<number> {
