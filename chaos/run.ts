@@ -495,6 +495,7 @@ async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: (
   const deadline = Date.now() + quiesceMsMax;
   const connection = createRedis(rig.redis.url, { maxRetriesPerRequest: null });
   const queues = [new Queue(rig.config.queueName, { connection }), new Queue(rig.config.settlementQueueName, { connection })];
+  let last = 'nothing read yet';
   try {
     while (Date.now() < deadline) {
       // A result changed just now needs the executor's re-check (a delayed job) before anything is quiet.
@@ -507,8 +508,10 @@ async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: (
       const open = rig.kind === 'ours' ? await connection.zcard(keys.openPairs) : 0;
       const unsettled = rig.kind === 'ours' ? await countUnsettled(connection, pairs) : 0;
       if (!busy && open === 0 && unsettled === 0) return true;
+      last = `jobs ${JSON.stringify(counts)}, open pairs ${open}, unsettled pairs ${unsettled}`;
       await sleep(250);
     }
+    rig.notes.push(`not quiet after ${quiesceMsMax} ms: ${last}`);
     return false;
   } finally {
     for (const q of queues) await q.close();

@@ -7,7 +7,7 @@ describe('a seeded chaos run on a primary, a replica and three Sentinels', () =>
   it('keeps every invariant through a failover that loses acknowledged writes and a partition, with journalReplicasMin 1', async () => {
     const lines: string[] = [];
     const report = await chaos({
-      seed: 20261125, pairs: 120, workers: 2, accounts: 8, durationMs: 6_000, naive: false, quiesceMsMax: 60_000, log: (line) => lines.push(line),
+      seed: 20261125, pairs: 120, workers: 2, accounts: 8, durationMs: 6_000, naive: false, quiesceMsMax: 150_000, log: (line) => lines.push(line),
       topology: 'sentinel', failovers: 1, dedupe: false, journalReplicasMin: 1, replicaLagMs: 500,
     });
     const context = `${lines.join('\n')}\n${report.table}`;
