@@ -75,9 +75,16 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   registerExposureRoutes(app, deps);
   registerKillSwitchRoutes(app, deps);
   registerOpsRoutes(app, deps, verifier);
-  if (deps.config.dashboard.enabled) await app.register(dashboardPlugin(deps, verifier));
-  for (const plugin of deps.plugins ?? []) await app.register(plugin);
-  await app.ready();
+  try {
+    if (deps.config.dashboard.enabled) await app.register(dashboardPlugin(deps, verifier));
+    for (const plugin of deps.plugins ?? []) await app.register(plugin);
+    await app.ready();
+  } catch (error) {
+    // A plugin that fails to load (e.g. a route declaring no access) must not leave the plugins loaded
+    // before it holding connections (Bull Board's queues): the process would never exit.
+    await app.close().catch((closeError: unknown) => deps.log.warn({ err: closeError }, 'closing a half-built API failed'));
+    throw error;
+  }
   return { app, routes };
 }
 
