@@ -8,6 +8,7 @@ import { instrumentProviders } from '../metrics/instrumented-provider.js';
 import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
 import { measuredProviders } from '../providers/measured.js';
+import { CircuitStore } from '../store/circuit.js';
 import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
 import { StatsStore } from '../store/stats.js';
@@ -16,6 +17,7 @@ import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
 import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from '../executor/clock.js';
+import { startCircuitBreakers, type CircuitBreakers } from '../executor/circuits.js';
 import { crashHookFromEnv } from '../executor/crash.js';
 import { executeJob, rejectUnreadable, resumePair, type JobResult } from '../executor/execute.js';
 import { loggedProviders } from '../executor/logged-provider.js';
@@ -52,6 +54,8 @@ export interface RunningWorker {
   worker: Worker;
   poller: Worker<PollJobData>;
   deps: ExecutorDeps;
+  /** The circuit breakers' reporter and prober (src/executor/circuits.ts). */
+  circuits: CircuitBreakers;
   /** The worker's registry and, when metricsPort is set, the /metrics URL. */
   metrics: WorkerMetrics;
   close(): Promise<void>;
@@ -86,6 +90,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
   // and the heartbeat. Both define their scripts now, before the store's client is in use.
   const stats = new StatsStore(storeRedis);
+  const circuitStore = new CircuitStore(storeRedis, config.eventsStreamLenMax);
   const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
     workerId: options.heartbeat?.workerId ?? instanceName(),
     intervalMs: options.heartbeat?.intervalMs ?? heartbeatIntervalMsDefault,
@@ -97,10 +102,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
     },
   });
+  // Every bookmaker answer also counts toward its circuit (in memory; reported every reportIntervalMs).
+  const circuits = startCircuitBreakers({ config, store: circuitStore, providers: instrumentProviders(counted, metrics.recorder), log });
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: instrumentProviders(counted, metrics.recorder),
+    providers: circuits.providers,
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
@@ -152,6 +159,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     worker,
     poller,
     deps,
+    circuits,
     metrics,
     async close() {
       if (sweep) clearInterval(sweep);
@@ -159,6 +167,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await metrics.close();
       await worker.close();
       await poller.close();
+      await circuits.stop();
       // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
       await heartbeat.stop();
       await queue.close();
