@@ -147,3 +147,10 @@ export function credentialSources(config: CredentialsConfig): Record<string, str
   }
   return sources;
 }
+
+/** Replaces every secret in a text (an error message, a URL) with `***`, so none reaches a log or a record. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
+  return out;
+}

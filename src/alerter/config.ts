@@ -1,22 +1,15 @@
 // Alerter configuration: one strict zod schema with every default and limit, relations between limits checked at start-up.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../config.js';
+import { ConfigError, secretRefSchema } from '../config.js';
 import { alertEventTypes, defaultAlertEvents } from './alert.js';
 
 const namePattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** Names JSON.parse turns into own properties but that would read as Object.prototype's on a plain lookup. */
 const reservedNames: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/**
- * A secret is never written in the config: it is named by an environment variable or a file (e.g. a
- * mounted Kubernetes/Docker secret), read once at start-up.
- */
-export const secretRefSchema = z.union([
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name') }).strict(),
-  z.object({ file: z.string().min(1).max(4096) }).strict(),
-], { error: 'a secret is { "env": "VAR" } or { "file": "/path" }, never inline' });
-export type SecretRef = z.infer<typeof secretRefSchema>;
+// Secrets are referenced exactly as bookmaker credentials are (one schema, one reader: src/credentials.ts).
+export { secretRefSchema, type SecretRef } from '../config.js';
 
 /** http(s) only, and no credentials in it (they would be logged with it and are never the way a sink authenticates). */
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).max(2048).refine((text) => {

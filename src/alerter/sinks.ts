@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../config.js';
 import { messageText, type Alert } from './alert.js';
 import type { AlerterConfig, SinkConfig } from './config.js';
-import { resolveSecret } from './secret.js';
+import { readSecret } from '../credentials.js';
 
 export interface SinkRequest {
   url: string;
@@ -92,7 +92,7 @@ function sinkOf(name: string, config: SinkConfig, env: NodeJS.ProcessEnv): Sink 
   const events = config.events ? new Set<string>(config.events) : null;
   switch (config.type) {
     case 'webhook': {
-      const secret = resolveSecret(config.secret, `sinks.${name}.secret`, env);
+      const secret = readSecret(config.secret, `sinks.${name}.secret`, env).reveal();
       return {
         name, type: config.type, events, secrets: [secret],
         request(alert, attempt, nowMs) {
@@ -102,7 +102,7 @@ function sinkOf(name: string, config: SinkConfig, env: NodeJS.ProcessEnv): Sink 
       };
     }
     case 'slack': {
-      const url = resolveSecret(config.webhookUrl, `sinks.${name}.webhookUrl`, env);
+      const url = readSecret(config.webhookUrl, `sinks.${name}.webhookUrl`, env).reveal();
       if (!/^https?:\/\//.test(url)) throw new ConfigError(`sinks.${name}.webhookUrl: the secret is not an http(s) URL`);
       return {
         name, type: config.type, events, secrets: [url],
@@ -110,7 +110,7 @@ function sinkOf(name: string, config: SinkConfig, env: NodeJS.ProcessEnv): Sink 
       };
     }
     case 'telegram': {
-      const token = resolveSecret(config.botToken, `sinks.${name}.botToken`, env);
+      const token = readSecret(config.botToken, `sinks.${name}.botToken`, env).reveal();
       if (!telegramTokenPattern.test(token)) throw new ConfigError(`sinks.${name}.botToken: not a bot token (letters, digits, ':', '_', '-')`);
       const url = `${trimSlash(config.baseUrl)}/bot${token}/sendMessage`;
       return {
@@ -119,7 +119,7 @@ function sinkOf(name: string, config: SinkConfig, env: NodeJS.ProcessEnv): Sink 
       };
     }
     case 'alertmanager': {
-      const token = config.bearerToken ? resolveSecret(config.bearerToken, `sinks.${name}.bearerToken`, env) : null;
+      const token = config.bearerToken ? readSecret(config.bearerToken, `sinks.${name}.bearerToken`, env).reveal() : null;
       const url = `${trimSlash(config.url)}/api/v2/alerts`;
       return {
         name, type: config.type, events, secrets: token === null ? [] : [token],

@@ -63,6 +63,7 @@ export const pairSummary = {
     positive: legView,
     hedge: { ...legView, description: 'the latest hedge attempt (status "none" when there was none)' },
     hedgeAttempts: int,
+    legWindowMs: { ...nullableInt, description: 'from the positive\'s acceptance to the hedge\'s, as journaled (ms): how long one leg was live alone; null until hedged' },
     outcomeReason: nullableString,
     settlement: {
       type: ['object', 'null'],
@@ -209,7 +210,7 @@ export const schemas = {
         type: 'array',
         items: {
           type: 'object',
-          properties: { day: { type: 'string' }, currency: { type: 'string' }, pnlMinor: int, pairs: int, pnlUnknown: int, exposures: int },
+          properties: { day: { type: 'string' }, currency: { type: 'string' }, pnlMinor: int, pairs: int, pnlUnknown: int, exposures: int, corrections: int },
         },
       },
     },

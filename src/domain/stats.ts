@@ -56,23 +56,41 @@ export function bucketQuantileMs(counts: readonly number[], q: number): number |
   return null;
 }
 
-/** One settled pair as the P&L projection counts it (from an `arb_settled` entry). */
-export interface SettledPairFact {
-  day: string;
-  currency: string;
+/** What one pair's result adds to a P&L day: its P&L (or an unknown), and whether it was an exposure. */
+export interface PnlResult {
   /** null: a result is unknown (a timeout); counted apart, never as 0. */
   pnlMinor: Minor | null;
   exposure: boolean;
 }
 
-/** The `arb_settled` data as a P&L fact, or null when it does not carry one (never guessed). */
-export function settledPairFact(data: Record<string, unknown>, atMs: number): SettledPairFact | null {
-  const currency = data.currency;
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return null;
+/**
+ * One settled pair as the P&L projection counts it: from an `arb_settled` entry, or from an `arb_resettled`
+ * one (then `previous` is the result it replaces: the correction, new result minus old, is booked on the day
+ * the re-settlement was recorded, as an accountant posts a correction, and the pair is not counted again).
+ */
+export interface SettledPairFact extends PnlResult {
+  day: string;
+  currency: string;
+  previous?: PnlResult;
+}
+
+function pnlResultOf(data: Record<string, unknown>): PnlResult | null {
   const pnl = data.pnlMinor;
   const pnlMinor = typeof pnl === 'number' && Number.isSafeInteger(pnl) ? pnl : null;
   if (pnl !== null && pnl !== undefined && pnlMinor === null) return null;
-  return { day: utcDay(atMs), currency, pnlMinor, exposure: typeof data.exposureReason === 'string' };
+  return { pnlMinor, exposure: typeof data.exposureReason === 'string' };
+}
+
+/** The `arb_settled` / `arb_resettled` data as a P&L fact, or null when it does not carry one (never guessed). */
+export function settledPairFact(data: Record<string, unknown>, atMs: number, resettled = false): SettledPairFact | null {
+  const currency = data.currency;
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return null;
+  const result = pnlResultOf(data);
+  if (result === null) return null;
+  if (!resettled) return { day: utcDay(atMs), currency, ...result };
+  const before = data.previous;
+  const previous = typeof before === 'object' && before !== null ? pnlResultOf(before as Record<string, unknown>) : null;
+  return previous === null ? null : { day: utcDay(atMs), currency, ...result, previous };
 }
 
 /** Hash increments (field → amount) of the day hashes a batch of facts touches: day → field → increment. */
@@ -83,11 +101,21 @@ export function pnlIncrements(facts: readonly SettledPairFact[]): Map<string, Ma
     fields.set(field, (fields.get(field) ?? 0) + n);
     byDay.set(day, fields);
   };
+  const count = (f: SettledPairFact, result: PnlResult, sign: 1 | -1) => {
+    if (result.pnlMinor === null) add(f.day, `${f.currency}:pnl_unknown`, sign);
+    else add(f.day, `${f.currency}:pnl_minor`, sign * result.pnlMinor);
+    if (result.exposure) add(f.day, `${f.currency}:exposures`, sign);
+  };
   for (const f of facts) {
-    add(f.day, `${f.currency}:pairs`, 1);
-    if (f.pnlMinor === null) add(f.day, `${f.currency}:pnl_unknown`, 1);
-    else add(f.day, `${f.currency}:pnl_minor`, f.pnlMinor);
-    if (f.exposure) add(f.day, `${f.currency}:exposures`, 1);
+    if (f.previous) {
+      add(f.day, `${f.currency}:corrections`, 1);
+      count(f, f.previous, -1);
+    } else {
+      add(f.day, `${f.currency}:pairs`, 1);
+    }
+    count(f, f, 1);
   }
+  // A correction that changes nothing nets to 0: those fields are dropped (HINCRBY by 0 is noise).
+  for (const fields of byDay.values()) for (const [field, n] of fields) if (n === 0) fields.delete(field);
   return byDay;
 }

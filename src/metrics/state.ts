@@ -4,7 +4,7 @@
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { keys } from '../store/keys.js';
+import { keys, opsKeys } from '../store/keys.js';
 import { LabelValues } from './labels.js';
 
 export interface StateSources {
@@ -12,7 +12,7 @@ export interface StateSources {
   redis: Redis;
   /** Queues whose depths are exported (the bet-pairs and settlement queues). */
   queues: readonly Queue[];
-  /** Configured provider names: their provider-scope kill switches are looked up by key. */
+  /** Configured provider names: their provider-scope kill switches are looked up by key (with those in the kill-switch index). */
   providers: readonly string[];
   /** Longest a scrape waits for one source before leaving it out. */
   timeoutMs: number;
@@ -121,7 +121,12 @@ class KillSwitchReader {
 
   async read(): Promise<KillState> {
     const global = await this.redis.exists(keys.killGlobal);
-    const provider = this.providers.length === 0 ? 0 : await this.redis.exists(...this.providers.map((p) => keys.killProvider(p)));
+    // Configured providers by key, plus every provider switch the kill-switch index knows of (the API has
+    // no provider list; a switch set through the CLI or API is always indexed).
+    const providerKeys = new Set(this.providers.map((p) => keys.killProvider(p)));
+    const prefix = keys.killProvider('');
+    for (const key of await this.redis.hkeys(opsKeys.killIndex)) if (key.startsWith(prefix)) providerKeys.add(key);
+    const provider = providerKeys.size === 0 ? 0 : await this.redis.exists(...providerKeys);
     // A scan that outlived a timed-out scrape is joined, never run twice at once on the same cursor.
     this.scanning ??= this.scanAccounts().finally(() => {
       this.scanning = null;

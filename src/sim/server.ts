@@ -306,6 +306,7 @@ function registerControlRoutes(app: FastifyInstance, context: ServerContext): vo
     return reply.code(200).send({ account: { accountId: parsed.data.accountId, status: bookmaker.accountStatus(parsed.data.accountId) } });
   });
   app.get('/_sim/bets', async () => ({ bets: bookmaker.log() }));
+  app.get('/_sim/lookups', async () => ({ lookups: bookmaker.lookupLog() }));
   app.get('/_sim/faults', async () => ({ faults: bookmaker.faults() }));
   app.post('/_sim/faults', async (request, reply) => {
     const parsed = faultsBodySchema.safeParse(request.body);

@@ -1,5 +1,5 @@
 // Operations statistics in Redis: bookmaker calls per provider and day (written by workers), and the P&L
-// per day and currency, projected from the audit stream's `arb_settled` entries exactly once.
+// per day and currency, projected from the audit stream's `arb_settled` and `arb_resettled` entries exactly once.
 import type { Redis } from 'ioredis';
 import {
   LATENCY_BUCKETS_MS, PLACE_OUTCOMES, latencyBucket, pnlIncrements, settledPairFact, utcDay,
@@ -32,6 +32,8 @@ export interface PnlRow {
   /** Settled pairs whose P&L is unknown (a timed-out result): not in pnlMinor. */
   pnlUnknown: number;
   exposures: number;
+  /** Re-settlements booked on this day: their pnlMinor, pnlUnknown and exposures are the new result minus the old. */
+  corrections: number;
 }
 
 interface StatsRedis extends Redis {
@@ -77,11 +79,12 @@ export class StatsStore {
       const byCurrency = new Map<string, PnlRow>();
       for (const [field, value] of Object.entries(hashes[i] ?? {})) {
         const [currency, name] = field.split(':') as [string, string];
-        const row = byCurrency.get(currency) ?? { day, currency, pnlMinor: 0, pairs: 0, pnlUnknown: 0, exposures: 0 };
+        const row = byCurrency.get(currency) ?? { day, currency, pnlMinor: 0, pairs: 0, pnlUnknown: 0, exposures: 0, corrections: 0 };
         if (name === 'pnl_minor') row.pnlMinor = Number(value);
         else if (name === 'pairs') row.pairs = Number(value);
         else if (name === 'pnl_unknown') row.pnlUnknown = Number(value);
         else if (name === 'exposures') row.exposures = Number(value);
+        else if (name === 'corrections') row.corrections = Number(value);
         byCurrency.set(currency, row);
       }
       rows.push(...[...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency)));
@@ -116,7 +119,7 @@ export class StatsStore {
   }
 }
 
-/** The P&L fact of one audit entry when it is an `arb_settled` (the data is parsed only then). */
+/** The P&L fact of one audit entry when it is an `arb_settled` or `arb_resettled` (the data is parsed only then). */
 function settledFact(id: string, fields: string[]): SettledPairFact | null {
   let type: string | undefined;
   let data: string | undefined;
@@ -124,9 +127,9 @@ function settledFact(id: string, fields: string[]): SettledPairFact | null {
     if (fields[i] === 'type') type = fields[i + 1];
     else if (fields[i] === 'data') data = fields[i + 1];
   }
-  if (type !== 'arb_settled' || data === undefined) return null;
+  if ((type !== 'arb_settled' && type !== 'arb_resettled') || data === undefined) return null;
   try {
-    return settledPairFact(JSON.parse(data) as Record<string, unknown>, Number(id.split('-')[0]));
+    return settledPairFact(JSON.parse(data) as Record<string, unknown>, Number(id.split('-')[0]), type === 'arb_resettled');
   } catch {
     return null;
   }

@@ -8,7 +8,7 @@ import { alertOf, clean, defaultAlertEvents, messageText } from '../../src/alert
 import { parseAlerterConfig } from '../../src/alerter/config.js';
 import { exposureUnresolvedCondition, workerHeartbeatCondition } from '../../src/alerter/deadman.js';
 import { retryAfterOf, retryDelayMs, verdictOf } from '../../src/alerter/retry.js';
-import { resolveSecret } from '../../src/alerter/secret.js';
+import { readSecret } from '../../src/credentials.js';
 import { signWebhook, sinksFromConfig, targetsOf, verifyWebhookSignature } from '../../src/alerter/sinks.js';
 import { ConfigError } from '../../src/config.js';
 import { exposureAlertData } from './support.js';
@@ -118,7 +118,7 @@ describe('the alerter config', () => {
     assert.deepEqual(config.events, [...defaultAlertEvents]);
   });
   const refused: Array<[string, unknown, RegExp]> = [
-    ['an inline secret', { sinks: { hook: { ...sinks.hook, secret: 'hunter2' } } }, /sinks\.hook\.secret: a secret is .* never inline/],
+    ['an inline secret', { sinks: { hook: { ...sinks.hook, secret: 'hunter2' } } }, /sinks\.hook\.secret: a secret is referenced, never written in the config/],
     ['credentials in a URL', { sinks: { hook: { ...sinks.hook, url: 'https://u:p@ops.example/' } } }, /no user:password@/],
     ['a javascript: URL', { sinks: { hook: { ...sinks.hook, url: 'javascript:alert(1)' } } }, /sinks\.hook\.url/],
     ['a sink named __proto__', JSON.parse('{"sinks":{"__proto__":{"type":"webhook","url":"https://x.example","secret":{"env":"S"}}}}'), /reserved name/],
@@ -142,10 +142,10 @@ describe('secrets and signatures', () => {
   it('reads a secret from a file or the environment, and names the field (never the value) when missing', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'be-secret-')), 'token');
     writeFileSync(file, 'from-file\n');
-    assert.equal(resolveSecret({ file }, 'x'), 'from-file');
-    assert.equal(resolveSecret({ env: 'S' }, 'x', { S: 'from-env' }), 'from-env');
-    assert.throws(() => resolveSecret({ env: 'S' }, 'sinks.a.secret', {}), /sinks\.a\.secret: environment variable S is not set/);
-    assert.throws(() => resolveSecret({ file: `${file}.missing` }, 'sinks.a.secret'), /ENOENT/);
+    assert.equal(readSecret({ file }, 'x', {}).reveal(), 'from-file');
+    assert.equal(readSecret({ env: 'S' }, 'x', { S: 'from-env' }).reveal(), 'from-env');
+    assert.throws(() => readSecret({ env: 'S' }, 'sinks.a.secret', {}), /sinks\.a\.secret: environment variable S is not set/);
+    assert.throws(() => readSecret({ file: `${file}.missing` }, 'sinks.a.secret', {}), /ENOENT/);
   });
   it('signs the timestamp and body; a receiver verifies it and rejects a changed body', () => {
     const signature = signWebhook('k', 1_000, '{"a":1}');

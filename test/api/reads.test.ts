@@ -209,7 +209,7 @@ describe('the API reads what the worker did', () => {
     for (let i = 0; i < 3; i++) while ((await rig.api.projectPnl()) !== 0);
     const r = await rig.call('GET', '/api/v1/pnl', { as: 'read' });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.days, [{ day: utcDay(Date.now()), currency: 'EUR', pnlMinor: 756 - 20_244, pairs: 2, pnlUnknown: 0, exposures: 1 }]);
+    assert.deepEqual(r.body.days, [{ day: utcDay(Date.now()), currency: 'EUR', pnlMinor: 756 - 20_244, pairs: 2, pnlUnknown: 0, exposures: 1, corrections: 0 }]);
     assert.match(String(r.body.projectedThrough), /^\d+-\d+$/);
     const bad = await rig.call('GET', '/api/v1/pnl?from=2026-02-30', { as: 'read' });
     assert.equal(bad.body.code, 'invalid_request');

@@ -87,6 +87,23 @@ describe('statistics rules', () => {
       d2: { 'EUR:pairs': 1, 'EUR:pnl_minor': 10 },
     });
   });
+
+  it('P&L corrections: a re-settlement moves the figures by new minus old on its own day, and never counts the pair again', () => {
+    const at = Date.UTC(2026, 10, 25, 9);
+    const resettled = { currency: 'EUR', pnlMinor: 400, exposureReason: null, previous: { pnlMinor: null, exposureReason: 'settlement_timeout' } };
+    const fact = settledPairFact(resettled, at, true);
+    assert.deepEqual(fact, { day: '2026-11-25', currency: 'EUR', pnlMinor: 400, exposure: false, previous: { pnlMinor: null, exposure: true } });
+    assert.equal(settledPairFact({ currency: 'EUR', pnlMinor: 1 }, at, true), null, 'a re-settlement without its previous result is not guessed');
+    const inc = pnlIncrements([
+      { day: 'd1', currency: 'EUR', pnlMinor: null, exposure: true },
+      { day: 'd2', currency: 'EUR', pnlMinor: 400, exposure: false, previous: { pnlMinor: null, exposure: true } },
+      { day: 'd2', currency: 'EUR', pnlMinor: -100, exposure: true, previous: { pnlMinor: 300, exposure: true } },
+    ]);
+    assert.deepEqual(Object.fromEntries([...inc].map(([d, f]) => [d, Object.fromEntries(f)])), {
+      d1: { 'EUR:pairs': 1, 'EUR:pnl_unknown': 1, 'EUR:exposures': 1 },
+      d2: { 'EUR:corrections': 2, 'EUR:pnl_unknown': -1, 'EUR:exposures': -1 },
+    });
+  });
 });
 
 describe('the P&L projection on a real Redis', () => {
@@ -96,6 +113,7 @@ describe('the P&L projection on a real Redis', () => {
     const projectors = [new StatsStore(new Redis(url)), new StatsStore(new Redis(url)), new StatsStore(new Redis(url))];
     let expectedPnl = 0;
     let expectedPairs = 0;
+    let expectedCorrections = 0;
     const write = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const pnlMinor = (i % 7) * 100 - 250;
@@ -103,6 +121,13 @@ describe('the P&L projection on a real Redis', () => {
         expectedPairs++;
         await writer.xadd(auditStream, '*', 'type', 'arb_settled', 'data', JSON.stringify({ arbId: `a${expectedPairs}`, currency: 'EUR', pnlMinor, exposureReason: null }));
         await writer.xadd(auditStream, '*', 'type', 'bookmaker_request', 'data', '{"arbId":"x"}');
+        if (expectedPairs % 5 === 0) {
+          // The bookmaker changed this pair's result: +50 on the P&L, the pair itself not counted again.
+          expectedPnl += 50;
+          expectedCorrections++;
+          const previous = { pnlMinor, exposureReason: null };
+          await writer.xadd(auditStream, '*', 'type', 'arb_resettled', 'data', JSON.stringify({ arbId: `a${expectedPairs}`, currency: 'EUR', pnlMinor: pnlMinor + 50, exposureReason: null, previous }));
+        }
       }
     };
     const drain = (s: StatsStore) => (async () => {
@@ -112,7 +137,7 @@ describe('the P&L projection on a real Redis', () => {
     await Promise.all([...projectors.map(drain), write(40)]);
     await Promise.all(projectors.map(drain));
     const [row] = await projectors[0]?.pnl([new Date().toISOString().slice(0, 10)]) ?? [];
-    assert.deepEqual(row && { pnl: row.pnlMinor, pairs: row.pairs }, { pnl: expectedPnl, pairs: expectedPairs });
+    assert.deepEqual(row && { pnl: row.pnlMinor, pairs: row.pairs, corrections: row.corrections }, { pnl: expectedPnl, pairs: expectedPairs, corrections: expectedCorrections });
     assert.equal(await writer.get(opsKeys.pnlCursor), (await writer.xrevrange(auditStream, '+', '-', 'COUNT', 1))[0]?.[0]);
     writer.disconnect();
     for (const p of projectors) p.redis.disconnect();

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { startMetricsServer } from '../../src/metrics/http.js';
 import { registerStateMetrics, type StateSource } from '../../src/metrics/state.js';
-import { keys } from '../../src/store/keys.js';
+import { keys, opsKeys } from '../../src/store/keys.js';
 import { freshRedisUrl } from '../support/redis.js';
 import { parseExposition, samplesOf, scrape, sumOf, type Scrape } from './scrape.js';
 
@@ -74,6 +74,19 @@ describe('scrape-time gauges', () => {
     const s = await metricsOf(registry);
     assert.deepEqual(Object.fromEntries(samplesOf(s, 'bet_executor_kill_switches_engaged').map((x) => [x.labels.scope, x.value])), { global: 1, provider: 1, account: 2 });
     await redis.del(keys.killGlobal, keys.killProvider('bookB'), keys.killProvider('unconfigured'), keys.killAccount('wl1', 'bookA', 'acc1'), keys.killAccount('wl2', 'bookB', 'acc2'));
+  });
+
+  it('count a provider switch the API knows only from the kill-switch index (no provider list), and forget it once cleared', async () => {
+    const apiRegistry = new Registry();
+    registerStateMetrics(apiRegistry, { redis, queues: [], providers: [], timeoutMs: 2_000, nowMs: () => nowMs });
+    await redis.set(keys.killProvider('bookC'), 'maintenance');
+    await redis.hset(opsKeys.killIndex, keys.killProvider('bookC'), '{}');
+    const engaged = await metricsOf(apiRegistry);
+    assert.equal(sumOf(engaged, 'bet_executor_kill_switches_engaged', { scope: 'provider' }), 1);
+    await redis.del(keys.killProvider('bookC'));
+    const cleared = await metricsOf(apiRegistry);
+    assert.equal(sumOf(cleared, 'bet_executor_kill_switches_engaged', { scope: 'provider' }), 0, 'a stale index entry is not an engaged switch');
+    await redis.del(opsKeys.killIndex);
   });
 
   it('age the oldest waiting job from its enqueue time, without reading job data', async () => {

@@ -39,6 +39,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Op>({ kind: 'force_close' }) },
 );
 
+const fail: Op = { kind: 'report', batch: counts([0, 1]), gen: 'seen' };
+const begin: Op = { kind: 'probe_begin' };
+const endOk = (ok: boolean): Op => ({ kind: 'probe_end', ok, own: true, oldGeneration: false });
+
 describe('circuits in Redis', () => {
   let redis: Redis;
   let circuits: CircuitStore;
@@ -125,7 +129,19 @@ describe('circuits in Redis', () => {
         assert.equal(events.length, transitions, 'one event per transition');
         assert.equal(seen.size <= transitions, true);
       },
-    ), { numRuns: 150 });
+    ), {
+      numRuns: 150,
+      // Sequences that walk every transition, so that coverage does not rest on the random ones alone.
+      examples: [
+        ['provider', { minVolume: 1, failureRatio: 0.5, accountFailuresMin: 1, due: true, lockExpires: false }, [
+          fail, begin, { kind: 'force_open' }, { kind: 'force_close' }, fail, begin, endOk(true), fail, begin, endOk(false), { kind: 'force_close' },
+          { kind: 'force_open' }, { kind: 'force_close' }, fail, { kind: 'force_open' },
+        ]],
+        ['account', { minVolume: 1, failureRatio: 0.5, accountFailuresMin: 1, due: true, lockExpires: false }, [
+          { kind: 'report', batch: counts([0, 0], [0, 0], 1), gen: 'seen' }, begin, { kind: 'force_close' },
+        ]],
+      ],
+    });
     // The sequences reached every transition of the machine.
     for (const t of ['closed>open:failure_ratio', 'closed>open:account_failures', 'open>half_open:cool_off_over', 'half_open>closed:probe_succeeded', 'half_open>open:probe_failed', 'closed>open:forced', 'open>open:forced', 'half_open>open:forced', 'open>closed:forced', 'half_open>closed:forced']) {
       assert.ok(covered.has(t), `covered ${t}: ${[...covered].join(', ')}`);
