@@ -93,8 +93,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // and the heartbeat. Both define their scripts now, before the store's client is in use.
   const stats = new StatsStore(storeRedis);
   const circuitStore = new CircuitStore(storeRedis, config.eventsStreamLenMax);
+  const workerId = options.heartbeat?.workerId ?? instanceName();
   const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
-    workerId: options.heartbeat?.workerId ?? instanceName(),
+    workerId,
     intervalMs: options.heartbeat?.intervalMs ?? heartbeatIntervalMsDefault,
     ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
     onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
@@ -125,8 +126,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (deps.defects && deps.defects.size > 0) log.error({ defects: [...deps.defects] }, 'TEST DEFECTS ON: this worker is deliberately unsafe (BET_EXECUTOR_TEST_DEFECT); never use it with real money');
   log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
   const heartbeat = heartbeatWriter.start();
+  // Named as its heartbeat: a job's processedBy says which worker took it.
   // Guarded: data that is not JSON or too large reaches processJob as UnreadableJobData (see raw-job.ts).
-  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis), config.jobDataBytesMax);
+  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), { ...pairWorkerOptions(config, workerRedis), name: workerId }, config.jobDataBytesMax);
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
