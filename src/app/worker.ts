@@ -8,6 +8,7 @@ import { instrumentProviders } from '../metrics/instrumented-provider.js';
 import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
 import { measuredProviders } from '../providers/measured.js';
+import { CircuitStore } from '../store/circuit.js';
 import { createRedis } from '../store/connection.js';
 import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
@@ -17,6 +18,7 @@ import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
 import { sweepSettlement } from '../settlement/sweep.js';
 import { clockFromEnv, type Clock } from '../executor/clock.js';
+import { startCircuitBreakers, type CircuitBreakers } from '../executor/circuits.js';
 import { crashHookFromEnv } from '../executor/crash.js';
 import { testDefectsFromEnv } from '../executor/defects.js';
 import { executeJob, rejectUnreadable, resumePair, type JobResult } from '../executor/execute.js';
@@ -54,6 +56,8 @@ export interface RunningWorker {
   worker: Worker;
   poller: Worker<PollJobData>;
   deps: ExecutorDeps;
+  /** The circuit breakers' reporter and prober (src/executor/circuits.ts). */
+  circuits: CircuitBreakers;
   /** The worker's registry and, when metricsPort is set, the /metrics URL. */
   metrics: WorkerMetrics;
   close(): Promise<void>;
@@ -88,8 +92,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
   // and the heartbeat. Both define their scripts now, before the store's client is in use.
   const stats = new StatsStore(storeRedis);
+  const circuitStore = new CircuitStore(storeRedis, config.eventsStreamLenMax);
+  const workerId = options.heartbeat?.workerId ?? instanceName();
   const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
-    workerId: options.heartbeat?.workerId ?? instanceName(),
+    workerId,
     intervalMs: options.heartbeat?.intervalMs ?? heartbeatIntervalMsDefault,
     ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
     onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
@@ -99,10 +105,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stats.recordPlacement(provider, outcome, latencyMs, atMs).catch((error: unknown) => log.debug({ err: error, provider }, 'placement statistics not recorded'));
     },
   });
+  // Every bookmaker answer also counts toward its circuit (in memory; reported every reportIntervalMs).
+  const circuits = startCircuitBreakers({ config, store: circuitStore, providers: instrumentProviders(counted, metrics.recorder), log });
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: instrumentProviders(counted, metrics.recorder),
+    providers: circuits.providers,
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
@@ -118,8 +126,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (deps.defects && deps.defects.size > 0) log.error({ defects: [...deps.defects] }, 'TEST DEFECTS ON: this worker is deliberately unsafe (BET_EXECUTOR_TEST_DEFECT); never use it with real money');
   log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
   const heartbeat = heartbeatWriter.start();
+  // Named as its heartbeat: a job's processedBy says which worker took it.
   // Guarded: data that is not JSON or too large reaches processJob as UnreadableJobData (see raw-job.ts).
-  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis), config.jobDataBytesMax);
+  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), { ...pairWorkerOptions(config, workerRedis), name: workerId }, config.jobDataBytesMax);
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
@@ -156,6 +165,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     worker,
     poller,
     deps,
+    circuits,
     metrics,
     async close() {
       if (sweep) clearInterval(sweep);
@@ -163,6 +173,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await metrics.close();
       await worker.close();
       await poller.close();
+      await circuits.stop();
       // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
       await heartbeat.stop();
       await queue.close();

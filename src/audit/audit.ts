@@ -7,7 +7,7 @@ import { loadConfigFile, parseConfig, type Config } from '../config.js';
 import { missingSettings, reviewConfig } from './config-review.js';
 import { renderHtml, renderMarkdown, renderText, progressLine, verdictOf, type AuditReport } from './report.js';
 import { hedgeFailureScenario, inFlightScenario, isolationScenario, orderScenario, settlementScenario } from './scenarios-contract.js';
-import { crashScenario, failClosedScenario, frozenScenario, inDoubtScenario, killSwitchScenario, lateScenario, malformedScenario, rateLimitScenario } from './scenarios-missed.js';
+import { circuitScenario, crashScenario, failClosedScenario, frozenScenario, inDoubtScenario, killSwitchScenario, lateScenario, malformedScenario, rateLimitScenario } from './scenarios-missed.js';
 import type { ItemDef, ItemOutcome, ItemResult, Scenario, ScenarioContext } from './types.js';
 import { auditTimings, packageRoot, replacedKeys, startWorld, type ExecutorKind } from './world.js';
 
@@ -15,7 +15,7 @@ export const scenarios: Scenario[] = [
   orderScenario, inFlightScenario, settlementScenario, hedgeFailureScenario, isolationScenario,
   inDoubtScenario, malformedScenario, killSwitchScenario,
   failClosedScenario, crashScenario, frozenScenario, rateLimitScenario,
-  lateScenario,
+  circuitScenario, lateScenario,
 ];
 
 export function allItems(): ItemDef[] {

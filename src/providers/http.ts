@@ -2,9 +2,9 @@
 import { Pool } from 'undici';
 import { urlCarriesExtras } from '../config.js';
 import type { ProviderKeys, Secret } from '../credentials.js';
-import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
+import type { AccountStatusOutcome, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
 import { placeOutcomeOf, toBetView } from './outcome.js';
-import { betResponseSchema, errorResponseSchema, notFoundError, placeResponseSchema } from './protocol.js';
+import { accountResponseSchema, betResponseSchema, errorResponseSchema, notFoundError, placeResponseSchema } from './protocol.js';
 
 export interface HttpProviderOptions {
   name: string;
@@ -110,6 +110,23 @@ export class HttpProvider implements Provider {
     const outcome = await this.lookup(`/bets/${encodeURIComponent(ticketId)}`);
     if (outcome.kind === 'found' && outcome.bet.ticketId !== ticketId) return { kind: 'unavailable', detail: 'mismatched_bet' };
     return outcome;
+  }
+
+  /** The account's standing under the key its placements use (its own, else the provider's): places nothing. */
+  async accountStatus(accountId: string): Promise<AccountStatusOutcome> {
+    let answer: RawAnswer;
+    try {
+      answer = await this.call('GET', `/accounts/${encodeURIComponent(accountId)}`, undefined, this.keyFor(accountId));
+    } catch (error) {
+      return { kind: 'unavailable', detail: networkDetail(error) };
+    }
+    if (answer.statusCode === 200) {
+      const parsed = accountResponseSchema.safeParse(answer.body);
+      if (!parsed.success || parsed.data.account.accountId.toLowerCase() !== accountId.toLowerCase()) return { kind: 'unavailable', detail: 'malformed_response' };
+      return { kind: 'found', status: parsed.data.account.status };
+    }
+    if (unauthorizedStatuses.has(answer.statusCode)) return { kind: 'unavailable', detail: unauthorizedReason(answer.statusCode) };
+    return { kind: 'unavailable', detail: `http_${answer.statusCode}` };
   }
 
   async close(): Promise<void> {

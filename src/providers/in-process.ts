@@ -1,6 +1,6 @@
 // InProcessProvider: the Provider port on a SimBookmaker in the same process (unit tests, conformance reference).
 import type { SimBookmaker, SimLookupResult } from '../sim/bookmaker.js';
-import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
+import type { AccountStatusOutcome, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
 import { placeOutcomeOf, toBetView } from './outcome.js';
 
 export class InProcessProvider implements Provider {
@@ -24,6 +24,11 @@ export class InProcessProvider implements Provider {
 
   async status(ticketId: string): Promise<LookupOutcome> {
     return lookupOutcomeOf(this.bookmaker.status(ticketId));
+  }
+
+  async accountStatus(accountId: string): Promise<AccountStatusOutcome> {
+    if (this.bookmaker.sickness() !== null) return { kind: 'unavailable', detail: 'http_500' };
+    return { kind: 'found', status: this.bookmaker.accountStatus(accountId) };
   }
 
   async close(): Promise<void> {}

@@ -40,3 +40,13 @@ export const errorResponseSchema = z.object({ error: z.string().max(1000) });
 
 /** The `error` a bookmaker puts in a 404 that means "no such bet" (any other 404 is a routing problem). */
 export const notFoundError = 'not_found';
+
+export const accountStatusSchema = z.enum(['active', 'limited', 'suspended']);
+/** `GET /accounts/:accountId`: the account's standing at the bookmaker (places nothing). */
+export const accountResponseSchema = z.object({ account: z.object({ accountId: id, status: accountStatusSchema }) });
+
+/**
+ * Client references of circuit probes start with this: `be1-probe.{uuid}` is looked up to test a bookmaker and is
+ * never a bet's (those are `be1.{arbId}.p1`, `be1.{arbId}.hN`).
+ */
+export const probeRefPrefix = 'be1-probe.';

@@ -41,10 +41,23 @@ export type LookupOutcome =
   /** The bookmaker could not tell (error, timeout). */
   | { kind: 'unavailable'; detail: string };
 
+/** Standing of one of our accounts at the bookmaker (`GET /accounts/:accountId`, under the account's key). */
+export type AccountStatus = 'active' | 'limited' | 'suspended';
+
+export type AccountStatusOutcome =
+  | { kind: 'found'; status: AccountStatus }
+  /** No answer about the account: refused credentials (the detail says so), an error, a timeout. */
+  | { kind: 'unavailable'; detail: string };
+
 export interface Provider {
   readonly name: string;
   place(request: PlaceRequest): Promise<PlaceOutcome>;
   lookupByClientRef(clientRef: string): Promise<LookupOutcome>;
   status(ticketId: string): Promise<LookupOutcome>;
+  /**
+   * The account's standing, asked under the key its placements use: places nothing, so an account's circuit can be
+   * probed with it. Optional: without it an account's circuit is only ever closed by an operator.
+   */
+  accountStatus?(accountId: string): Promise<AccountStatusOutcome>;
   close(): Promise<void>;
 }

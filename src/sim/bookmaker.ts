@@ -91,6 +91,17 @@ export type SimPlaceResult =
 
 export type SimLookupResult = { kind: 'found'; bet: SimBetView } | { kind: 'not_found' } | { kind: 'error_500' };
 
+/**
+ * A sick bookmaker (POST /_sim/sick): every bookmaker request fails the same way until it is cured, placements
+ * (logged, decision error_500 or timeout_before_commit, fault `sick`, nothing committed), lookups, status checks
+ * and account requests alike. The model's own reads (tests, the chaos snapshot) are not affected.
+ */
+export type Sickness = { mode: 'error_500' } | { mode: 'timeout'; hangMs: number };
+
+/** An account's standing (POST /_sim/accounts): limited → placements rejected `account_limited`; suspended → 403. */
+export type SimAccountStatus = 'active' | 'limited' | 'suspended';
+export const accountLimitedReason = 'account_limited';
+
 export type SimSettleResult =
   | { kind: 'settled'; bet: SimBetView }
   | { kind: 'not_found' }
@@ -138,6 +149,8 @@ export class SimBookmaker {
   private byTicket = new Map<string, SimBet>();
   private byRef = new Map<string, SimBet>();
   private lateCommits: LateCommit[] = [];
+  private sick: Sickness | null = null;
+  private readonly accounts = new Map<string, SimAccountStatus>();
   /** Lookups by client reference, in order (bounded like the placement log): proof of a lookup from the bookmaker's side. */
   private lookups: SimLookupEntry[] = [];
 
@@ -171,6 +184,25 @@ export class SimBookmaker {
     return this.entries.map((entry) => ({ ...entry }));
   }
 
+  /** Makes every bookmaker request fail (null: cured). */
+  setSickness(sickness: Sickness | null): void {
+    this.sick = sickness === null ? null : { ...sickness };
+  }
+
+  sickness(): Sickness | null {
+    return this.sick === null ? null : { ...this.sick };
+  }
+
+  setAccountStatus(accountId: string, status: SimAccountStatus): void {
+    if (status === 'active') this.accounts.delete(accountId.toLowerCase());
+    else this.accounts.set(accountId.toLowerCase(), status);
+  }
+
+  /** An account's standing (accounts compared ignoring case); active unless set otherwise. */
+  accountStatus(accountId: string): SimAccountStatus {
+    return this.accounts.get(accountId.toLowerCase()) ?? 'active';
+  }
+
   /** The bet held under a client reference, as the control endpoints see it (not a lookup: not logged, no fault). */
   peek(clientRef: string): SimBetView | undefined {
     this.commitDue();
@@ -184,6 +216,8 @@ export class SimBookmaker {
   }
 
   reset(): void {
+    this.sick = null;
+    this.accounts.clear();
     this.lookups = [];
     this.faultQueue.clear();
     this.entries = [];
@@ -196,8 +230,22 @@ export class SimBookmaker {
   place(request: PlaceRequest): SimPlaceResult {
     this.commitDue();
     this.assertRoom(this.entries.length, 'log entries');
+    if (this.sick !== null) {
+      // Sick: nothing is committed, whatever the request (a repeat of a known reference too).
+      const decision: PlacementDecision = this.sick.mode === 'error_500' ? 'error_500' : 'timeout_before_commit';
+      this.append(request, decision, null, null);
+      const entry = this.entries[this.entries.length - 1];
+      if (entry !== undefined) entry.fault = 'sick';
+      return this.sick.mode === 'error_500' ? { kind: 'error_500' } : { kind: 'no_answer', committed: false, hangMs: this.sick.hangMs };
+    }
     const existing = this.dedupe ? this.byRef.get(request.clientRef) : undefined;
     if (existing !== undefined) return this.placeDuplicate(request, existing);
+    // A limited account takes no new bet (a repeat of a bet it took before is answered above).
+    if (this.accountStatus(request.accountId) === 'limited') {
+      const bet = this.record(request, { ...commitFor(request, null), placement: 'rejected', reason: accountLimitedReason }, null);
+      this.append(request, 'rejected', bet, null);
+      return { kind: 'answer', bet: this.placementView(bet), duplicate: false };
+    }
     const fault = this.faultQueue.take(placementFaultKinds, request);
     if (fault?.fault === 'error_500') return this.refuse(request, fault, 'error_500', { kind: 'error_500' });
     if (fault?.fault === 'timeout_before_commit') {

@@ -60,3 +60,18 @@ export const opsKeys = {
   /** The last audit-stream entry the P&L projection has counted. */
   pnlCursor: 'be:stats:pnl:cursor',
 };
+
+// Circuit breakers per bookmaker and account (issue 10, src/store/circuit.ts). `scope` is formatCircuitScope's text:
+// provider:{p} or account:{p}:{account, lower case}.
+export const circuitKeys = {
+  /** One circuit: state, generation, forced, streak, open-until, probe lock, last change (hash). */
+  circuit: (scope: string) => `be:circuit:${scope}`,
+  /** Its sliding window: outcome counts by class and bucket (hash, expires a window after the last report). */
+  window: (scope: string) => `be:circuit-window:${scope}`,
+  /** Every circuit not closed, by when a worker may probe it next (forced-open ones at +inf): the probers' work list. */
+  notClosed: 'be:circuits:not-closed',
+  /** Every circuit ever created, by its last change (unix ms): the API lists them from here. */
+  all: 'be:circuits:all',
+  /** Transitions so far, field {provider}:{kind}:{to} (the metrics' counter). */
+  transitions: 'be:circuits:transitions',
+};

@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PairDoc, PairState } from '../domain/pair.js';
 import type { ReviewAction } from '../domain/review.js';
+import { accountCircuit, formatCircuitScope, providerCircuit } from '../domain/circuit.js';
 import { assertNever } from '../domain/types.js';
 import { luaCodeTable, replyName } from './codes.js';
-import { auditStream, eventsStream, keys, opsKeys } from './keys.js';
+import { auditStream, circuitKeys, eventsStream, keys, opsKeys } from './keys.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 const luaFile = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf8');
@@ -40,9 +41,22 @@ export type ClaimResult =
 
 export type PreflightResult =
   | { kind: 'passed'; rev: number }
-  | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
+  | { kind: 'blocked'; reason: BlockReason; remainingMs: number; circuit?: string };
 
-export type BlockReason = 'kill_switch' | 'created_at_in_future' | 'stale' | 'exposure_open' | 'cooldown' | 'rate_limit';
+export type BlockReason = 'kill_switch' | 'created_at_in_future' | 'stale' | 'exposure_open' | 'circuit_open' | 'cooldown' | 'rate_limit';
+
+/** The circuit keys a pair needs closed: both legs' bookmakers and both legs' accounts (src/store/lua/circuit.lua). */
+export function pairCircuitKeys(pair: { positive: { provider: string; accountId: string }; hedge: { provider: string; accountId: string } }): string[] {
+  const { positive: p, hedge: h } = pair;
+  return [providerCircuit(p.provider), providerCircuit(h.provider), accountCircuit(p.provider, p.accountId), accountCircuit(h.provider, h.accountId)]
+    .map((scope) => circuitKeys.circuit(formatCircuitScope(scope)));
+}
+
+/** A blocked reply's fields: reason, time left, and the circuit's scope when a circuit refused. */
+function blockedOf(reply: Reply): { kind: 'blocked'; reason: BlockReason; remainingMs: number; circuit?: string } {
+  const reason = String(reply[1]) as BlockReason;
+  return { kind: 'blocked', reason, remainingMs: Number(reply[2]), ...(reason === 'circuit_open' ? { circuit: String(reply[3] ?? '') } : {}) };
+}
 
 export interface ExposureWrite {
   /** The contract key exposure:{whitelabel}:{positiveProvider}:{betPairId} (24 h TTL). */
@@ -57,7 +71,7 @@ export interface ExposureWrite {
 
 /** Guards re-checked in the same step that journals a positive send that is not the first, fresh one. */
 export interface SendGuards {
-  /** Kill switches that apply to the leg (global, its provider, its account). */
+  /** Kill switches that apply to the leg (global, its provider, its account), and the pair's circuits (pairCircuitKeys). */
   killKeys: string[];
   /** The arb's age runs from here (the earlier of createdAt and the enqueue time); null = unknown. */
   ageBaseMs: number | null;
@@ -97,7 +111,7 @@ export interface CooldownHold {
 export type TransitionResult =
   | { kind: 'ok'; rev: number }
   | { kind: 'cooldown_conflict' }
-  | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
+  | { kind: 'blocked'; reason: BlockReason; remainingMs: number; circuit?: string };
 
 export interface PreflightWrite {
   arbId: string;
@@ -117,7 +131,7 @@ export interface PreflightWrite {
   audit: StreamEntry[];
 }
 
-type Reply = [number, (string | number | null)?, (string | number)?];
+type Reply = [number, (string | number | null)?, (string | number)?, (string | number)?];
 
 interface ScriptedRedis extends Redis {
   beClaim(...args: (string | number)[]): Promise<Reply>;
@@ -177,7 +191,7 @@ export class Store {
     redis.defineCommand('beLease', { numberOfKeys: 2, lua: lua('lease') });
     // numberOfKeys left out: the caller passes it (the cooldown keys vary).
     redis.defineCommand('beTransition', { lua: lua('transition') });
-    redis.defineCommand('bePreflight', { numberOfKeys: 18, lua: lua('preflight') });
+    redis.defineCommand('bePreflight', { numberOfKeys: 22, lua: lua('preflight') });
     redis.defineCommand('beSettleBet', { numberOfKeys: 3, lua: lua('settle_bet') });
     redis.defineCommand('beReconcile', { numberOfKeys: 8, lua: reviewLua('reconcile') });
     redis.defineCommand('beResettleBet', { numberOfKeys: 3, lua: lua('resettle_bet') });
@@ -246,7 +260,7 @@ export class Store {
     );
     const code = replyName(reply, 'transition', ['ok', 'blocked', 'fenced', 'moved', 'wrongState', 'cooldownConflict']);
     if (code === 'cooldownConflict') return { kind: 'cooldown_conflict' };
-    if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    if (code === 'blocked') return blockedOf(reply);
     return { kind: 'ok', rev: this.fenced(code, reply, write.arbId, doc.state) };
   }
 
@@ -262,13 +276,14 @@ export class Store {
       keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
       keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
       keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
+      ...pairCircuitKeys(pair),
       write.token, write.rev, write.arbId, write.cooldownHoldMs.positive, write.ageBaseMs ?? '', write.arbAgeMsMax,
       write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
       write.createdAtMs ?? '', write.createdAtSkewMsMax, write.cooldownHoldMs.hedge,
       write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
     const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
-    if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    if (code === 'blocked') return blockedOf(reply);
     return { kind: 'passed', rev: this.fenced(code, reply, write.arbId, 'positive_placing') };
   }
 

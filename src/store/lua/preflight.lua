@@ -7,6 +7,8 @@
 -- KEYS[11] cooldown (positive)   KEYS[12] cooldown (hedge)   KEYS[13] owner (positive)   KEYS[14] owner (hedge)
 -- KEYS[15] rate zset (positive)   KEYS[16] rate zset (hedge)
 -- KEYS[17] exposure key of the betPairId   KEYS[18] review set of the betPairId (arbIds with an open review)
+-- KEYS[19] circuit of the positive's bookmaker   KEYS[20] of the hedge's   KEYS[21] circuit of the positive's account
+-- KEYS[22] of the hedge's account (circuit.lua: a pair needing a bookmaker or account whose circuit is not closed never starts)
 -- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] arbId
 -- ARGV[4] cooldown hold of the positive's account, ms (cooldownMs + the time its request may take, see domain/cooldown.ts)
 -- ARGV[5] age base ms: the earlier of createdAt and the enqueue time ('' = unknown)   ARGV[6] max arb age ms
@@ -17,6 +19,7 @@
 -- ARGV[14] audit entry count A   ARGV[15 ..] A pairs (type, data): the requests journaled as intents
 -- Returns {CODE.ok, newRev} passed, claims made
 --         {CODE.blocked, reason, remainingMs}: kill_switch | created_at_in_future | stale | exposure_open | cooldown | rate_limit
+--         {CODE.blocked, 'circuit_open', remainingMs (until a probe may test it), circuit scope}
 --         {CODE.fenced} | {CODE.moved, rev} | {CODE.wrongState, state}
 local refused = fence_check(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 'received')
 if refused then
@@ -40,6 +43,12 @@ if ARGV[5] ~= '' and nowMs - tonumber(ARGV[5]) > tonumber(ARGV[6]) then
 end
 if redis.call('EXISTS', KEYS[17]) == 1 or redis.call('EXISTS', KEYS[18]) == 1 then
   return {CODE.blocked, 'exposure_open', 0}
+end
+for k = 19, 22 do
+  local refusal = circuit_refusal(KEYS[k], nowMs)
+  if refusal then
+    return {CODE.blocked, 'circuit_open', refusal[1], refusal[2]}
+  end
 end
 local cooldownLeft = 0
 for k = 11, 12 do
