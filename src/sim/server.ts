@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { secretCharsRe, secretLengthMax } from '../credentials.js';
-import { betStatusSchema, idLengthMax, notFoundError, placeRequestSchema } from '../providers/protocol.js';
+import { betStatusSchema, idLengthMax, notFoundError, placeRequestSchema, settledPageLimitMax, statusBatchRequestSchema } from '../providers/protocol.js';
 import { SimBookmaker, type SimLookupResult, type SimPlaceResult } from './bookmaker.js';
 import { faultSpecSchema } from './faults.js';
 
@@ -51,6 +51,21 @@ const settleBodySchema = z
   .refine((body) => body.ticketId !== undefined || body.clientRef !== undefined, 'ticketId or clientRef is required');
 
 const faultsBodySchema = z.union([faultSpecSchema, z.array(faultSpecSchema).max(1000)]);
+
+/** Control: results set ahead of time (or now), many at once (the bench settles thousands of bets on a schedule). */
+const settleManyBodySchema = z.array(z.object({
+  ticketId: z.string().min(1).max(idLengthMax),
+  result: betStatusSchema.extract(['won', 'lost', 'void', 'half_won', 'half_lost']),
+  atMs: z.int().nonnegative().optional(),
+})).max(10_000);
+/** Control: placements many at once (the bench opens 100,000s of bets), each as `POST /bets` would take it. */
+const placeManyBodySchema = z.array(placeRequestSchema).max(10_000);
+const controlBodyLimitBytes = 8 * 1024 * 1024;
+
+const settledQuerySchema = z.object({
+  cursor: z.string().min(1).max(idLengthMax).regex(/^\d+$/).optional(),
+  limit: z.coerce.number().int().min(1).max(settledPageLimitMax).default(settledPageLimitMax),
+});
 
 interface ServerContext {
   bookmaker: SimBookmaker;
@@ -137,6 +152,20 @@ function registerBookmakerRoutes(app: FastifyInstance, context: ServerContext): 
     const result = bookmaker.lookupByClientRef(request.params.clientRef);
     await delay(context);
     return answerLookup(reply, result);
+  });
+  app.post('/bets/status', async (request, reply) => {
+    const parsed = statusBatchRequestSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const result = bookmaker.statuses(parsed.data.ticketIds);
+    await delay(context);
+    return reply.code(200).send(result);
+  });
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/settled', async (request, reply) => {
+    const parsed = settledQuerySchema.safeParse(request.query);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const page = bookmaker.settledSince(request.params.accountId, parsed.data.cursor ?? null, parsed.data.limit);
+    await delay(context);
+    return reply.code(200).send(page);
   });
   app.get<{ Params: { ticketId: string } }>('/bets/:ticketId', async (request, reply) => {
     const result = bookmaker.status(request.params.ticketId);
@@ -267,6 +296,22 @@ function registerControlRoutes(app: FastifyInstance, bookmaker: SimBookmaker): v
     if (settled.kind === 'not_found') return reply.code(404).send({ error: notFoundError });
     if (settled.kind === 'not_accepted') return reply.code(409).send({ error: 'not_accepted', status: settled.status });
     return reply.code(200).send({ bet: settled.bet });
+  });
+  app.post('/_sim/settle-many', { bodyLimit: controlBodyLimitBytes }, async (request, reply) => {
+    const parsed = settleManyBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    let settled = 0;
+    for (const item of parsed.data) if (bookmaker.settleAt(item.ticketId, item.result, item.atMs).kind === 'settled') settled++;
+    return reply.code(200).send({ settled });
+  });
+  app.post('/_sim/place-many', { bodyLimit: controlBodyLimitBytes }, async (request, reply) => {
+    const parsed = placeManyBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const tickets = parsed.data.map((body) => {
+      const result = bookmaker.place(body);
+      return result.kind === 'answer' ? { clientRef: body.clientRef, ticketId: result.bet.ticketId, status: result.bet.status } : { clientRef: body.clientRef, status: result.kind };
+    });
+    return reply.code(200).send({ tickets });
   });
   app.post('/_sim/reset', async () => {
     bookmaker.reset();
