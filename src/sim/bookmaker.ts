@@ -103,6 +103,8 @@ interface SimBet {
   pending: { pollsLeft: number; then: 'accepted' | 'rejected'; reason: string } | null;
   settlement: FinalBetStatus | null;
   settledAtMs: number | null;
+  /** A result set ahead of time is waiting for it (no automatic settlement meanwhile). */
+  scheduledResult?: boolean;
 }
 
 /** A `commit_late` request: the bookmaker commits it when `dueAtMs` has passed (checked on every call). */
@@ -140,6 +142,8 @@ export class SimBookmaker {
   /** Settlements set ahead of time (`settleAt`), applied once their time has come; sorted by `atMs` when read. */
   private scheduled: Array<{ atMs: number; bet: SimBet; result: FinalBetStatus }> = [];
   private scheduledSorted = true;
+  /** Settlement requests received (per-ticket status, batched status, feed pages), for tests and the bench. */
+  requests = newRequestCounts();
 
   constructor(options: SimBookmakerOptions) {
     invariant(options.name.length > 0, 'sim bookmaker name is empty');
@@ -184,6 +188,7 @@ export class SimBookmaker {
     this.autoNext = 0;
     this.scheduled = [];
     this.scheduledSorted = true;
+    this.requests = newRequestCounts();
   }
 
   place(request: PlaceRequest): SimPlaceResult {
@@ -219,6 +224,7 @@ export class SimBookmaker {
 
   /** A status poll: advances a pending bet towards its outcome and settles an accepted one when due. */
   status(ticketId: string): SimLookupResult {
+    this.requests.status++;
     this.commitDue();
     const bet = this.byTicket.get(ticketId);
     if (bet === undefined) return { kind: 'not_found' };
@@ -253,12 +259,15 @@ export class SimBookmaker {
     else {
       this.scheduled.push({ atMs, bet, result });
       this.scheduledSorted = false;
+      bet.scheduledResult = true;
     }
     return { kind: 'settled', bet: this.view(bet) };
   }
 
   /** Statuses of several tickets in one request: each as `status()` would answer it (pending bets advance). */
   statuses(ticketIds: readonly string[]): { bets: SimBetView[]; notFound: string[] } {
+    this.requests.statuses++;
+    this.requests.status -= ticketIds.length; // counted once, as one batched request
     const bets: SimBetView[] = [];
     const notFound: string[] = [];
     for (const ticketId of ticketIds) {
@@ -275,6 +284,8 @@ export class SimBookmaker {
    * No cursor: from the first result. The cursor is the feed's sequence number, opaque to clients.
    */
   settledSince(accountId: string, cursor: string | null, limit: number): { bets: SimBetView[]; cursor: string; more: boolean } {
+    this.requests.settled++;
+    this.requests.settledByAccount.set(accountId, (this.requests.settledByAccount.get(accountId) ?? 0) + 1);
     this.commitDue();
     this.applyDueSettlements();
     const after = cursor === null ? 0 : Number(cursor);
@@ -313,7 +324,10 @@ export class SimBookmaker {
     }
     let due = 0;
     while (due < this.scheduled.length && (this.scheduled[due]?.atMs ?? Infinity) <= nowMs) due++;
-    for (const item of this.scheduled.splice(0, due)) this.setResult(item.bet, item.result, item.atMs);
+    for (const item of this.scheduled.splice(0, due)) {
+      item.bet.scheduledResult = false;
+      this.setResult(item.bet, item.result, item.atMs);
+    }
   }
 
   /** Sets a bet's (latest) result and enters it in its account's settlement feed. */
@@ -425,7 +439,7 @@ export class SimBookmaker {
   }
 
   private settleIfDue(bet: SimBet): void {
-    if (bet.placement !== 'accepted' || bet.settlement !== null) return;
+    if (bet.placement !== 'accepted' || bet.settlement !== null || bet.scheduledResult === true) return;
     if (this.settleAfterMs === null || bet.acceptedAtMs === null) return;
     if (this.now() - bet.acceptedAtMs < this.settleAfterMs) return;
     const { eventId, market, selection } = bet.request;
@@ -462,6 +476,20 @@ export class SimBookmaker {
   private assertRoom(count: number, what: string): void {
     if (count >= this.entriesMax) throw new Error(`sim ${what} (${count}) >= entriesMax (${this.entriesMax})`);
   }
+}
+
+export interface SimRequestCounts {
+  /** `GET /bets/:ticketId` */
+  status: number;
+  /** `POST /bets/status` */
+  statuses: number;
+  /** `GET /accounts/:id/settled`, in all and by account */
+  settled: number;
+  settledByAccount: Map<string, number>;
+}
+
+function newRequestCounts(): SimRequestCounts {
+  return { status: 0, statuses: 0, settled: 0, settledByAccount: new Map() };
 }
 
 function transportDecision(kind: SimFaultKind): PlacementDecision {

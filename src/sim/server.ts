@@ -281,6 +281,10 @@ function registerControlRoutes(app: FastifyInstance, bookmaker: SimBookmaker): v
   app.get('/_sim/health', async () => ({ ok: true, name: bookmaker.name }));
   app.get('/_sim/bets', async () => ({ bets: bookmaker.log() }));
   app.get('/_sim/faults', async () => ({ faults: bookmaker.faults() }));
+  app.get('/_sim/requests', async () => {
+    const { status, statuses, settled, settledByAccount } = bookmaker.requests;
+    return { status, statuses, settled, settledAccounts: settledByAccount.size };
+  });
   app.post('/_sim/faults', async (request, reply) => {
     const parsed = faultsBodySchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
