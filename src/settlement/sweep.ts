@@ -47,12 +47,15 @@ export async function sweepSettlement(deps: ExecutorDeps, queue: Queue<PollJobDa
     for (const bet of bets) {
       if (results[bet.clientRef] !== undefined) continue;
       if (perAccount?.polledPerAccount(bet)) {
-        if (!(await perAccount.accountBetOpen(bet))) lost.push(bet);
+        // Same race: a poll may record the result and close the bet between the two reads.
+        if (!(await perAccount.accountBetOpen(bet)) && (await store.settlementResults(arbId))[bet.clientRef] === undefined) lost.push(bet);
         continue;
       }
       const job = await queue.getJob(settlementJobId(arbId, bet.clientRef));
       const state = job ? await job.getState() : 'missing';
       if (aliveStates.has(state)) continue;
+      // The chain may have recorded its result and completed since the results were read: not lost.
+      if ((await store.settlementResults(arbId))[bet.clientRef] !== undefined) continue;
       lost.push(bet);
       // A failed (or completed without a result) job keeps its id: it goes, so the chain can start again.
       if (job) await job.remove();
