@@ -14,4 +14,6 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  // The dashboard's browser scripts (served as is, no build step) run in a page with uPlot loaded.
+  { files: ['src/dashboard/assets/**/*.js'], languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', uPlot: 'readonly' } } },
 );

@@ -5,11 +5,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
+import { startRedisTopology } from '../src/rig/redis.js';
 import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
 import { baselineRound, executorRound, LegWindowRecorder, type RoundResult, type RoundTarget } from './rounds.js';
 import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementOptions } from './settlement-bench.js';
 import { startSims, type BenchSims, type SimMode } from './sims.js';
+import { replicaDefaults, replicaPhase, renderReplicaTable, type ReplicaOptions } from './replicas-bench.js';
 import { summarize } from './stats.js';
 
 interface BenchOptions {
@@ -17,6 +18,8 @@ interface BenchOptions {
   runRounds: boolean;
   /** The settlement phase after the rounds; null with --no-settlement or --only rounds. */
   settlement: SettlementOptions | null;
+  /** journalReplicasMin 0 vs 1 on a primary + replica; null with --no-replicas or another --only. */
+  replicas: ReplicaOptions | null;
   pairsC16: number;
   pairsC1: number;
   rounds: number;
@@ -56,6 +59,9 @@ function parseOptions(argv: string[]): BenchOptions {
       'settlement-pairs': { type: 'string' },
       'settlement-window-ms': { type: 'string' },
       'no-settlement': { type: 'boolean' },
+      'replica-pairs': { type: 'string' },
+      'replica-rounds': { type: 'string' },
+      'no-replicas': { type: 'boolean' },
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -64,7 +70,8 @@ function parseOptions(argv: string[]): BenchOptions {
   if (values.help) {
     process.stdout.write([
       'usage: npm run bench -- [--pairs N] [--pairs-c1 N] [--rounds R] [--sim process|inline] [--warmup-pairs N]',
-      '                        [--settlement-pairs N] [--settlement-window-ms MS] [--no-settlement] [--only rounds|settlement]',
+      '                        [--settlement-pairs N] [--settlement-window-ms MS] [--no-settlement]',
+      '                        [--replica-pairs N] [--replica-rounds R] [--no-replicas] [--only rounds|settlement|replicas]',
       `  --pairs N         pairs per round at concurrency 16 (default ${defaults.pairs})`,
       '  --pairs-c1 N      pairs per round at concurrency 1 (default: a quarter of --pairs)',
       `  --rounds R        rounds of each kind per concurrency, interleaved (default ${defaults.rounds})`,
@@ -78,7 +85,13 @@ function parseOptions(argv: string[]): BenchOptions {
       `  --settlement-pairs N       open pairs (default ${settlementDefaults.pairs})`,
       `  --settlement-window-ms MS  measurement window, a multiple of ${pollIntervalMs} (default ${settlementDefaults.windowMs}: ${settlementDefaults.windowMs / pollIntervalMs} poll cycles)`,
       '  --no-settlement            skip the settlement phase (same as --only rounds)',
-      '  --only rounds|settlement   run one part; e.g. node --import tsx bench/bench.ts --only settlement',
+      '  --only rounds|settlement|replicas  run one part; e.g. node --import tsx bench/bench.ts --only settlement',
+      '',
+      'replicas phase: the executor on a private primary with one replica, journalReplicasMin 0 vs 1 (a WAIT before',
+      '  each journaled send), interleaved rounds at concurrency 1 and 16: time per pair and leg window, as ratios.',
+      `  --replica-pairs N   pairs per round at concurrency 16, a quarter at 1 (default ${replicaDefaults.pairs})`,
+      `  --replica-rounds R  rounds of each setting (default ${replicaDefaults.rounds})`,
+      '  --no-replicas       skip it',
       '',
       '  REDIS_URL         use this Redis (a scratch database!) instead of a private redis-server',
       '  results           bench/results/latest.json: the parts that ran replace theirs, a part that did not run is kept',
@@ -90,7 +103,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const sim = values.sim ?? defaults.sim;
   if (sim !== 'process' && sim !== 'inline') throw new Error(`--sim (${sim}) is not process or inline`);
   const only = values.only;
-  if (only !== undefined && only !== 'rounds' && only !== 'settlement') throw new Error(`--only (${only}) is not rounds or settlement`);
+  if (only !== undefined && only !== 'rounds' && only !== 'settlement' && only !== 'replicas') throw new Error(`--only (${only}) is not rounds, settlement or replicas`);
   if (only === 'settlement' && values['no-settlement']) throw new Error('--only settlement and --no-settlement contradict each other');
   const settlement: SettlementOptions = {
     pairs: positiveInt('settlement-pairs', values['settlement-pairs'], settlementDefaults.pairs),
@@ -98,8 +111,12 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   if (settlement.windowMs % pollIntervalMs !== 0) throw new Error(`--settlement-window-ms (${settlement.windowMs}) is not a multiple of ${pollIntervalMs}`);
   return {
-    runRounds: only !== 'settlement',
-    settlement: only === 'rounds' || values['no-settlement'] ? null : settlement,
+    runRounds: only === undefined || only === 'rounds',
+    settlement: (only !== undefined && only !== 'settlement') || values['no-settlement'] ? null : settlement,
+    replicas: (only !== undefined && only !== 'replicas') || values['no-replicas'] ? null : {
+      pairs: positiveInt('replica-pairs', values['replica-pairs'], replicaDefaults.pairs),
+      rounds: positiveInt('replica-rounds', values['replica-rounds'], replicaDefaults.rounds),
+    },
     pairsC16,
     pairsC1: positiveInt('pairs-c1', values['pairs-c1'], Math.max(1, Math.ceil(pairsC16 / 4))),
     rounds: positiveInt('rounds', values.rounds, defaults.rounds),
@@ -110,18 +127,21 @@ function parseOptions(argv: string[]): BenchOptions {
 
 function reproduceCommand(options: BenchOptions): string {
   const args: string[] = [];
+  const parts = [options.runRounds ? 'rounds' : null, options.settlement ? 'settlement' : null, options.replicas ? 'replicas' : null].filter((p) => p !== null);
+  if (parts.length === 1) args.push(`--only ${parts[0]}`);
   if (options.runRounds) {
     args.push(`--pairs ${options.pairsC16}`, `--rounds ${options.rounds}`);
     if (options.pairsC1 !== Math.max(1, Math.ceil(options.pairsC16 / 4))) args.push(`--pairs-c1 ${options.pairsC1}`);
     if (options.warmupPairs !== defaults.warmupPairs) args.push(`--warmup-pairs ${options.warmupPairs}`);
   }
   if (options.sim !== defaults.sim) args.push(`--sim ${options.sim}`);
-  if (!options.settlement) args.push('--no-settlement');
-  else {
-    if (!options.runRounds) args.push('--only settlement');
+  if (!options.settlement && parts.length > 1) args.push('--no-settlement');
+  if (options.settlement) {
     args.push(`--settlement-pairs ${options.settlement.pairs}`);
     if (options.settlement.windowMs !== settlementDefaults.windowMs) args.push(`--settlement-window-ms ${options.settlement.windowMs}`);
   }
+  if (!options.replicas && parts.length > 1) args.push('--no-replicas');
+  if (options.replicas) args.push(`--replica-pairs ${options.replicas.pairs}`, `--replica-rounds ${options.replicas.rounds}`);
   const env = process.env.REDIS_URL ? `REDIS_URL=${process.env.REDIS_URL} ` : '';
   return `${env}npm run bench -- ${args.join(' ')}`;
 }
@@ -142,7 +162,9 @@ async function openRedis(roundsTotal: number): Promise<BenchRedis> {
   if (given) {
     return { mode: 'REDIS_URL', nextUrl: async () => given, version: () => redisVersion(given), stop: async () => undefined };
   }
-  const server: PrivateRedis = await startPrivateRedis({ databases: roundsTotal + 1 });
+  const topology = await startRedisTopology({ databases: roundsTotal + 1 });
+  const server = topology.primary;
+  if (server === null) throw new Error('no private redis-server');
   // Backstop for an exit that skips stop() (an uncaught error, a signal): never leave the server orphaned.
   process.once('exit', () => server.process.kill('SIGKILL'));
   let db = 0;
@@ -265,6 +287,11 @@ async function main(): Promise<void> {
       const figures = await settlementPhase({ options: options.settlement, sims, progress, ...(redisUrl ? { redisUrl } : {}) });
       process.stdout.write(`${renderSettlementTable(figures, command)}\n`);
       results = { ...results, settlement: { command, ...figures } };
+    }
+    if (options.replicas) {
+      const figures = await replicaPhase({ options: options.replicas, sims, progress });
+      process.stdout.write(`${renderReplicaTable(figures, command)}\n`);
+      results = { ...results, replicas: { command, figures } };
     }
     writeJson(resultsPath, results);
     progress(`results written to ${resultsPath}`);

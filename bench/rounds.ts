@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { parseConfig, type Config } from '../src/config.js';
 import type { LegRole } from '../src/domain/types.js';
 import type { LegWindowProbe } from '../src/executor/run.js';
-import { pairWorkerOptions, startWorker } from '../src/app/worker.js';
-import { closeProviders, providersFromConfig } from '../src/providers/factory.js';
+import { pairWorkerOptions } from '../src/app/worker.js';
+import { startInProcessWorker } from '../src/rig/workers.js';
 import { eventsStream } from '../src/store/keys.js';
 
 export type BetPairJob = Record<string, unknown> & { arbId: string };
@@ -22,6 +22,8 @@ export interface RoundTarget {
   bookBUrl: string;
   /** CPU ms used so far by the sims' own process; null when they run in this one. */
   simsCpuMs(): number | null;
+  /** Executor config on top of the bench's (e.g. journalReplicasMin). */
+  configOverrides?: Record<string, unknown>;
 }
 
 /** CPU time per job or pair, by process: where the wall time went on a machine with few cores. */
@@ -232,17 +234,16 @@ export function outcomeProblem(value: unknown): string | null {
 
 /** The real executor (startWorker, no recovery sweep, silent log) over loopback HTTP to the two sims. */
 export async function executorRound(target: RoundTarget, probe: LegWindowRecorder): Promise<RoundResult> {
-  const config = benchConfig(target, freshTag('bench-pairs-'));
+  const config = benchConfig(target, freshTag('bench-pairs-'), target.configOverrides);
   const tag = freshTag('x');
   const pairs = Array.from({ length: target.count }, (_, i) => makeBenchPair(tag, i));
   const queueRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(config.queueName, { connection: queueRedis });
-  const providers = providersFromConfig(config);
-  let running: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let running: Awaited<ReturnType<typeof startInProcessWorker>> | undefined;
   try {
     const fromId = await lastStreamId(queueRedis);
     await fillPausedQueue(queue, pairs);
-    running = await startWorker({ config, redisUrl: target.redisUrl, providers, log: pino({ level: 'silent' }), probe, recoverySweep: false });
+    running = await startInProcessWorker({ config, redisUrl: target.redisUrl, log: pino({ level: 'silent' }), probe, recoverySweep: false });
     probe.take();
     const waiter = completions(running.worker, target.count, outcomeProblem);
     const timing = await timeDrain(queue, queueRedis, target, waiter.done.finally(() => waiter.detach()));
@@ -251,7 +252,6 @@ export async function executorRound(target: RoundTarget, probe: LegWindowRecorde
     return result('executor', target, timing, legWindowsMs);
   } finally {
     await running?.close();
-    await closeProviders(providers);
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     queueRedis.disconnect();

@@ -1,15 +1,15 @@
 // Child process of the bench: hosts the two simulated bookmakers so their HTTP work stays off the executor's thread.
-import { startSimServer } from '../src/sim/server.js';
+import { startBooks } from '../src/rig/books.js';
+import { benchBooks } from './sims.js';
 
-const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null, latencyMs: 0 });
-const bookB = await startSimServer({ seed: 2, name: 'bookB', settleAfterMs: null, latencyMs: 0 });
+const { bookA, bookB, close } = await startBooks(benchBooks);
 process.stdout.write(`${JSON.stringify({ bookA: bookA.url, bookB: bookB.url })}\n`);
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all([bookA.close(), bookB.close()]);
+  await close();
   process.exit(0);
 }
 

@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startSimServer } from '../src/sim/server.js';
+import { startBooks } from '../src/rig/books.js';
 
 export type SimMode = 'process' | 'inline';
+
+/** The bench's bookmakers: no latency, no settlement (bookB seeded apart from bookA). */
+export const benchBooks = { seed: 1, settleAfterMs: null, bookA: { latencyMs: 0 }, bookB: { seed: 2, latencyMs: 0 } };
 
 export interface BenchSims {
   mode: SimMode;
@@ -49,8 +52,7 @@ async function resetOverHttp(url: string): Promise<void> {
 }
 
 async function startInline(): Promise<BenchSims> {
-  const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null, latencyMs: 0 });
-  const bookB = await startSimServer({ seed: 2, name: 'bookB', settleAfterMs: null, latencyMs: 0 });
+  const { bookA, bookB, close } = await startBooks(benchBooks);
   return {
     mode: 'inline',
     bookAUrl: bookA.url,
@@ -60,9 +62,7 @@ async function startInline(): Promise<BenchSims> {
       bookA.bookmaker.reset();
       bookB.bookmaker.reset();
     },
-    async close() {
-      await Promise.all([bookA.close(), bookB.close()]);
-    },
+    close,
   };
 }
 

@@ -1,6 +1,6 @@
 // `npm run chaos -- --seed S | --seeds S1,S2,.. --pairs N --workers W [--classes all|c1,c2] [--clock-hook worker|preload] [--naive|--no-naive]`: seeded chaos runs and their invariant table.
 import { Command, InvalidArgumentError } from 'commander';
-import { checkInvariants, formatTable, sumResults, type InvariantResult } from './invariants.js';
+import { checkInvariants, formatTable, sumResults, type InvariantResult } from '../src/rig/invariants.js';
 import { runChaos, type ClockHook, type ExecutorKind } from './run.js';
 import { buildScenario, faultClasses, type FaultClass } from './scenario.js';
 

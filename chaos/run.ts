@@ -1,20 +1,21 @@
 // One chaos run: real worker processes, a private Redis and two simulated bookmakers, faults injected on a seeded schedule.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { configSchema, parseConfig, type Config } from '../src/config.js';
 import { isFinalBetStatus, type FinalBetStatus } from '../src/domain/types.js';
-import { startPrivateRedis, type PrivateRedis } from '../src/infra/redis-server.js';
-import { startSimServer, type SimServer } from '../src/sim/server.js';
+import { startBooks, type Books } from '../src/rig/books.js';
+import { bookSnapshot, executorRecords } from '../src/rig/collect.js';
+import { startRedisTopology, type RedisTopology } from '../src/rig/redis.js';
+import type { ChaosSnapshot, KillWindow, PairPlan } from '../src/rig/snapshot.js';
+import { WorkerPool, waitForQueueWorkers, writeConfigFile, type WorkerProcessOptions } from '../src/rig/workers.js';
+import { createRedis } from '../src/store/connection.js';
 import { auditStream, eventsStream, keys } from '../src/store/keys.js';
-import { readStream } from '../src/store/store.js';
 import { chaosArbAgeMsMax, crashCycle, journalGapLatencyMs, stampCreatedAt, type PlannedPair, type ProcessFault, type Resettlement, type Scenario } from './scenario.js';
-import type { BookSnapshot, ChaosSnapshot, JournalDoc, JournalPlacement, KillWindow, PairPlan, SimBetFinal } from './snapshot.js';
 
 export type ExecutorKind = 'ours' | 'naive';
 
@@ -88,10 +89,9 @@ export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: num
 }
 
 interface Rig {
-  redis: PrivateRedis;
+  redis: RedisTopology;
   admin: Redis;
-  bookA: SimServer;
-  bookB: SimServer;
+  books: Books;
   config: Config;
   configFile: string;
   dir: string;
@@ -100,14 +100,10 @@ interface Rig {
   /** Whether the scenario steps worker clocks (the test hooks are switched on only then). */
   clockSteps: boolean;
   /** One slot per worker process; the last is the crash worker when the scenario has one (ours). */
-  workers: Array<ChildProcess | null>;
-  spawnedAtMs: number[];
+  pool: WorkerPool;
   crashSlot: number | null;
-  /** After the enqueue phase the crash worker is not restarted: the pairs it left are finished by the others. */
-  crashWorkerRetired: boolean;
   crashes: number;
   selfExits: number;
-  stopping: boolean;
   killWindows: KillWindow[];
   /** Fault steps still running in the background (a kill switch to clear, a kill to deliver). */
   pending: Array<Promise<void>>;
@@ -117,49 +113,28 @@ interface Rig {
 
 const preloadPath = fileURLToPath(new URL('./clock-step-preload.mjs', import.meta.url));
 
-function spawnWorker(rig: Rig, slot: number): ChildProcess {
+/** How a slot's process starts: ours or the naive executor, its clock hook, and the crash point of the crash worker. */
+function workerProcess(rig: Rig, slot: number): WorkerProcessOptions {
   const preload = rig.clockHook === 'preload' ? ['--import', preloadPath] : [];
-  const args = rig.kind === 'ours'
-    ? [...preload, 'bin/bet-executor.mjs', 'worker', '--config', rig.configFile]
-    : ['--import', 'tsx', ...preload, 'bench/naive-worker-process.ts', '--config', rig.configFile];
-  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: rig.redis.url, LOG_LEVEL: 'warn' };
+  const nodeArgs = rig.kind === 'ours' ? preload : ['--import', 'tsx', ...preload];
+  const script = rig.kind === 'ours' ? undefined : ['bench/naive-worker-process.ts', '--config', rig.configFile];
+  const env: Record<string, string> = { ...rig.redis.env };
   if (rig.kind === 'ours' && rig.clockHook === 'worker' && rig.clockSteps) env.BET_EXECUTOR_TEST_HOOKS = '1';
   if (slot === rig.crashSlot) {
     env.BET_EXECUTOR_TEST_HOOKS = '1';
-    env.BET_EXECUTOR_CRASH_AT = crashCycle[rig.crashes % crashCycle.length];
+    env.BET_EXECUTOR_CRASH_AT = crashCycle[rig.crashes % crashCycle.length] as string;
   }
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  rig.spawnedAtMs[slot] = Date.now();
-  child.stdout?.pipe(rig.logStream, { end: false });
-  child.stderr?.pipe(rig.logStream, { end: false });
-  child.on('exit', (code, signal) => onWorkerExit(rig, slot, child, code, signal));
-  return child;
+  return { configFile: rig.configFile, env, nodeArgs, ...(script ? { script } : {}) };
 }
 
 /** A worker that ended by itself (its crash hook, a signal it does not handle) is restarted like a killed one. */
-function onWorkerExit(rig: Rig, slot: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-  if (rig.stopping || rig.workers[slot] !== child) return; // a deliberate kill restarts on its own schedule
-  rig.workers[slot] = null;
+function onSelfExit(rig: Rig, slot: number, code: number | null, signal: NodeJS.Signals | null): number {
   if (slot === rig.crashSlot) rig.crashes += 1;
   else {
     rig.selfExits += 1;
     rig.log(`worker ${slot} exited by itself (${signal ?? `code ${code}`}); restart in ${selfExitRestartMs} ms`);
   }
-  setTimeout(() => restartSlot(rig, slot), selfExitRestartMs).unref();
-}
-
-function restartSlot(rig: Rig, slot: number): void {
-  if (slot === rig.crashSlot && rig.crashWorkerRetired) return;
-  if (!rig.stopping && rig.workers[slot] === null) rig.workers[slot] = spawnWorker(rig, slot);
-}
-
-function killWorker(rig: Rig, slot: number, restartAfterMs: number): boolean {
-  const child = rig.workers[slot];
-  if (!child) return false;
-  rig.workers[slot] = null;
-  child.kill('SIGKILL');
-  setTimeout(() => restartSlot(rig, slot), restartAfterMs).unref();
-  return true;
+  return selfExitRestartMs;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -167,19 +142,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => void): Promise<void> {
   switch (fault.kind) {
     case 'kill':
-      if (killWorker(rig, fault.worker, fault.restartAfterMs)) log(`fault: SIGKILL worker ${fault.worker}, restart in ${fault.restartAfterMs} ms`);
+      if (rig.pool.kill(fault.worker, fault.restartAfterMs)) log(`fault: SIGKILL worker ${fault.worker}, restart in ${fault.restartAfterMs} ms`);
       return;
-    case 'freeze': {
-      const child = rig.workers[fault.worker];
-      if (!child) return;
-      child.kill('SIGSTOP');
-      log(`fault: SIGSTOP worker ${fault.worker} for ${fault.frozenMs} ms (past its leases)`);
-      setTimeout(() => child.kill('SIGCONT'), fault.frozenMs).unref();
+    case 'freeze':
+      if (rig.pool.freeze(fault.worker, fault.frozenMs)) log(`fault: SIGSTOP worker ${fault.worker} for ${fault.frozenMs} ms (past its leases)`);
       return;
-    }
     case 'redis_restart':
       log('fault: redis-server restarted (AOF on)');
-      await rig.redis.restart();
+      await rig.redis.primary?.restart();
       return;
     case 'redis_pause':
       log(`fault: CLIENT PAUSE ${fault.pausedMs} ms`);
@@ -193,7 +163,7 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
       rig.pending.push(sleep(fault.killAfterMs).then(() => {
         // Restarts staggered: node processes starting together on two cores stall everything for a while,
         // the simulators too (they time requests as they handle them).
-        for (let slot = 0; slot < rig.workers.length; slot++) if (slot !== rig.crashSlot) killWorker(rig, slot, fault.restartAfterMs + slot * restartStaggerMs);
+        for (let slot = 0; slot < rig.pool.size; slot++) if (slot !== rig.crashSlot) rig.pool.kill(slot, fault.restartAfterMs + slot * restartStaggerMs);
       }));
       return;
   }
@@ -203,9 +173,9 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
 const clockHookReadyMs = 4_000;
 
 function stepClock(rig: Rig, slot: number, log: (line: string) => void): void {
-  const child = rig.workers[slot];
+  const child = rig.pool.child(slot);
   if (!child) return;
-  if (Date.now() - (rig.spawnedAtMs[slot] ?? 0) < clockHookReadyMs) {
+  if (Date.now() - (rig.pool.spawnedAtMs[slot] ?? 0) < clockHookReadyMs) {
     log(`fault: clock step of worker ${slot} skipped (started less than ${clockHookReadyMs} ms ago)`);
     return;
   }
@@ -247,23 +217,22 @@ async function setKillSwitch(rig: Rig, heldMs: number, log: (line: string) => vo
 
 async function startRig(seed: number, kind: ExecutorKind, scenario: Scenario, clockHook: ClockHook, log: (line: string) => void): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'bet-executor-chaos-'));
-  const redis = await startPrivateRedis({ hz: 50 });
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const redis = await startRedisTopology({ hz: 50 });
+  const admin = createRedis(redis.url, { maxRetriesPerRequest: null });
   admin.on('error', () => undefined);
   const latencyMs = scenario.classes.includes('journal_gap') ? journalGapLatencyMs : 0;
-  const bookA = await startSimServer({ seed, name: 'bookA', settleAfterMs: chaosSettleAfterMs, latencyMs });
-  const bookB = await startSimServer({ seed, name: 'bookB', settleAfterMs: chaosSettleAfterMs });
-  const config = chaosConfig(bookA.url, bookB.url, {
+  const books = await startBooks({ seed, settleAfterMs: chaosSettleAfterMs, bookA: { latencyMs } });
+  const config = chaosConfig(books.bookA.url, books.bookB.url, {
     ...(scenario.classes.includes('future_stamped') ? { arbAgeMsMax: chaosArbAgeMsMax } : {}),
     lateCommits: scenario.classes.includes('late_commit'),
   });
-  const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify(config));
-  return {
-    redis, admin, bookA, bookB, config, configFile, dir, kind, clockHook, clockSteps: scenario.classes.includes('clock_step'),
-    workers: [], spawnedAtMs: [], crashSlot: null, crashWorkerRetired: false, crashes: 0, selfExits: 0, stopping: false, killWindows: [], pending: [],
-    logStream: createWriteStream(join(dir, 'workers.log')), log,
+  const logStream = createWriteStream(join(dir, 'workers.log'));
+  const rig: Rig = {
+    redis, admin, books, config, configFile: writeConfigFile(dir, config), dir, kind, clockHook, clockSteps: scenario.classes.includes('clock_step'),
+    pool: new WorkerPool({ spawnOptions: (slot) => workerProcess(rig, slot), logStream, onSelfExit: (slot, code, signal) => onSelfExit(rig, slot, code, signal) }),
+    crashSlot: null, crashes: 0, selfExits: 0, killWindows: [], pending: [], logStream, log,
   };
+  return rig;
 }
 
 /** One run's copy of a planned pair: the job data and plan get the enqueue time and createdAt stamp. */
@@ -274,14 +243,14 @@ interface RunPair {
 }
 
 async function enqueueAll(rig: Rig, scenario: Scenario, pairs: RunPair[], tick: () => Promise<unknown>, log: (line: string) => void): Promise<void> {
-  const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
+  const connection = createRedis(rig.redis.url, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
   const queue = new Queue(rig.config.queueName, { connection });
   const deliveries = pairs.flatMap((p) => p.planned.deliveriesAtMs.map((atMs, n) => ({ atMs, pair: p, first: n === 0 })));
   deliveries.sort((a, b) => a.atMs - b.atMs);
   for (const p of scenario.pairs) {
-    for (const f of p.faultsA) rig.bookA.bookmaker.addFault(f);
-    for (const f of p.faultsB) rig.bookB.bookmaker.addFault(f);
+    for (const f of p.faultsA) rig.books.bookA.bookmaker.addFault(f);
+    for (const f of p.faultsB) rig.books.bookB.bookmaker.addFault(f);
   }
   const faults = [...scenario.processFaults];
   const startMs = Date.now();
@@ -363,7 +332,7 @@ class Resettler {
     const target = this.targets.get(arbId);
     if (target === undefined || this.done.has(arbId)) return false;
     this.done.add(arbId);
-    const bookmaker = (target.leg === 'p' ? this.rig.bookA : this.rig.bookB).bookmaker;
+    const bookmaker = (target.leg === 'p' ? this.rig.books.bookA : this.rig.books.bookB).bookmaker;
     const found = bookmaker.lookupByClientRef(`be1.${arbId}.${target.leg}1`);
     if (found.kind !== 'found' || !isFinalBetStatus(found.bet.status)) return false;
     bookmaker.settle(found.bet.ticketId, changedResult(found.bet.status, target.to));
@@ -432,7 +401,7 @@ function changedResult(status: FinalBetStatus, to: Resettlement['to']): FinalBet
 /** Waits until nothing is left to do: queues drained and (ours) no pair open. */
 async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + quiesceMsMax;
-  const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
+  const connection = createRedis(rig.redis.url, { maxRetriesPerRequest: null });
   const queues = [new Queue(rig.config.queueName, { connection }), new Queue(rig.config.settlementQueueName, { connection })];
   try {
     while (Date.now() < deadline) {
@@ -474,70 +443,9 @@ function lateCommitDelays(scenario: Scenario): Map<string, number> {
   return delays;
 }
 
-function bookSnapshot(book: SimServer, lateDelays: Map<string, number>): BookSnapshot {
-  const log = book.bookmaker.log();
-  const bets: SimBetFinal[] = [];
-  const seen = new Set<string>();
-  for (const entry of log) {
-    const ticketId = entry.ticketId;
-    if (ticketId === undefined || seen.has(ticketId)) continue;
-    seen.add(ticketId);
-    const found = book.bookmaker.status(ticketId);
-    if (found.kind !== 'found') continue;
-    const b = found.bet;
-    const bet: SimBetFinal = { clientRef: b.clientRef, ticketId, accountId: b.accountId, status: b.status, stakeMinor: b.stakeMinor, oddsMilli: b.oddsMilli };
-    if (b.settledAtMs !== undefined) bet.settledAtMs = b.settledAtMs;
-    if (b.acceptedAtMs !== undefined) bet.acceptedAtMs = b.acceptedAtMs;
-    if (entry.decision === 'commit_late') bet.committedAtMs = entry.atMs + (lateDelays.get(entry.clientRef) ?? 0);
-    bets.push(bet);
-  }
-  return { name: book.bookmaker.name, log, bets };
-}
-
-function journalPlacement(raw: unknown): JournalPlacement | null {
-  if (typeof raw !== 'object' || raw === null) return null;
-  const p = raw as Record<string, unknown>;
-  const placement: JournalPlacement = { role: String(p.role), attempt: Number(p.attempt), clientRef: String(p.clientRef), provider: String(p.provider), status: String(p.status) };
-  if (typeof p.ticketId === 'string') placement.ticketId = p.ticketId;
-  return placement;
-}
-
-/** Journal states and placements of every planned arb, in one pipeline. */
-async function readJournals(redis: Redis, plans: PairPlan[]): Promise<{ states: Record<string, string>; docs: Record<string, JournalDoc> }> {
-  const pipeline = redis.pipeline();
-  for (const p of plans) pipeline.hmget(keys.pair(p.arbId), 'state', 'doc');
-  const replies = (await pipeline.exec()) ?? [];
-  const states: Record<string, string> = {};
-  const docs: Record<string, JournalDoc> = {};
-  plans.forEach((plan, i) => {
-    const [state, doc] = (replies[i]?.[1] ?? [null, null]) as [string | null, string | null];
-    if (state !== null) states[plan.arbId] = state;
-    if (doc === null) return;
-    const parsed = JSON.parse(doc) as { state?: unknown; positive?: unknown; hedges?: unknown };
-    const hedges = Array.isArray(parsed.hedges) ? parsed.hedges.map(journalPlacement).filter((h): h is JournalPlacement => h !== null) : [];
-    docs[plan.arbId] = { state: String(parsed.state ?? state), positive: journalPlacement(parsed.positive), hedges };
-  });
-  return { states, docs };
-}
-
-async function readHash(redis: Redis, key: string): Promise<Record<string, Record<string, unknown>>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [id, json] of Object.entries(await redis.hgetall(key))) out[id] = JSON.parse(json) as Record<string, unknown>;
-  return out;
-}
-
 async function snapshot(rig: Rig, scenario: Scenario, pairs: RunPair[]): Promise<ChaosSnapshot> {
-  const redis = new Redis(rig.redis.url);
+  const redis = createRedis(rig.redis.url);
   const plans = pairs.map((p) => p.plan);
-  const journals = await readJournals(redis, plans);
-  const exposureKeys: Record<string, Record<string, unknown>> = {};
-  for (const key of await redis.keys('exposure:*')) exposureKeys[key] = JSON.parse((await redis.get(key)) ?? '{}') as Record<string, unknown>;
-  const queueCounts: Record<string, Record<string, number>> = {};
-  for (const name of [rig.config.queueName, rig.config.settlementQueueName]) {
-    const q = new Queue(name, { connection: redis });
-    queueCounts[name] = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
-    await q.close();
-  }
   const lateDelays = lateCommitDelays(scenario);
   const result: ChaosSnapshot = {
     cooldownMs: rig.config.cooldownMs,
@@ -546,16 +454,9 @@ async function snapshot(rig: Rig, scenario: Scenario, pairs: RunPair[]): Promise
     arbAgeMsMax: rig.config.arbAgeMsMax,
     arbAgeToleranceMs,
     killWindows: rig.killWindows,
-    books: [bookSnapshot(rig.bookA, lateDelays), bookSnapshot(rig.bookB, lateDelays)],
+    books: rig.books.all.map((book) => bookSnapshot(book, lateDelays)),
     plans,
-    journalStates: journals.states,
-    journalDocs: journals.docs,
-    exposureKeys,
-    reviewOpen: await readHash(redis, keys.reviewOpen),
-    reviewResolved: await readHash(redis, keys.reviewResolved),
-    events: await readStream(redis, eventsStream, 10_000_000),
-    audit: await readStream(redis, auditStream, 10_000_000),
-    queueCounts,
+    ...(await executorRecords(redis, plans, [rig.config.queueName, rig.config.settlementQueueName])),
     executor: rig.kind,
     settlementExpected: rig.kind === 'ours',
   };
@@ -588,23 +489,22 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
   try {
     const slots = o.workers + (o.scenario.crashWorker && o.kind === 'ours' ? 1 : 0);
     if (slots > o.workers) rig.crashSlot = o.workers;
-    for (let w = 0; w < slots; w++) rig.workers.push(spawnWorker(rig, w));
-    await waitForWorkers(rig, slots);
+    for (let w = 0; w < slots; w++) rig.pool.spawn(w);
+    await waitForQueueWorkers(rig.redis.url, rig.config.queueName, slots, `${rig.dir}/workers.log`);
     await enqueueAll(rig, o.scenario, pairs, tick, o.log);
-    rig.crashWorkerRetired = true;
+    // After the enqueue phase the crash worker is not restarted: the pairs it left are finished by the others.
     if (rig.crashSlot !== null) {
-      const crashWorker = rig.workers[rig.crashSlot];
-      rig.workers[rig.crashSlot] = null;
-      crashWorker?.kill('SIGKILL');
+      rig.pool.retired.add(rig.crashSlot);
+      rig.pool.kill(rig.crashSlot, null);
     }
     // Every killed worker is back before the end: the restarts are part of the scenario.
     await sleep(1_500);
-    for (let w = 0; w < rig.workers.length; w++) restartSlot(rig, w);
+    for (let w = 0; w < rig.pool.size; w++) rig.pool.restart(w);
     const quiesced = await quiesce(rig, pairs, o.quiesceMsMax, tick);
     // The bookmakers' final view: every accepted bet past its settle time (an executor that never polls
     // leaves them unsettled until someone asks; the snapshot asks).
     await sleep(Math.min(chaosSettleAfterMs, Math.max(0, lastRequestAtMs(rig) + chaosSettleAfterMs + 100 - Date.now())));
-    rig.stopping = true;
+    rig.pool.stopping = true;
     if (rig.crashSlot !== null) o.log(`crash worker: ${rig.crashes} crash(es) at ${crashCycle.join(' / ')} in turn`);
     if (resettler.changed > 0) o.log(`re-settled ${resettler.changed} bet(s) at the simulators after their pair was reconciled`);
     if (killer.killed.length > 0) o.log(`removed the settlement poll job of ${killer.killed.length} executed pair(s) (lost chains)`);
@@ -614,12 +514,10 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     if (o.dumpSnapshot) writeFileSync(join(rig.dir, 'snapshot.json'), JSON.stringify(snap));
     return { snapshot: snap, quiesced, logDir: rig.dir, resettled: resettler.changed, crashes: rig.crashes };
   } finally {
-    rig.stopping = true;
+    rig.pool.stopAll();
     await killer.close();
-    for (const child of rig.workers) child?.kill('SIGKILL');
     rig.admin.disconnect();
-    await rig.bookA.close();
-    await rig.bookB.close();
+    await rig.books.close();
     await rig.redis.stop();
     rig.logStream.end();
   }
@@ -627,21 +525,6 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
 
 function lastRequestAtMs(rig: Rig): number {
   let lastMs = 0;
-  for (const book of [rig.bookA, rig.bookB]) lastMs = Math.max(lastMs, book.bookmaker.log().at(-1)?.atMs ?? 0);
+  for (const book of rig.books.all) lastMs = Math.max(lastMs, book.bookmaker.log().at(-1)?.atMs ?? 0);
   return lastMs;
-}
-
-async function waitForWorkers(rig: Rig, count: number): Promise<void> {
-  const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(rig.config.queueName, { connection });
-  const deadline = Date.now() + 30_000;
-  try {
-    while ((await queue.getWorkers()).length < count) {
-      if (Date.now() > deadline) throw new Error(`only ${(await queue.getWorkers()).length} of ${count} workers came up; see ${rig.dir}/workers.log`);
-      await sleep(100);
-    }
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
 }

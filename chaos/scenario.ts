@@ -1,7 +1,7 @@
 // A seeded chaos scenario: the pairs, their bookmaker faults, duplicate deliveries and the process/Redis fault schedule.
 import type { FinalBetStatus } from '../src/domain/types.js';
 import type { FaultSpec } from '../src/sim/faults.js';
-import type { InvalidReason, PairPlan } from './snapshot.js';
+import type { InvalidReason, PairPlan } from '../src/rig/snapshot.js';
 import { prng } from '../src/infra/prng.js';
 
 /**

@@ -1,8 +1,8 @@
-// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo (a thin shell over the modules).
+// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo | audit (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createToken } from './api/auth.js';
 import { loadApiConfigFile, SCOPES, type Scope } from './api/config.js';
 import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
@@ -14,6 +14,7 @@ import { createLogger } from './infra/log.js';
 import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
+import { createRedis, redactedConnection, redisConnectionFromEnv } from './store/connection.js';
 import { OpsStore, type Actor } from './store/ops.js';
 import { Store, storeRedisOptions } from './store/store.js';
 
@@ -25,9 +26,12 @@ function intOption(name: string, min: number) {
   };
 }
 
-/** REDIS_URL, or a private redis-server for this process (stopped on exit). */
+/** How a command that needs Redis says where to find it. */
+const orSentinels = '(or REDIS_SENTINELS and REDIS_MASTER_NAME: the Redis the workers use)';
+
+/** REDIS_URL (or the Sentinel variables), or a private redis-server for this process (stopped on exit). */
 async function redisUrlOrPrivate(log: (line: string) => void): Promise<{ url: string; server?: PrivateRedis }> {
-  const url = process.env.REDIS_URL;
+  const url = redisConnectionFromEnv();
   if (url) return { url };
   const server = await startPrivateRedis({ hz: 50 });
   log(`REDIS_URL not set: started a private redis-server at ${server.url} (data in ${server.dir}, removed on exit)`);
@@ -144,7 +148,7 @@ class CommandError extends Error {
 
 /** Connects to Redis or gives up after connectTimeoutMs (ioredis would otherwise retry for ever). */
 async function connectRedis(url: string, connectTimeoutMs: number): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = createRedis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined); // reported below, once
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, reject) => {
@@ -155,18 +159,10 @@ async function connectRedis(url: string, connectTimeoutMs: number): Promise<Redi
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new CommandError(`cannot reach Redis at ${redactedUrl(url)}: ${(error as Error).message}`, 3);
+    throw new CommandError(`cannot reach Redis at ${redactedConnection(url)}: ${(error as Error).message}`, 3);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A Redis URL as it may be printed: without its password. */
-function redactedUrl(url: string): string {
-  if (!URL.canParse(url)) return '(unparseable REDIS_URL)';
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 /** The items of an enqueue file: every one a JSON object (the worker validates the rest and reports arb_rejected). */
@@ -193,8 +189,8 @@ program.command('enqueue')
   .option('--config <file>', 'a worker config: its queueName is the queue')
   .option('--connect-timeout-ms <ms>', 'give up when Redis does not answer within this (exit 3)', intOption('--connect-timeout-ms', 1), 5_000)
   .action(async (file: string, opts: { queue?: string; config?: string; connectTimeoutMs: number }) => {
-    const url = process.env.REDIS_URL;
-    if (!url) throw new ConfigError('enqueue needs REDIS_URL (the Redis the workers use)');
+    const url = redisConnectionFromEnv();
+    if (!url) throw new ConfigError(`enqueue needs REDIS_URL ${orSentinels}`);
     const configured = opts.config ? loadConfigFile(opts.config).queueName : undefined;
     const allowed = [...new Set([contractQueueName, ...(configured ? [configured] : [])])];
     const queueName = opts.queue ?? configured ?? contractQueueName;
@@ -214,9 +210,9 @@ program.command('enqueue')
   });
 
 function storeFromEnv(): { store: Store; redis: Redis } {
-  const url = process.env.REDIS_URL;
-  if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
-  const redis = new Redis(url, storeRedisOptions());
+  const url = redisConnectionFromEnv();
+  if (!url) throw new ConfigError(`this command needs REDIS_URL ${orSentinels}`);
+  const redis = createRedis(url, storeRedisOptions());
   return { store: new Store(redis, 1_000_000), redis };
 }
 
@@ -304,9 +300,9 @@ kill.command('list')
 const eventsStreamLenMaxDefault = configSchema.shape.eventsStreamLenMax.parse(undefined);
 
 function opsFromEnv(): { ops: OpsStore; redis: Redis } {
-  const url = process.env.REDIS_URL;
-  if (!url) throw new ConfigError('this command needs REDIS_URL (the Redis the workers use)');
-  const redis = new Redis(url, storeRedisOptions());
+  const url = redisConnectionFromEnv();
+  if (!url) throw new ConfigError(`this command needs REDIS_URL ${orSentinels}`);
+  const redis = createRedis(url, storeRedisOptions());
   return { ops: new OpsStore(redis, eventsStreamLenMaxDefault), redis };
 }
 
@@ -315,8 +311,8 @@ program.command('api')
   .requiredOption('--config <file>', 'API config JSON (see README: The operations API)')
   .action(async (opts: { config: string }) => {
     const config = loadApiConfigFile(opts.config);
-    const url = process.env.REDIS_URL;
-    if (!url) throw new ConfigError('api needs REDIS_URL (the Redis the workers use)');
+    const url = redisConnectionFromEnv();
+    if (!url) throw new ConfigError(`api needs REDIS_URL ${orSentinels}`);
     const log = createLogger('bet-executor-api');
     const { startApi } = await import('./app/api.js');
     const running = await startApi({ config, redisUrl: url, log });
@@ -346,10 +342,38 @@ program.command('demo')
   .description('private Redis, two simulated bookmakers, one worker, a few hundred bet pairs, a summary')
   .option('--pairs <n>', 'bet pairs to run', intOption('--pairs', 1), 300)
   .option('--seed <s>', 'seed of the scenario', intOption('--seed', 0), 7)
-  .action(async (opts: { pairs: number; seed: number }) => {
+  .option('--serve', 'keep the stack up after the summary and print the dashboard\'s URL and a token, until Ctrl-C')
+  .action(async (opts: { pairs: number; seed: number; serve?: boolean }) => {
     const { runDemo } = await import('./demo.js');
-    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed });
+    const serveUntil = opts.serve ? () => new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }) : undefined;
+    const { code } = await runDemo({ pairs: opts.pairs, seed: opts.seed, ...(serveUntil ? { serveUntil } : {}) });
     process.exit(code);
+  });
+
+program.command('audit')
+  .description('the safety audit, run live against a private world: every item PASS/FAIL/SKIP and SAFE FOR REAL MONEY: YES/NO (exit 0/1)')
+  .option('--config <file>', 'audit this worker config (its limits and cooldown; providers are replaced by simulators) and warn on risky settings')
+  .option('--json', 'print the report as JSON on stdout (progress stays on stderr)')
+  .option('--report <file>', 'also write the report to FILE (.md, or .html)')
+  .option('--seed <n>', 'seed of the run (ids, simulators), recorded in the report', intOption('--seed', 0), 1)
+  .option('--only <items>', 'comma-separated item ids, group keys or id prefixes (a partial run is never YES)', '')
+  .option('--executor <kind>', 'executor under test: ours, or naive (bench/naive-executor.ts, to see the audit fail)', 'ours')
+  .action(async (opts: { config?: string; json?: boolean; report?: string; seed: number; only: string; executor: string }) => {
+    if (opts.executor !== 'ours' && opts.executor !== 'naive') throw new CommandError(`--executor must be ours or naive (got ${opts.executor})`, 2);
+    const { allItems, runAudit, renderText } = await import('./audit/audit.js');
+    const only = opts.only.split(',').map((o) => o.trim()).filter(Boolean);
+    const unknown = only.filter((o) => !allItems().some((i) => i.id === o || i.group === o || i.id.startsWith(o)));
+    if (unknown.length > 0) throw new CommandError(`--only ${unknown.join(',')} names no item; items: ${allItems().map((i) => i.id).join(', ')}`, 2);
+    const report = await runAudit({
+      ...(opts.config ? { configFile: opts.config } : {}), ...(opts.report ? { reportFile: opts.report } : {}),
+      seed: opts.seed, executor: opts.executor, only,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderText(report)}\n`);
+    process.exit(report.verdict === 'YES' ? 0 : 1);
   });
 
 // `bet-executor exposures list | head`: the reader went away; stop quietly rather than die on EPIPE.

@@ -157,6 +157,14 @@ export const configSchema = z.object({
   hedgeRetryBackoffMs: z.int().nonnegative().max(60_000).default(200),
   /** Worst-case loss accepted when re-pricing the hedge at moved odds, in basis points of the positive stake. */
   hedgeRepriceLossBpsMax: z.int().nonnegative().max(10_000).default(100),
+  /**
+   * Replicas that must hold the journal before a bookmaker request leaves: after the intent is journaled,
+   * `WAIT journalReplicasMin journalWaitTimeoutMs`; fewer acknowledgements → nothing is sent, the pair is
+   * retried later (`journal_not_replicated`). 0: no wait (a single Redis; a failover may lose the last intents).
+   */
+  journalReplicasMin: z.int().nonnegative().max(16).default(0),
+  /** Longest wait for those acknowledgements; under the store connection's 3 s command timeout. */
+  journalWaitTimeoutMs: z.int().positive().max(2_000).default(500),
   /** Same-reference sends of one placement after the bookmaker said it never received it. */
   placementSendsMax: z.int().positive().max(10).default(3),
   /** How long an in-doubt or pending placement may stay unknown before it is flagged for review. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join as joinPath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { alertKeyOf } from './alerter/alert.js';
 import { startLocalAlerter, type LocalAlerter } from './alerter/local.js';
@@ -16,15 +16,18 @@ import { parseConfig, type Config } from './config.js';
 import { resolveCredentials } from './credentials.js';
 import { placementExposureReasons } from './domain/exposure.js';
 import { clientRefFor } from './domain/pair.js';
-import { startWorker } from './app/worker.js';
 import { logOptions } from './infra/log.js';
-import { startPrivateRedis } from './infra/redis-server.js';
-import { closeProviders, providersFromConfig } from './providers/factory.js';
+import { providersFromConfig } from './providers/factory.js';
 import type { Provider } from './providers/provider.js';
-import type { SimBookmaker, SimLogEntry } from './sim/bookmaker.js';
+import { startBooks } from './rig/books.js';
+import { bookmakerSafetyChecks } from './rig/collect.js';
+import { EventFeed, type StreamRow } from './rig/events.js';
+import type { InvariantResult } from './rig/invariants.js';
+import { startRedisTopology } from './rig/redis.js';
+import { startInProcessWorker } from './rig/workers.js';
 import type { FaultSpec } from './sim/faults.js';
-import { startSimServer, type SimServer } from './sim/server.js';
-import { eventsStream } from './store/keys.js';
+import type { SimServer } from './sim/server.js';
+import { createRedis } from './store/connection.js';
 import type { BlockReason } from './store/store.js';
 import { prng } from './infra/prng.js';
 
@@ -36,10 +39,14 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Where the summary goes; default: stdout. */
   out?: (text: string) => void;
+  /** Keep the stack up after the summary (the dashboard's URL and an operate token printed) until this resolves. */
+  serveUntil?: () => Promise<void>;
 }
 
 export interface CheckResult {
   ok: number;
+  /** How many violations; `violations` lists the first few. */
+  violationsTotal: number;
   violations: string[];
 }
 
@@ -143,6 +150,8 @@ interface Environment {
   api: RunningApi;
   /** A read token of the demo's API (made for this run, never stored). */
   apiToken: string;
+  /** An operate token of the demo's API, for the dashboard of `demo --serve` (made for this run, never stored). */
+  operatorToken: string;
 }
 
 interface Cleanup {
@@ -324,34 +333,28 @@ function demoConfig(bookA: SimServer, bookB: SimServer, queueName: string): Conf
 
 /** Redis (REDIS_URL or private), the two simulators and the worker; each registers its own cleanup on `stack`. */
 async function startEnvironment(seed: number, output: Output, stack: Cleanup[]): Promise<Environment> {
-  let url = process.env.REDIS_URL;
+  const given = process.env.REDIS_URL;
   // On a shared Redis, a run tag keeps this run's pairs, queue and whitelabel apart from earlier runs.
-  const tag = url ? `s${seed}-${Date.now().toString(36)}` : `s${seed}`;
-  if (!url) {
-    const server = await startPrivateRedis({ hz: 50 });
-    stack.push({ what: 'redis-server', close: () => server.stop() });
-    url = server.url;
-    output.log(`started a private redis-server at ${url} (REDIS_URL not set; removed at the end)`);
-  } else {
-    output.log(`using REDIS_URL ${url} (demo run tag ${tag})`);
-  }
+  const tag = given ? `s${seed}-${Date.now().toString(36)}` : `s${seed}`;
+  const redis = await startRedisTopology({ hz: 50, ...(given ? { givenUrl: given } : {}) });
+  stack.push({ what: 'redis-server', close: () => redis.stop() });
+  const url = redis.url;
+  output.log(given ? `using REDIS_URL ${url} (demo run tag ${tag})` : `started a private redis-server at ${url} (REDIS_URL not set; removed at the end)`);
   // Bets settle 1 s after acceptance: later than an in-doubt positive's lookup (provider timeout 300 ms), which
   // would otherwise find it already settled and (rightly) refuse to hedge it blind.
   // Each simulator requires its own key; the worker reads them as it would in production, from the environment.
   const keyEnv: NodeJS.ProcessEnv = { ...process.env, [demoKeyEnv.bookA]: `demo-${randomBytes(16).toString('hex')}`, [demoKeyEnv.bookB]: `demo-${randomBytes(16).toString('hex')}` };
-  const bookA = await startSimServer({ name: 'bookA', seed, settleAfterMs: 1_000, apiKeys: [keyEnv[demoKeyEnv.bookA] ?? ''] });
-  stack.push({ what: 'simulator bookA', close: () => bookA.close() });
-  const bookB = await startSimServer({ name: 'bookB', seed, settleAfterMs: 1_000, apiKeys: [keyEnv[demoKeyEnv.bookB] ?? ''] });
-  stack.push({ what: 'simulator bookB', close: () => bookB.close() });
-  const config = demoConfig(bookA, bookB, process.env.REDIS_URL ? `bet-pairs-demo-${tag}` : 'bet-pairs');
+  const books = await startBooks({ seed, settleAfterMs: 1_000, bookA: { apiKeys: [keyEnv[demoKeyEnv.bookA] ?? ''] }, bookB: { apiKeys: [keyEnv[demoKeyEnv.bookB] ?? ''] } });
+  stack.push({ what: 'simulators', close: () => books.close() });
+  const { bookA, bookB } = books;
+  const config = demoConfig(bookA, bookB, given ? `bet-pairs-demo-${tag}` : 'bet-pairs');
   const logFile = joinPath(mkdtempSync(joinPath(tmpdir(), 'bet-executor-demo-')), 'worker.log');
   const providers = providersFromConfig(config, resolveCredentials(config, keyEnv));
-  stack.push({ what: 'bookmaker connections', close: () => closeProviders(providers) });
   await warmUp(providers, config.concurrency);
   const log = pino({ name: 'bet-executor', level: 'warn', ...logOptions }, pino.destination({ dest: logFile, sync: true }));
-  const worker = await startWorker({ config, redisUrl: url, providers, log });
+  const worker = await startInProcessWorker({ config, redisUrl: url, providers, log });
   stack.push({ what: 'worker', close: () => worker.close() });
-  const queueConnection = new Redis(url, { maxRetriesPerRequest: null });
+  const queueConnection = createRedis(url, { maxRetriesPerRequest: null });
   const queue = new Queue(config.queueName, { connection: queueConnection });
   stack.push({
     what: 'queue',
@@ -360,17 +363,18 @@ async function startEnvironment(seed: number, output: Output, stack: Cleanup[]):
       queueConnection.disconnect();
     },
   });
-  const reader = new Redis(url);
+  const reader = createRedis(url);
   stack.push({ what: 'events reader', close: async () => reader.disconnect() });
   // The alerter as in production (its own consumer group on the events stream), in this process, to a local webhook.
-  const alerts = await startLocalAlerter({ redisUrl: url, dir: dirname(logFile), consumerGroup: process.env.REDIS_URL ? `demo-alerter-${tag}` : 'bet-executor-alerter', log });
+  const alerts = await startLocalAlerter({ redisUrl: url, dir: dirname(logFile), consumerGroup: given ? `demo-alerter-${tag}` : 'bet-executor-alerter', log });
   stack.push({ what: 'alerter', close: () => alerts.close() });
   // The operations API as in production (`bet-executor api`), in this process, with a read token made for this run.
   const apiReader = createToken('demo-reader', 'read');
-  const api = await startApi({ config: parseApiConfig({ host: '127.0.0.1', port: 0, tokens: [apiReader.entry], queueName: config.queueName, settlementQueueName: config.settlementQueueName }), redisUrl: url, log });
+  const operator = createToken('demo-operator', 'operate');
+  const api = await startApi({ config: parseApiConfig({ host: '127.0.0.1', port: 0, tokens: [apiReader.entry, operator.entry], queueName: config.queueName, settlementQueueName: config.settlementQueueName }), redisUrl: url, log });
   stack.push({ what: 'API', close: () => api.close() });
   output.log(`simulators bookA ${bookA.url} and bookB ${bookB.url}; one worker (concurrency ${config.concurrency}); alerter to a local webhook ${alerts.receiver.url}; API ${api.url ?? ''}; worker log ${logFile}`);
-  return { tag, config, bookA, bookB, queue, reader, logFile, alerts, api, apiToken: apiReader.token };
+  return { tag, config, bookA, bookB, queue, reader, logFile, alerts, api, apiToken: apiReader.token, operatorToken: operator.token };
 }
 
 /**
@@ -395,38 +399,6 @@ async function enqueueWaves(env: Environment, waves: PlannedPair[][], jobIds: Se
     const nowMs = Date.now();
     const added = await env.queue.addBulk(wave.map((pair) => ({ name: 'bet-pair', data: jobData(pair, nowMs) })));
     for (const job of added) if (job.id !== undefined) jobIds.add(job.id);
-  }
-}
-
-interface StreamRow {
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads the events stream incrementally from where this run started. */
-class EventFeed {
-  readonly rows: StreamRow[] = [];
-  private lastId = '0-0';
-
-  constructor(private readonly redis: Redis) {}
-
-  async start(): Promise<void> {
-    const last = await this.redis.xrevrange(eventsStream, '+', '-', 'COUNT', 1);
-    this.lastId = last[0]?.[0] ?? '0-0';
-  }
-
-  async poll(): Promise<void> {
-    for (;;) {
-      const batch = await this.redis.xrange(eventsStream, `(${this.lastId}`, '+', 'COUNT', 1_000);
-      for (const [id, fields] of batch) {
-        const map = new Map<string, string>();
-        for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
-        this.rows.push({ id, type: map.get('type') ?? '', data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown> });
-        this.lastId = id;
-      }
-      if (batch.length < 1_000) return;
-    }
   }
 }
 
@@ -556,55 +528,9 @@ async function runWaves(env: Environment, planned: PlannedPair[], waves: Planned
   return { tally: result, jobs, rows: feed.rows };
 }
 
-/** Tickets each simulator holds as accepted (a pending bet counts when the bookmaker holds it accepted now). */
-function acceptedTickets(book: SimBookmaker, entries: SimLogEntry[]): Map<string, { clientRef: string; atMs: number }> {
-  const accepted = new Map<string, { clientRef: string; atMs: number }>();
-  const firstAtMs = new Map<string, number>();
-  for (const entry of entries) {
-    if (entry.ticketId === undefined) continue;
-    if (!firstAtMs.has(entry.ticketId)) firstAtMs.set(entry.ticketId, entry.atMs);
-    let isAccepted = entry.acceptedStakeMinor !== undefined;
-    if (!isAccepted && entry.decision === 'pending') {
-      // The log records the pending answer, not the later acceptance; ask the bookmaker for the bet's state now.
-      const now = book.lookupByClientRef(entry.clientRef);
-      isAccepted = now.kind === 'found' && now.bet.ticketId === entry.ticketId && now.bet.status !== 'pending' && now.bet.status !== 'rejected';
-    }
-    if (isAccepted && !accepted.has(entry.ticketId)) accepted.set(entry.ticketId, { clientRef: entry.clientRef, atMs: firstAtMs.get(entry.ticketId) ?? entry.atMs });
-  }
-  return accepted;
-}
-
-function checkAcceptedPerRef(books: Array<{ name: string; accepted: Map<string, { clientRef: string }> }>): CheckResult {
-  const result: CheckResult = { ok: 0, violations: [] };
-  for (const { name, accepted } of books) {
-    const byRef = new Map<string, string[]>();
-    for (const [ticketId, { clientRef }] of accepted) byRef.set(clientRef, [...(byRef.get(clientRef) ?? []), ticketId]);
-    for (const [clientRef, tickets] of byRef) {
-      if (tickets.length <= 1) result.ok++;
-      else result.violations.push(`${name} ${clientRef}: ${tickets.length} accepted bets (${tickets.join(', ')})`);
-    }
-  }
-  return result;
-}
-
-const hedgeRefRe = /^be1\.(.+)\.h\d+$/;
-
-/** Each arb hedged on bookB has its positive accepted on bookA first (same clock; ms resolution, so ≤). */
-function checkHedgeAfterPositive(entriesB: SimLogEntry[], acceptedA: Map<string, { clientRef: string; atMs: number }>): CheckResult {
-  const firstHedgeAtMs = new Map<string, number>();
-  for (const entry of entriesB) {
-    const arbId = hedgeRefRe.exec(entry.clientRef)?.[1];
-    if (arbId !== undefined && !firstHedgeAtMs.has(arbId)) firstHedgeAtMs.set(arbId, entry.atMs);
-  }
-  const positiveAtMs = new Map<string, number>();
-  for (const { clientRef, atMs } of acceptedA.values()) positiveAtMs.set(clientRef, atMs);
-  const result: CheckResult = { ok: 0, violations: [] };
-  for (const [arbId, hedgeAtMs] of firstHedgeAtMs) {
-    const atMs = positiveAtMs.get(clientRefFor(arbId, 'positive', 1));
-    if (atMs !== undefined && atMs <= hedgeAtMs) result.ok++;
-    else result.violations.push(`${arbId}: hedge sent at ${hedgeAtMs} but positive ${atMs === undefined ? 'never accepted' : `accepted at ${atMs}`}`);
-  }
-  return result;
+/** A safety check's result as the summary shows it. */
+function checkOf(r: InvariantResult): CheckResult {
+  return { ok: r.checked - r.violations, violationsTotal: r.violations, violations: r.examples };
 }
 
 function countBy(values: Iterable<string>): Record<string, number> {
@@ -620,10 +546,10 @@ async function checkApiExposures(env: Environment): Promise<CheckResult> {
   try {
     const answer = await fetch(`${env.api.url ?? ''}/api/v1/exposures/open`, { headers: { authorization: `Bearer ${env.apiToken}` } });
     const body = await answer.json() as { total?: unknown };
-    if (answer.status === 200 && body.total === held) return { ok: held, violations: [] };
-    return { ok: 0, violations: [`GET /api/v1/exposures/open answered ${answer.status} with total ${String(body.total)}; the review list holds ${held}`] };
+    if (answer.status === 200 && body.total === held) return { ok: held, violationsTotal: 0, violations: [] };
+    return { ok: 0, violationsTotal: 1, violations: [`GET /api/v1/exposures/open answered ${answer.status} with total ${String(body.total)}; the review list holds ${held}`] };
   } catch (error) {
-    return { ok: 0, violations: [`GET /api/v1/exposures/open failed: ${(error as Error).message}`] };
+    return { ok: 0, violationsTotal: 1, violations: [`GET /api/v1/exposures/open failed: ${(error as Error).message}`] };
   }
 }
 
@@ -631,7 +557,7 @@ async function checkAlertsDelivered(env: Environment, planned: PlannedPair[], ro
   const arbIds = new Set(planned.flatMap((p) => (p.arbId === null ? [] : [p.arbId])));
   const expected = rows.filter((r) => r.type === 'exposure_alert' && arbIds.has(String(r.data.arbId))).map((r) => alertKeyOf('exposure_alert', r.id));
   const missing = await env.alerts.waitForDelivered(expected, alertWaitMsMax);
-  return { ok: expected.length - missing.length, violations: missing.map((key) => `${key}: not delivered to the local webhook within ${alertWaitMsMax / 1000} s`) };
+  return { ok: expected.length - missing.length, violationsTotal: missing.length, violations: missing.map((key) => `${key}: not delivered to the local webhook within ${alertWaitMsMax / 1000} s`) };
 }
 
 function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally; jobs: number; alertsCheck: CheckResult; apiCheck: CheckResult }, seed: number, elapsedMs: number): DemoSummary {
@@ -646,8 +572,7 @@ function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally
   }
   const entriesA = env.bookA.bookmaker.log();
   const entriesB = env.bookB.bookmaker.log();
-  const acceptedA = acceptedTickets(env.bookA.bookmaker, entriesA);
-  const acceptedB = acceptedTickets(env.bookB.bookmaker, entriesB);
+  const [noDoublePlacement, hedgeAfterPositive] = bookmakerSafetyChecks([env.bookA, env.bookB]) as [InvariantResult, InvariantResult];
   return {
     seed,
     pairs: planned.length,
@@ -667,8 +592,8 @@ function summarise(env: Environment, planned: PlannedPair[], run: { tally: Tally
     scenarios: Object.fromEntries([...scenarioOutcomes].filter(([, list]) => list.length > 0).map(([s, list]) => [s, countBy(list)])),
     books: { bookA: countBy(entriesA.map((e) => e.decision)), bookB: countBy(entriesB.map((e) => e.decision)) },
     checks: {
-      acceptedPerRef: checkAcceptedPerRef([{ name: 'bookA', accepted: acceptedA }, { name: 'bookB', accepted: acceptedB }]),
-      hedgeAfterPositive: checkHedgeAfterPositive(entriesB, acceptedA),
+      acceptedPerRef: checkOf(noDoublePlacement),
+      hedgeAfterPositive: checkOf(hedgeAfterPositive),
       exposureAlertsDelivered: run.alertsCheck,
       apiListsOpenExposures: run.apiCheck,
     },
@@ -695,7 +620,7 @@ function details(counts: Record<string, number>, order?: readonly string[]): str
 }
 
 function checkLine(label: string, check: CheckResult, unit: string): string[] {
-  const verdict = check.violations.length === 0 ? `OK (${check.ok} ${unit})` : `VIOLATION ×${check.violations.length} (OK ${check.ok})`;
+  const verdict = check.violationsTotal === 0 ? `OK (${check.ok} ${unit})` : `VIOLATION ×${check.violationsTotal} (OK ${check.ok})`;
   return [`  ${label.padEnd(48)}${verdict}`, ...check.violations.slice(0, 10).map((v) => `      ${v}`)];
 }
 
@@ -725,8 +650,8 @@ function renderSummary(s: DemoSummary): string {
       return `  ${scenario.padEnd(48)}${String(Object.values(counts).reduce((a, b) => a + b, 0)).padStart(5)}   ${details(counts)}${mark}`;
     }),
     'checks (from the simulators\' logs)',
-    ...checkLine('accepted bets per client reference ≤ 1', s.checks.acceptedPerRef, 'client refs'),
-    ...checkLine('no hedge before its positive was accepted', s.checks.hedgeAfterPositive, 'arbs with a hedge sent'),
+    ...checkLine('one accepted bet per client ref and per leg', s.checks.acceptedPerRef, 'accepted bets'),
+    ...checkLine('no hedge before its positive was accepted', s.checks.hedgeAfterPositive, 'hedge requests'),
     'alerts (the alerter, in this process, to a local webhook receiver that checks their signatures)',
     row('delivered to the receiver', s.alerts.delivered, `${s.alerts.delivered > 0 ? `${details(s.alerts.deliveredByType)}; ` : ''}${s.alerts.receiverUrl}`),
     ...checkLine('every exposure alert delivered', s.checks.exposureAlertsDelivered, 'alerts'),
@@ -789,10 +714,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const apiCheck = await checkApiExposures(env);
     const summary = summarise(env, planned, { ...run, alertsCheck, apiCheck }, opts.seed, Date.now() - startedAtMs);
     output.out(renderSummary(summary));
-    const violations = summary.checks.acceptedPerRef.violations.length + summary.checks.hedgeAfterPositive.violations.length + alertsCheck.violations.length + apiCheck.violations.length;
+    const violations = Object.values(summary.checks).reduce((sum, check) => sum + check.violationsTotal, 0);
     if (summary.unfinished > 0) output.log(`demo FAILED: ${summary.unfinished} job(s) never reached a terminal event`);
     if (summary.unsettled > 0) output.log(`demo FAILED: ${summary.unsettled} placed pair(s) were never settled`);
     if (violations > 0) output.log(`demo FAILED: ${violations} safety check violation(s)`);
+    if (opts.serveUntil) {
+      output.out(`\ndashboard: ${env.api.url ?? ''}/dashboard\ntoken (operate, this run only): ${env.operatorToken}\nthe stack stays up until Ctrl-C\n`);
+      await opts.serveUntil();
+    }
     return { code: violations > 0 || summary.unfinished > 0 || summary.unsettled > 0 ? 1 : 0, summary };
   } finally {
     await closeAll(stack, output);

@@ -1,7 +1,8 @@
 // The alerter: consumes bet-executor:events in a consumer group and delivers each alert to every sink, at least once.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createRedis } from '../store/connection.js';
 import { instanceName } from '../infra/instance.js';
 import { alertOf, type Alert, type EventEntry } from './alert.js';
 import type { AlerterConfig } from './config.js';
@@ -87,8 +88,8 @@ class Alerter implements RunningAlerter {
     this.alertOn = new Set(options.config.events);
     this.consumer = options.config.consumerName ?? instanceName();
     // Commands fail fast when Redis is away (the loops pause and try again); the reader blocks, so its timeout is longer.
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 5_000 });
-    this.reader = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: options.config.readBlockMs + 5_000 });
+    this.redis = createRedis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 5_000 });
+    this.reader = createRedis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: options.config.readBlockMs + 5_000 });
     for (const [name, connection] of [['commands', this.redis], ['reader', this.reader]] as const) {
       connection.on('error', (error) => this.log.warn({ err: error, connection: name }, 'alerter redis connection error'));
     }

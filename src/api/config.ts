@@ -15,6 +15,23 @@ const tokenSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is the token\'s SHA-256 digest, 64 lower-case hex digits (see: bet-executor token create)'),
 }).strict();
 
+const dashboardDefaults = { enabled: true, sessionTtlMs: 43_200_000, secureCookie: false, refreshMs: 1_000, finishedPairsShown: 50, exposuresShownMax: 200 };
+
+const dashboardSchema = z.object({
+  /** Serve the dashboard (and Bull Board) from this process. */
+  enabled: z.boolean().default(dashboardDefaults.enabled),
+  /** A login lasts this long (a session in Redis with this TTL; logging out ends it at once). Default 12 h: one shift. */
+  sessionTtlMs: z.int().min(60_000).max(604_800_000).default(dashboardDefaults.sessionTtlMs),
+  /** Mark the session cookie Secure: set it true when the dashboard is served over HTTPS (a TLS proxy in front). */
+  secureCookie: z.boolean().default(dashboardDefaults.secureCookie),
+  /** How often live parts of a page (pairs, exposures, the kill-switch banner) are fetched again. */
+  refreshMs: z.int().min(250).max(60_000).default(dashboardDefaults.refreshMs),
+  /** Finished pairs shown on the Now page (pairs in flight are all shown, up to pageItemsMax). */
+  finishedPairsShown: z.int().positive().max(500).default(dashboardDefaults.finishedPairsShown),
+  /** Open (and resolved) exposures shown on one page at most; the count says when there are more. */
+  exposuresShownMax: z.int().positive().max(10_000).default(dashboardDefaults.exposuresShownMax),
+}).strict();
+
 export const apiConfigSchema = z.object({
   /** Address to listen on. Keep it private (loopback or an operations network); TLS belongs to a proxy in front. */
   host: z.string().min(1).max(255).default('127.0.0.1'),
@@ -65,6 +82,8 @@ export const apiConfigSchema = z.object({
   pnlProjectionIntervalMs: z.int().nonnegative().max(3_600_000).default(2_000),
   /** Audit entries read per projection step. */
   pnlProjectionBatchMax: z.int().positive().max(100_000).default(5_000),
+  /** The operator's web dashboard at /dashboard (README: Dashboard). */
+  dashboard: dashboardSchema.default(dashboardDefaults),
 }).strict().superRefine((config, ctx) => {
   const seen = { names: new Set<string>(), digests: new Set<string>() };
   config.tokens.forEach((token, i) => {

@@ -63,6 +63,7 @@ export const pairSummary = {
     positive: legView,
     hedge: { ...legView, description: 'the latest hedge attempt (status "none" when there was none)' },
     hedgeAttempts: int,
+    legWindowMs: { ...nullableInt, description: 'from the positive\'s acceptance to the hedge\'s, as journaled (ms): how long one leg was live alone; null until hedged' },
     outcomeReason: nullableString,
     settlement: {
       type: ['object', 'null'],

@@ -2,8 +2,8 @@
 import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { scopeAllows, TokenVerifier, type Principal } from './auth.js';
-import type { Scope } from './config.js';
+import { TokenVerifier } from './auth.js';
+import { authorize } from './authorize.js';
 import { ApiError, errorSchema } from './errors.js';
 import { API_PREFIX } from './paths.js';
 import { registerExposureRoutes } from './routes/exposures.js';
@@ -13,11 +13,12 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerPairRoutes } from './routes/pairs.js';
 import { routeOptions } from './routes/route.js';
 import { schemas } from './schemas.js';
-import type { ApiDeps } from './types.js';
+import type { ApiDeps, RouteAccess } from './types.js';
+import { dashboardPlugin } from '../dashboard/plugin.js';
 
 export interface BuiltApi {
   app: FastifyInstance;
-  /** Every route registered (method and fastify path), HEAD routes aside: checked against the OpenAPI document. */
+  /** Every API route registered (method and fastify path), HEAD and dashboard routes aside: checked against the OpenAPI document. */
   routes: Array<{ method: string; url: string }>;
 }
 
@@ -37,10 +38,15 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   // Bodies are JSON or nothing: a text/plain body is refused (415) instead of reaching a schema as a string.
   app.removeContentTypeParser('text/plain');
   const routes: BuiltApi['routes'] = [];
-  app.addHook('onRoute', (route) => {
-    // Fail closed: a route that does not say who may call it is a bug, not a public route.
-    if (!route.config?.access) throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access)`);
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  app.addHook('onRoute', function (route) {
+    // Fail closed: a route that does not say who may call it is a bug, not a public route. A plugin scope
+    // whose routes come from a library (Bull Board) gives them all one access by decorating routeAccessDefault.
+    const access = route.config?.access ?? (this as FastifyInstance & { routeAccessDefault?: RouteAccess }).routeAccessDefault;
+    if (!access) throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access)`);
+    route.config = { ...route.config, access };
+    // The dashboard's pages are HTML for a browser, not API routes: they are not in the OpenAPI document.
+    if (access.via === 'session') route.schema = { ...route.schema, hide: true };
+    else for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   await app.register(swagger, {
     openapi: {
@@ -55,7 +61,8 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   const verifier = new TokenVerifier(config.tokens);
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
-    if (access && access.scope !== 'public') request.principal = await authorize(deps, verifier, request, access.scope);
+    // Dashboard routes (via: session) are authorised by the dashboard's own hook, from its session cookie.
+    if (access && access.scope !== 'public' && access.via !== 'session') request.principal = await authorize(deps, verifier, request, access.scope);
   });
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(toApiError(error), error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`), null, request, reply));
@@ -68,43 +75,10 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   registerExposureRoutes(app, deps);
   registerKillSwitchRoutes(app, deps);
   registerOpsRoutes(app, deps, verifier);
+  if (deps.config.dashboard.enabled) await app.register(dashboardPlugin(deps, verifier));
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   await app.ready();
   return { app, routes };
-}
-
-/**
- * Authenticates and authorises one request. An address past its refusal limit gets 429 before its token is
- * even looked at; each 401 and 403 is counted, and audited while the address is under the limit.
- */
-async function authorize(deps: ApiDeps, verifier: TokenVerifier, request: FastifyRequest, needed: Scope): Promise<Principal> {
-  const limit = deps.config.authFailures;
-  const refused = await deps.ops.refusedRequests(request.ip);
-  if (refused.failures >= limit.failuresMax) throw tooManyRefusals(refused.remainingMs);
-  const auth = verifier.authenticate(request.headers.authorization);
-  if (!auth.ok) {
-    await recordRefusal(deps, request, { status: 401, reason: auth.reason, neededScope: needed });
-    const code = auth.reason === 'unknown_token' ? 'invalid_token' : 'unauthenticated';
-    const message = auth.reason === 'missing' ? 'an Authorization: Bearer TOKEN header is required' : auth.reason === 'malformed' ? 'the Authorization header is not "Bearer TOKEN"' : 'the token is not recognised';
-    throw new ApiError(code, message, undefined, { 'www-authenticate': 'Bearer realm="bet-executor"' });
-  }
-  const { principal } = auth;
-  if (!scopeAllows(principal.scope, needed)) {
-    await recordRefusal(deps, request, { status: 403, reason: 'scope', tokenName: principal.name, tokenScope: principal.scope, neededScope: needed });
-    throw new ApiError('forbidden', `token ${principal.name} has scope ${principal.scope}; this request needs ${needed}`);
-  }
-  return principal;
-}
-
-async function recordRefusal(deps: ApiDeps, request: FastifyRequest, what: Record<string, unknown>): Promise<void> {
-  const data = { ...what, ip: request.ip, method: request.method, route: request.routeOptions.url ?? null, atMs: deps.nowMs() };
-  const counted = await deps.ops.recordRefusal(request.ip, deps.config.authFailures, 'api_request_refused', data);
-  if (counted.failures === deps.config.authFailures.failuresMax) deps.log.warn({ ip: request.ip, failures: counted.failures }, 'API refusals limit reached for a client address');
-}
-
-function tooManyRefusals(remainingMs: number): ApiError {
-  const seconds = Math.max(1, Math.ceil(remainingMs / 1000));
-  return new ApiError('too_many_failed_attempts', `too many refused requests from this address; retry in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
 }
 
 const bodyErrors: Record<string, ApiError['code']> = {

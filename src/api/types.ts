@@ -35,6 +35,8 @@ export interface ApiDeps {
 /** Route options every route carries: the scope a token needs, or public (health, readiness, the OpenAPI document). */
 export interface RouteAccess {
   scope: Scope | 'public';
+  /** How the caller is authenticated: a bearer token (default) or the dashboard's session cookie. */
+  via?: 'bearer' | 'session';
 }
 
 declare module 'fastify' {

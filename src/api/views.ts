@@ -47,6 +47,7 @@ export function pairSummary(doc: PairDoc, state: string, rev: number) {
     positive: legView(pair.positive, doc.positive),
     hedge: legView(pair.hedge, currentHedge(doc)),
     hedgeAttempts: doc.hedges.length,
+    legWindowMs: doc.hedgedAtMs !== undefined && doc.positiveAcceptedAtMs !== undefined ? Math.max(0, doc.hedgedAtMs - doc.positiveAcceptedAtMs) : null,
     outcomeReason: doc.outcomeReason ?? null,
     settlement: doc.settlement
       ? { pnlMinor: doc.settlement.pnlMinor, exposureReason: doc.settlement.exposureReason, actualOutcome: doc.settlement.actualOutcome, settledAtMs: doc.settlement.settledAtMs }

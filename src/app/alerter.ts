@@ -3,15 +3,16 @@ import { ConfigError } from '../config.js';
 import { startAlerter } from '../alerter/alerter.js';
 import { loadAlerterConfigFile } from '../alerter/config.js';
 import { createLogger } from '../infra/log.js';
+import { redisConnectionFromEnv } from '../store/connection.js';
 
 /** Slack on top of the last in-flight request's deadline before a stopping alerter exits anyway. */
 const shutdownSlackMs = 5_000;
 
 export async function runAlerterProcess(configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadAlerterConfigFile(configPath);
-  const redisUrl = env.REDIS_URL;
+  const redisUrl = redisConnectionFromEnv(env);
   // Unlike a worker, an alerter on a private Redis of its own would watch nothing.
-  if (!redisUrl) throw new ConfigError('alerter needs REDIS_URL (the Redis the workers write their events to)');
+  if (!redisUrl) throw new ConfigError('alerter needs REDIS_URL, or REDIS_SENTINELS and REDIS_MASTER_NAME (the Redis the workers write their events to)');
   const log = createLogger('bet-executor-alerter');
   const running = await startAlerter({ config, redisUrl, log, env });
   let stopping = false;

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerMetricsRoute } from '../metrics/http.js';
@@ -11,6 +11,7 @@ import { registerStateMetrics } from '../metrics/state.js';
 import type { ApiConfig } from '../api/config.js';
 import { routeOptions } from '../api/routes/route.js';
 import { buildApi, type BuiltApi } from '../api/server.js';
+import { createRedis } from '../store/connection.js';
 import { OpsStore } from '../store/ops.js';
 import { ReadModel } from '../store/read-model.js';
 import { StatsStore } from '../store/stats.js';
@@ -39,7 +40,7 @@ const pnlBatchesPerTickMax = 20;
 
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const { config, log } = options;
-  const redis = new Redis(options.redisUrl, storeRedisOptions());
+  const redis = createRedis(options.redisUrl, storeRedisOptions());
   redis.on('error', (error) => log.warn({ err: error }, 'redis (api) connection error'));
   const stats = new StatsStore(redis);
   const reads = new ReadModel(redis);
@@ -93,7 +94,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
 function apiMetrics(config: ApiConfig, redisUrl: string, redis: Redis, log: Logger): { plugin: FastifyPluginAsync; close(): Promise<void> } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const queueConnection = new Redis(redisUrl, storeRedisOptions());
+  const queueConnection = createRedis(redisUrl, storeRedisOptions());
   queueConnection.on('error', (error) => log.warn({ err: error }, 'redis (api metrics) connection error'));
   // Read only: a BullMQ Queue otherwise writes its queue's meta key, which the API's Redis ACL user may not.
   const queues = [config.queueName, config.settlementQueueName].map((name) => new Queue(name, { connection: queueConnection, skipMetasUpdate: true }));

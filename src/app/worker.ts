@@ -1,6 +1,6 @@
 // The worker process shell: a BullMQ worker on `bet-pairs`, the settlement poller, the recovery sweeps, heartbeat, metrics and clean shutdown.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { bullKeepJobs, type Config } from '../config.js';
 import { instanceName } from '../infra/instance.js';
@@ -8,6 +8,7 @@ import { instrumentProviders } from '../metrics/instrumented-provider.js';
 import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
 import { measuredProviders } from '../providers/measured.js';
+import { createRedis } from '../store/connection.js';
 import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
 import { StatsStore } from '../store/stats.js';
@@ -19,6 +20,7 @@ import { AccountPoller, batchPortsOf, schedulePolicyOf } from '../settlement/acc
 import { AccountSettlementStore } from '../settlement/account-store.js';
 import { clockFromEnv, type Clock } from '../executor/clock.js';
 import { crashHookFromEnv } from '../executor/crash.js';
+import { testDefectsFromEnv } from '../executor/defects.js';
 import { executeJob, rejectUnreadable, resumePair, type JobResult } from '../executor/execute.js';
 import { loggedProviders } from '../executor/logged-provider.js';
 import { GuardedWorker, UnreadableJobData } from '../executor/raw-job.js';
@@ -80,8 +82,8 @@ export function pairWorkerOptions(config: Config, connection: Redis): BullWorker
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config, log } = options;
-  const storeRedis = new Redis(options.redisUrl, storeRedisOptions());
-  const queueRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const storeRedis = createRedis(options.redisUrl, storeRedisOptions());
+  const queueRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
   // Bookmakers with batched status are polled per account (one loop, src/settlement/account-poller.ts).
@@ -116,17 +118,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     probe: withLegWindowProbe(metrics.recorder, options.probe),
     metrics: metrics.recorder,
     crashPoint: crashHookFromEnv(),
+    defects: testDefectsFromEnv(),
     log,
   };
   const queue = new Queue(config.queueName, { connection: queueRedis });
-  const workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const workerRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', (error) => log.warn({ err: error }, 'redis (worker) connection error'));
+  if (deps.defects && deps.defects.size > 0) log.error({ defects: [...deps.defects] }, 'TEST DEFECTS ON: this worker is deliberately unsafe (BET_EXECUTOR_TEST_DEFECT); never use it with real money');
   log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
   const heartbeat = heartbeatWriter.start();
   // Guarded: data that is not JSON or too large reaches processJob as UnreadableJobData (see raw-job.ts).
   const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis), config.jobDataBytesMax);
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
-  const pollerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const pollerRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
   const poller = new Worker<PollJobData>(config.settlementQueueName, async (job, token) => {
     try {

@@ -86,6 +86,8 @@ export interface PairDoc {
   hedgeTargetReturnMinor?: Minor;
   /** Positive acceptance time: the hedge deadline runs from here. */
   positiveAcceptedAtMs?: number;
+  /** When the hedge was fully taken (journaled as hedged): hedgedAtMs − positiveAcceptedAtMs is the leg window. */
+  hedgedAtMs?: number;
   /** Set when the pair is settled: results, classification and realised P&L. */
   settlement?: PairSettlement;
   /** Why the pair ended where it did (block reason, failure text, exposure reason). */

@@ -76,6 +76,15 @@ export async function resolvePlacement(run: PairRun, placement: Placement, start
       }
       case 'in_doubt':
       case 'resumed': {
+        // Test defect no_lookup_before_resend: a lost answer is re-sent at once, blind, within the send budget.
+        if (outcome.kind === 'in_doubt' && deps.defects?.has('no_lookup_before_resend') && r.placement.sendCount < deps.config.placementSendsMax) {
+          const journaled = await run.journalResend(r.placement);
+          if (journaled.kind === 'ok') {
+            r.placement = journaled.placement;
+            outcome = await sendPlacement(run, journaled.placement);
+            break;
+          }
+        }
         const next = await lookUp(r, outcome.kind === 'in_doubt' ? outcome.detail : 'resumed');
         if ('resolution' in next) return next.resolution;
         outcome = next.outcome;
@@ -122,14 +131,22 @@ async function resendOrStop(r: Resolving, why: string): Promise<{ outcome: Pendi
 
 /** Sends a journaled placement; never without a lease known to be ours. */
 export async function sendPlacement(run: PairRun, placement: Placement): Promise<PlaceOutcome> {
-  await run.ensureLease();
-  // A send delayed past its account claim's lead (a slow lease renewal, a paused Redis, a frozen process) claims
-  // the account again first: the claim must cover this request until a cooldown after it could be taken (a late
-  // commit of a lost answer included, even if this worker dies meanwhile), and another pair may have bet on the
-  // account since. Refused, or never fresh in time → certainly not sent.
-  for (let claims = 0; !run.cooldownFresh(placement.role); claims++) {
-    if (claims === claimsPerSendMax) return { kind: 'not_sent', detail: `account claim went stale ${claims} times before the request left` };
-    if (!(await run.reclaimCooldown(placement.role))) return { kind: 'not_sent', detail: 'account cooldown taken by another pair before the request left' };
+  for (let round = 0; ; round++) {
+    await run.ensureLease();
+    // A send delayed past its account claim's lead (a slow lease renewal, a paused Redis, a frozen process) claims
+    // the account again first: the claim must cover this request until a cooldown after it could be taken (a late
+    // commit of a lost answer included, even if this worker dies meanwhile), and another pair may have bet on the
+    // account since. Refused, or never fresh in time → certainly not sent.
+    for (let claims = 0; !run.cooldownFresh(placement.role); claims++) {
+      if (claims === claimsPerSendMax) return { kind: 'not_sent', detail: `account claim went stale ${claims} times before the request left` };
+      if (!(await run.reclaimCooldown(placement.role))) return { kind: 'not_sent', detail: 'account cooldown taken by another pair before the request left' };
+    }
+    if (run.deps.config.journalReplicasMin === 0) break;
+    // The intent (and any claim just made) on journalReplicasMin replicas before the request leaves; the wait
+    // may outlast the lease's or the claim's freshness, which are then checked again.
+    await run.ensureJournalReplicated(placement);
+    if (run.leaseFresh() && run.cooldownFresh(placement.role)) break;
+    if (round === claimsPerSendMax) return { kind: 'not_sent', detail: `lease or account claim went stale ${round + 1} times while the replicas acknowledged the journal` };
   }
   const provider = run.provider(placement.provider);
   const { pair } = run.doc;

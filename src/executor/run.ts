@@ -8,8 +8,9 @@ import { assertTransition, isPlacementDone, type PairDoc, type PairState, type P
 import { invariant, type LegRole } from '../domain/types.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
-import { FencedError, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
+import { FencedError, JournalNotReplicatedError, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
 import type { Clock } from './clock.js';
+import type { TestDefect } from './defects.js';
 
 export type CrashPoint =
   | 'claimed'
@@ -50,6 +51,8 @@ export interface ExecutorDeps {
   /** Counters fed where events are written and bookmakers answer; absent in tests and tools that need none. */
   metrics?: ExecutorMetrics;
   crashPoint(point: CrashPoint): void;
+  /** Test-only broken behaviours (src/executor/defects.ts), for proving the audit can fail; empty in production. */
+  defects?: ReadonlySet<TestDefect>;
   log: Logger;
 }
 
@@ -128,6 +131,37 @@ export class PairRun {
     this.leaseRenewedMonoMs = this.startedMonoMs;
   }
 
+  /**
+   * The last journal revision known to be on journalReplicasMin replicas (a WAIT issued after it answered
+   * enough); -1: none yet, so a resumed pair waits before its first send even for the journal it read.
+   */
+  private replicatedRev = -1;
+
+  /**
+   * Before a bookmaker request leaves: every journal write of this pair so far (the request's intent, a
+   * cooldown claim) is on at least journalReplicasMin replicas, so a failover cannot lose it. Skipped when
+   * nothing was journaled since the last such wait (the fast-path hedge: its intent went with the positive's).
+   * Fewer acknowledgements within journalWaitTimeoutMs: a `journal_not_replicated` event and a
+   * JournalNotReplicatedError, nothing sent; the job is retried later and resumes from the journal.
+   */
+  async ensureJournalReplicated(placement: Placement): Promise<void> {
+    const { journalReplicasMin: replicasMin, journalWaitTimeoutMs: timeoutMs } = this.deps.config;
+    if (replicasMin === 0 || this.replicatedRev >= this.rev) return;
+    const rev = this.rev;
+    const startedMonoMs = this.deps.clock.monoMs();
+    const acked = await this.deps.store.waitForReplicas(replicasMin, timeoutMs);
+    if (acked >= replicasMin) {
+      this.replicatedRev = Math.max(this.replicatedRev, rev);
+      return;
+    }
+    const waitedMs = Math.round(this.deps.clock.monoMs() - startedMonoMs);
+    const detail = `${acked} of ${replicasMin} replica(s) acknowledged the journal within ${timeoutMs} ms`;
+    const data = { arbId: this.doc.arbId, betPairId: this.doc.pair.betPairId, whitelabel: this.doc.pair.whitelabel, role: placement.role, clientRef: placement.clientRef, replicasAcked: acked, journalReplicasMin: replicasMin, waitedMs, detail };
+    await this.deps.store.emit([{ type: 'journal_not_replicated', data }]).catch((error: unknown) => this.deps.log.warn({ err: error, arbId: this.doc.arbId }, 'journal_not_replicated event not written'));
+    this.deps.log.warn(data, 'journal not replicated: request not sent, the pair is retried later');
+    throw new JournalNotReplicatedError(`${placement.clientRef} not sent: ${detail}`);
+  }
+
   noteCooldownClaimed(role: LegRole, atMonoMs: number): void {
     this.cooldownClaimedMonoMs[role] = atMonoMs;
   }
@@ -171,6 +205,8 @@ export class PairRun {
 
   /** How long the leg's account must stay held from now for `reason` (domain/cooldown.ts). */
   holdMs(role: LegRole, reason: HoldReason): number {
+    // Test defect cooldown_after_bet: claims hold the account 1 ms; only a journaled answer holds it a cooldown.
+    if (reason !== 'answered' && this.deps.defects?.has('cooldown_after_bet')) return 1;
     return cooldownHoldMs(reason, this.cooldownTimings(role));
   }
 

@@ -83,6 +83,9 @@ async function stepPositive(run: PairRun): Promise<void> {
   // Fresh: this run journaled the positive itself, so nobody can have sent the planned hedge yet.
   const fresh = run.freshRef === positive.clientRef;
   run.freshRef = null;
+  // Test defect hedge_before_acceptance: the planned hedge leaves beside the positive, before any answer.
+  const early = run.doc.hedges[0];
+  if (fresh && early && run.deps.defects?.has('hedge_before_acceptance')) void sendPlacement(run, early).catch(() => undefined);
   if (fresh) return positiveResolved(run, run.doc.positive ?? positive, await resolvePlacement(run, positive, 'fresh'), null, true);
   // Resumed: what the previous holder sent may still be live (a pending positive whose holds stopped when that
   // worker died, a planned hedge): both accounts are held again before the lookups that find out.
@@ -318,13 +321,17 @@ async function hedgeAccepted(run: PairRun, hedge: Placement, bet: BetView): Prom
   const accepted = acceptedPlacement(hedge, bet);
   const doc = replacePlacement(run.doc, accepted);
   const positive = positivePriced(doc);
-  const remaining = nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
+  // A hedge taken as requested ends the leg: what its return misses of the target is the rounding of its stake
+  // to whole minor units (or of the scanner's planned stake), not a partial acceptance; another bet of a few
+  // minor units would be a second bet on a leg already placed (chaos invariant 1).
+  const takenInFull = bet.stakeMinor >= hedge.stakeMinor;
+  const remaining = takenInFull ? 0 : nextHedgeStakeMinor(targetOf(doc), acceptedHedges(doc), bet.oddsMilli, run.deps.config.stakeMinorMax);
   const events = [acceptedEvent(doc, accepted)];
   const audit = [answerAudit(doc, accepted, bet)];
   if (remaining === 0) {
     const worstCaseMinor = pairWorstCaseMinor(positive, acceptedHedges(doc));
     await run.commit({
-      doc: { ...doc, state: 'hedged', outcomeReason: 'executed' },
+      doc: { ...doc, state: 'hedged', outcomeReason: 'executed', hedgedAtMs: run.deps.clock.nowMs() },
       touch: ['hedge'],
       events: [...events, { type: 'arb_executed', data: { ...pairRef(doc), positiveTicket: doc.positive?.ticketId, hedgeTickets: doc.hedges.filter((h) => h.status === 'accepted').map((h) => h.ticketId), worstCaseMinor } }],
       audit,

@@ -1,6 +1,6 @@
 // Starts and stops a private redis-server (temp dir, free port, AOF on, noeviction) for demo, tests and CLI.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,10 @@ export interface PrivateRedisOptions {
   /** Users from a Redis ACL file (`--aclfile`); `auth` is then the user the readiness ping logs in as. */
   aclFile?: string;
   auth?: { username: string; password: string };
+  /** More server arguments (e.g. `--replicaof host port`). */
+  extraArgs?: string[];
+  /** Start as a Sentinel (`redis-server FILE --sentinel`) with this config text (`port` is added); not a data server. */
+  sentinelConfig?: string;
 }
 
 const startAttemptsMax = 5;
@@ -48,6 +52,15 @@ export async function freePort(): Promise<number> {
 }
 
 function spawnServer(port: number, dir: string, options: PrivateRedisOptions): ChildProcess {
+  if (options.sentinelConfig !== undefined) {
+    // Sentinel rewrites its config file (what it learns of replicas and failovers): one writable file per server.
+    const file = join(dir, 'sentinel.conf');
+    if (!existsSync(file)) writeFileSync(file, `port ${port}\nbind 127.0.0.1\ndaemonize no\nloglevel warning\ndir ${dir}\n${options.sentinelConfig}`);
+    const child = spawn('redis-server', [file, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => options.log?.(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => options.log?.(chunk.toString()));
+    return child;
+  }
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -61,6 +74,7 @@ function spawnServer(port: number, dir: string, options: PrivateRedisOptions): C
     '--daemonize', 'no',
     '--loglevel', 'warning',
     ...(options.aclFile ? ['--aclfile', options.aclFile] : []),
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => options.log?.(chunk.toString()));
@@ -109,6 +123,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     let child = spawnServer(port, dir, options);
     if (!(await waitReady(port, child, options.auth))) {
       await stopChild(child);
+      rmSync(join(dir, 'sentinel.conf'), { force: true });
       continue;
     }
     const handle: PrivateRedis = {

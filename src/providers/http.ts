@@ -49,7 +49,10 @@ interface RawAnswer {
 
 export class HttpProvider implements Provider, SettlementBatchPort {
   readonly name: string;
-  readonly batch: SettlementBatchPort = this;
+  /** A getter, not a field: a field pointing at itself would make the provider unprintable as JSON. */
+  get batch(): SettlementBatchPort {
+    return this;
+  }
   readonly requestTimeoutMs: number;
   private readonly pool: Pool;
   private readonly basePath: string;

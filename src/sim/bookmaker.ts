@@ -61,6 +61,13 @@ export interface SimLogEntry {
   fault?: string;
 }
 
+/** One lookup by client reference as the bookmaker received it. */
+export interface SimLookupEntry {
+  atMs: number;
+  clientRef: string;
+  answer: 'found' | 'not_found' | 'error_500';
+}
+
 /** A bet as the simulator exposes it: the wire bet plus what it was placed on. */
 export interface SimBetView extends WireBet {
   eventId: string;
@@ -144,6 +151,8 @@ export class SimBookmaker {
   private scheduledSorted = true;
   /** Settlement requests received (per-ticket status, batched status, feed pages), for tests and the bench. */
   requests = newRequestCounts();
+  /** Lookups by client reference, in order (bounded like the placement log): proof of a lookup from the bookmaker's side. */
+  private lookups: SimLookupEntry[] = [];
 
   constructor(options: SimBookmakerOptions) {
     invariant(options.name.length > 0, 'sim bookmaker name is empty');
@@ -175,7 +184,20 @@ export class SimBookmaker {
     return this.entries.map((entry) => ({ ...entry }));
   }
 
+  /** The bet held under a client reference, as the control endpoints see it (not a lookup: not logged, no fault). */
+  peek(clientRef: string): SimBetView | undefined {
+    this.commitDue();
+    const bet = this.byRef.get(clientRef);
+    return bet === undefined ? undefined : this.view(bet);
+  }
+
+  /** Every lookup by client reference received, in order, with what it answered. */
+  lookupLog(): SimLookupEntry[] {
+    return this.lookups.map((entry) => ({ ...entry }));
+  }
+
   reset(): void {
+    this.lookups = [];
     this.faultQueue.clear();
     this.entries = [];
     this.bets = [];
@@ -215,6 +237,7 @@ export class SimBookmaker {
     this.commitDue();
     const bet = this.byRef.get(clientRef);
     const fault = this.faultQueue.take(lookupFaultKinds, { accountId: bet?.request.accountId, clientRef });
+    if (this.lookups.length < this.entriesMax) this.lookups.push({ atMs: this.now(), clientRef, answer: fault !== null ? 'error_500' : bet === undefined ? 'not_found' : 'found' });
     if (fault !== null) return { kind: 'error_500' };
     if (bet === undefined) return { kind: 'not_found' };
     this.applyDueSettlements();

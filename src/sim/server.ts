@@ -280,6 +280,7 @@ function registerAuthCheck(app: FastifyInstance, auth: SimAuth): void {
 function registerControlRoutes(app: FastifyInstance, bookmaker: SimBookmaker): void {
   app.get('/_sim/health', async () => ({ ok: true, name: bookmaker.name }));
   app.get('/_sim/bets', async () => ({ bets: bookmaker.log() }));
+  app.get('/_sim/lookups', async () => ({ lookups: bookmaker.lookupLog() }));
   app.get('/_sim/faults', async () => ({ faults: bookmaker.faults() }));
   app.get('/_sim/requests', async () => {
     const { status, statuses, settled, settledByAccount } = bookmaker.requests;

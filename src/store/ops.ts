@@ -6,10 +6,10 @@ import { replyName } from './codes.js';
 import { auditStream, eventsStream, keys, opsKeys } from './keys.js';
 import { opsLua } from './scripts.js';
 
-/** Who changed something and through what: the actor is an API token's name or the CLI's `--by`. */
+/** Who changed something and through what: the actor is an API token's name (the API or its dashboard) or the CLI's `--by`. */
 export interface Actor {
   by: string;
-  via: 'api' | 'cli';
+  via: 'api' | 'dashboard' | 'cli';
 }
 
 export interface KillSwitchView {

@@ -27,6 +27,8 @@ export interface PairQuery {
   betPairId?: string;
   whitelabel?: string;
   provider?: string;
+  /** Either leg's account. */
+  accountId?: string;
   limit: number;
   after: PairPosition | null;
   /** Index entries examined at most. */
@@ -251,6 +253,7 @@ function pairMatches(row: PairRow, q: PairQuery): boolean {
   if (q.betPairId !== undefined && pair.betPairId !== q.betPairId) return false;
   if (q.whitelabel !== undefined && pair.whitelabel !== q.whitelabel) return false;
   if (q.provider !== undefined && pair.positive.provider !== q.provider && pair.hedge.provider !== q.provider) return false;
+  if (q.accountId !== undefined && pair.positive.accountId !== q.accountId && pair.hedge.accountId !== q.accountId) return false;
   return true;
 }
 

@@ -27,6 +27,11 @@ export class FencedError extends Error {
   override name = 'FencedError';
 }
 
+/** Fewer replicas than journalReplicasMin acknowledged the journal in time: the request was not sent. */
+export class JournalNotReplicatedError extends Error {
+  override name = 'JournalNotReplicatedError';
+}
+
 export type ClaimResult =
   /** Another worker holds the lease; `jobId` is the job that created the journal (null if none yet). */
   | { kind: 'busy'; jobId: string | null }
@@ -192,6 +197,14 @@ export class Store {
     const rev = Number(reply[1]);
     const doc = JSON.parse(String(reply[2])) as PairDoc;
     return code === 'created' ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
+  }
+
+  /**
+   * `WAIT replicas timeoutMs`: how many replicas acknowledged every write this connection made so far (the
+   * journal included). Not a Lua step: Redis refuses WAIT inside a script. Blocks this connection meanwhile.
+   */
+  async waitForReplicas(replicas: number, timeoutMs: number): Promise<number> {
+    return Number(await this.redis.call('WAIT', replicas, timeoutMs));
   }
 
   async renewLease(arbId: string, token: string, leaseMs: number): Promise<boolean> {

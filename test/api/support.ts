@@ -33,16 +33,18 @@ export interface ApiRig {
 
 export const tokenNames: Record<Scope, string> = { read: 'rita-reader', operate: 'otto-operator', admin: 'ada-admin' };
 
-export async function createApiRig(apiOverrides: Record<string, unknown> = {}, harnessOverrides: Record<string, unknown> = {}, sim: { settleAfterMs?: number | null } = {}): Promise<ApiRig> {
+/** `listen`: serve on a free loopback port as well (browser tests); inject works either way. */
+export async function createApiRig(apiOverrides: Record<string, unknown> = {}, harnessOverrides: Record<string, unknown> = {}, sim: { settleAfterMs?: number | null } = {}, options: { listen?: boolean } = {}): Promise<ApiRig> {
   const h = await createHarness(harnessOverrides, sim);
   const made = (['read', 'operate', 'admin'] as const).map((scope) => ({ scope, ...createToken(tokenNames[scope], scope) }));
   const config = parseApiConfig({
     tokens: made.map((m) => m.entry),
     pnlProjectionIntervalMs: 0,
     authFailures: { failuresMax: 1_000, windowMs: 60_000 },
+    ...(options.listen ? { host: '127.0.0.1', port: 0 } : {}),
     ...apiOverrides,
   });
-  const api = await startApi({ config, redisUrl: h.redisUrl, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), listen: false });
+  const api = await startApi({ config, redisUrl: h.redisUrl, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), listen: options.listen ?? false });
   const tokens = Object.fromEntries(made.map((m) => [m.scope, m.token])) as Record<Scope, string>;
   return {
     h,

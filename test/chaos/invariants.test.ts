@@ -1,8 +1,8 @@
 // The chaos invariants on small synthetic snapshots: a clean run passes, and each planted violation is counted by exactly its invariant.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkInvariants, compareStreamIds, formatTable, legOf, reReconciliationEvent, sumResults } from '../../chaos/invariants.js';
-import type { ChaosSnapshot, StreamRow } from '../../chaos/snapshot.js';
+import { checkInvariants, compareStreamIds, formatTable, legOf, reReconciliationEvent, sumResults } from '../../src/rig/invariants.js';
+import type { ChaosSnapshot, StreamRow } from '../../src/rig/snapshot.js';
 import type { SimLogEntry } from '../../src/sim/bookmaker.js';
 
 type Entry = Pick<SimLogEntry, 'clientRef' | 'accountId' | 'atMs' | 'decision'> & Partial<SimLogEntry>;

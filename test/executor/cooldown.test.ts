@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { checkCooldown } from '../../chaos/invariants.js';
-import type { BookSnapshot, SimBetFinal } from '../../chaos/snapshot.js';
+import { checkCooldown } from '../../src/rig/invariants.js';
+import type { BookSnapshot, SimBetFinal } from '../../src/rig/snapshot.js';
 import { cooldownHoldMs } from '../../src/domain/cooldown.js';
 import { cooldownTimingsOf } from '../../src/executor/run.js';
 import type { SimServer } from '../../src/sim/server.js';

@@ -7,21 +7,9 @@ import { cooldownTimingsOf, crashPoints } from '../../src/executor/run.js';
 import { settlementQueueName } from '../../src/settlement/scheduler.js';
 import { Queue } from 'bullmq';
 import type { SimLogEntry } from '../../src/sim/bookmaker.js';
-import { createHarness, eventsFor, makePair, type Harness } from '../support/harness.js';
+import { assertSafetyChecks, createHarness, eventsFor, makePair } from '../support/harness.js';
 
 const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
-
-function acceptedPerRef(entries: SimLogEntry[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const e of entries) {
-    if (e.decision === 'accepted' || e.decision === 'timeout_after_commit') counts.set(e.clientRef, (counts.get(e.clientRef) ?? 0) + 1);
-  }
-  return counts;
-}
-
-function assertNoDoubleBet(h: Harness): void {
-  for (const [ref, n] of acceptedPerRef([...h.bookA.bookmaker.log(), ...h.bookB.bookmaker.log()])) assert.equal(n, 1, `${ref} accepted ${n} times`);
-}
 
 describe('a worker killed (SIGKILL) at each step of the saga', () => {
   for (const point of crashPoints) {
@@ -40,7 +28,7 @@ describe('a worker killed (SIGKILL) at each step of the saga', () => {
           const events = eventsFor(await h.events(), pair.arbId);
           return events.some((e) => e.type === 'arb_executed') && (await h.redis.zscore('be:pairs:open', pair.arbId)) === null;
         }, 20_000);
-        assertNoDoubleBet(h);
+        assertSafetyChecks(h);
         const positive = h.bookA.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
         const hedge = h.bookB.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
         assert.deepEqual([...new Set(positive.map((e) => e.clientRef))], [`be1.${pair.arbId}.p1`]);
@@ -85,7 +73,7 @@ describe('two worker processes and many pairs on the same few accounts', () => {
         const done = new Set((await h.events()).filter((e) => terminal.includes(e.type)).map((e) => e.data.arbId));
         return pairs.every((p) => done.has(p.arbId));
       }, 30_000);
-      assertNoDoubleBet(h);
+      assertSafetyChecks(h);
       const events = await h.events();
       const executed = events.filter((e) => e.type === 'arb_executed').length;
       const blocked = events.filter((e) => e.type === 'arb_blocked' && e.data.reason === 'cooldown').length;
@@ -134,7 +122,7 @@ describe('a pair whose job is gone after its worker died', () => {
       assert.equal(h.bookA.bookmaker.log().length, 0, 'the positive was journaled, not sent');
       await h.startWorker();
       await h.waitForEvent(pair.arbId, ['arb_executed'], 20_000);
-      assertNoDoubleBet(h);
+      assertSafetyChecks(h);
       const resumed = eventsFor(await h.events(), pair.arbId).find((e) => e.type === 'arb_resumed');
       assert.ok(resumed, 'resumed from the journal');
     } finally {

@@ -162,7 +162,10 @@ describe('a settlement poll chain that dies', () => {
     assert.ok(worker);
     const queue = (worker.deps.settlement as unknown as { queue: import('bullmq').Queue }).queue;
     const id = settlementJobId(pair.arbId, `be1.${pair.arbId}.p1`);
-    // The job is delayed, waiting or active in turn: remove it when it is not locked by a poll.
+    // The chain is scheduled just after arb_executed is written, and BullMQ's remove answers 1 for a job
+    // that does not exist yet: wait for the job first. It is delayed, waiting or active in turn: remove it
+    // when it is not locked by a poll.
+    await h.waitFor(`${id} scheduled`, async () => (await queue.getJob(id)) !== undefined);
     await h.waitFor(`${id} removed`, async () => (await queue.remove(id)) === 1);
     const alert = await h.waitForEvent(pair.arbId, ['exposure_alert']);
     assert.equal(alert.data.exposure_reason, 'settlement_lost');

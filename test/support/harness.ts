@@ -1,17 +1,23 @@
 // End-to-end test rig: a fresh Redis database, two simulated bookmakers over HTTP, workers, and waits on conditions.
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/executor/clock.js';
-import { startWorker, type RunningWorker } from '../../src/app/worker.js';
-import { closeProviders, providersFromConfig } from '../../src/providers/factory.js';
-import { startSimServer, type SimServer, type SimServerOptions } from '../../src/sim/server.js';
+import type { RunningWorker } from '../../src/app/worker.js';
+import { startBooks } from '../../src/rig/books.js';
+import { bookmakerSafetyChecks } from '../../src/rig/collect.js';
+import { waitFor } from '../../src/rig/events.js';
+import type { InvariantResult } from '../../src/rig/invariants.js';
+import { spawnWorkerProcess, startInProcessWorker, writeConfigFile } from '../../src/rig/workers.js';
+import type { SimServer, SimServerOptions } from '../../src/sim/server.js';
+import { createRedis, redisEnvOf } from '../../src/store/connection.js';
 import { auditStream, eventsStream } from '../../src/store/keys.js';
 import { readStream } from '../../src/store/store.js';
 import { freshRedisUrl } from './redis.js';
@@ -55,11 +61,15 @@ export interface Harness {
   audit(): Promise<StreamRow[]>;
   waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
   waitForEvent(arbId: string, types: string[], timeoutMs?: number): Promise<StreamRow>;
+  /** The safety checks on both simulators' logs (one accepted bet per client ref and leg, no hedge before its positive). */
+  safetyChecks(): InvariantResult[];
   close(): Promise<void>;
 }
 
 /** Simulator options for both books, plus per-book extras (keys) and extra provider config (credentials references). */
 export interface HarnessSimOptions {
+  /** The Redis to use (a rig topology's URL or Sentinel target); default a fresh database of the run's server. */
+  redisUrl?: string;
   dedupe?: boolean;
   settleAfterMs?: number | null;
   bookA?: Partial<SimServerOptions>;
@@ -68,49 +78,40 @@ export interface HarnessSimOptions {
 }
 
 export async function createHarness(overrides: Record<string, unknown> = {}, sim: HarnessSimOptions = {}): Promise<Harness> {
-  const redisUrl = await freshRedisUrl();
-  const redis = new Redis(redisUrl);
-  const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}), ...sim.bookA });
-  const bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}), ...sim.bookB });
+  const redisUrl = sim.redisUrl ?? await freshRedisUrl();
+  const redis = createRedis(redisUrl);
+  redis.on('error', () => undefined); // a failover test kills the primary under it; commands still fail loudly
+  const books = await startBooks({ seed: 1, settleAfterMs: sim.settleAfterMs ?? null, ...(sim.dedupe === false ? { dedupe: false } : {}), ...(sim.bookA ? { bookA: sim.bookA } : {}), ...(sim.bookB ? { bookB: sim.bookB } : {}) });
+  const { bookA, bookB } = books;
   const config = parseConfig({
     providers: { bookA: { url: bookA.url, ...sim.providers?.bookA }, bookB: { url: bookB.url, ...sim.providers?.bookB } },
     concurrency: 8,
     ...fastTimings,
     ...overrides,
   });
-  const queueRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queueRedis = createRedis(redisUrl, { maxRetriesPerRequest: null });
+  queueRedis.on('error', () => undefined);
   const queue = new Queue(config.queueName, { connection: queueRedis });
   const workers: RunningWorker[] = [];
   const children: ChildProcess[] = [];
-  const configDir = mkdtempSync(join(tmpdir(), 'bet-executor-test-'));
-  const configFile = join(configDir, 'config.json');
-  writeFileSync(configFile, JSON.stringify(config));
+  const configFile = writeConfigFile(mkdtempSync(join(tmpdir(), 'bet-executor-test-')), config);
 
   const harness: Harness = {
     redisUrl, redis, bookA, bookB, config, queue, workers, children,
     async startWorker(workerOverrides = {}, options = {}) {
       const workerConfig = parseConfig({ ...config, ...workerOverrides });
-      const running = await startWorker({
+      const running = await startInProcessWorker({
         ...options,
         config: workerConfig,
         redisUrl,
-        providers: providersFromConfig(workerConfig),
         log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       });
-      const close = running.close.bind(running);
-      running.close = async () => {
-        await close();
-        await closeProviders(running.deps.providers as Map<string, never>);
-      };
       workers.push(running);
       return running;
     },
     spawnWorker(env = {}, options = {}) {
       const stderr = options.stderrFile ? openSync(options.stderrFile, 'a') : process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore';
-      const child = spawn(process.execPath, ['bin/bet-executor.mjs', 'worker', '--config', configFile], {
-        env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
-        stdio: ['ignore', 'ignore', stderr],
-      });
+      const child = spawnWorkerProcess({ configFile, env: { ...redisEnvOf(redisUrl), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'ignore', stderr] });
       if (typeof stderr === 'number') closeSync(stderr); // the child holds its own copy
       children.push(child);
       return child;
@@ -121,25 +122,17 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
     },
     events: () => readStream(redis, eventsStream),
     audit: () => readStream(redis, auditStream),
-    async waitFor(what, probe, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value !== undefined && value !== null && value !== false) return value as never;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
+    waitFor: (what, probe, timeoutMs) => waitFor(what, probe, timeoutMs),
     async waitForEvent(arbId, types, timeoutMs) {
       return harness.waitFor(`${types.join('|')} for ${arbId}`, async () => (await harness.events()).find((e) => e.data.arbId === arbId && types.includes(e.type)), timeoutMs);
     },
+    safetyChecks: () => bookmakerSafetyChecks(books.all),
     async close() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.close()));
       await queue.close();
       queueRedis.disconnect();
-      await bookA.close();
-      await bookB.close();
+      await books.close();
       redis.disconnect();
     },
   };
@@ -167,4 +160,9 @@ export function makePair(overrides: Record<string, unknown> = {}, legs: { positi
 
 export function eventsFor(events: StreamRow[], arbId: string): StreamRow[] {
   return events.filter((e) => e.data.arbId === arbId);
+}
+
+/** Asserts the rig's bookmaker-side safety checks (the chaos invariants 1 and 2) over everything the harness's simulators saw. */
+export function assertSafetyChecks(h: Harness): void {
+  for (const r of h.safetyChecks()) assert.equal(r.violations, 0, `#${r.id} ${r.name}: ${r.examples.join('; ')}`);
 }

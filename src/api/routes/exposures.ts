@@ -1,5 +1,5 @@
 // Exposures: the open review list, resolved ones, one entry, and resolving one (operate; the note and the token's name are audited).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NOTE_CHARS_MAX, operatorTextProblem } from '../../domain/operator.js';
 import { ApiError } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
@@ -50,18 +50,23 @@ export function registerExposureRoutes(app: FastifyInstance, deps: ApiDeps): voi
     params: idParams,
     body: noteBody,
     response: schemas.resolved,
-  }), async (request) => {
-    const { id } = request.params;
-    const problem = operatorTextProblem('note', request.body.note, NOTE_CHARS_MAX);
-    if (problem) throw new ApiError('invalid_request', problem, [problem]);
-    const actor = request.principal?.name;
-    if (!actor) throw new Error('invariant violated: an operate route without a principal');
-    const found = await deps.reads.exposure(id);
-    if (!found) throw new ApiError('exposure_not_found', `no exposure ${id}`);
-    if (found.status === 'resolved' || !(await deps.store.resolveExposure(id, actor, request.body.note, deps.nowMs()))) {
-      throw new ApiError('exposure_not_open', `exposure ${id} is already resolved`);
-    }
-    request.log.info({ exposureId: id, by: actor }, 'exposure resolved through the API');
-    return { id, status: 'resolved' as const, resolvedBy: actor };
-  });
+  }), async (request) => resolveExposure(deps, request, request.params.id, request.body.note));
+}
+
+/**
+ * Resolves an open exposure as the request's principal (the actor on the audit stream, with the note): the
+ * JSON route and the dashboard's form both call this, so a resolution is checked and recorded one way.
+ */
+export async function resolveExposure(deps: ApiDeps, request: FastifyRequest, id: string, note: string) {
+  const problem = operatorTextProblem('note', note, NOTE_CHARS_MAX);
+  if (problem) throw new ApiError('invalid_request', problem, [problem]);
+  const actor = request.principal?.name;
+  if (!actor) throw new Error('invariant violated: an operate route without a principal');
+  const found = await deps.reads.exposure(id);
+  if (!found) throw new ApiError('exposure_not_found', `no exposure ${id}`);
+  if (found.status === 'resolved' || !(await deps.store.resolveExposure(id, actor, note, deps.nowMs()))) {
+    throw new ApiError('exposure_not_open', `exposure ${id} is already resolved`);
+  }
+  request.log.info({ exposureId: id, by: actor }, 'exposure resolved through the API');
+  return { id, status: 'resolved' as const, resolvedBy: actor };
 }

@@ -1,5 +1,5 @@
 // Kill switches: the engaged ones, and setting or clearing one (operate; reason and token name audited with the change).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { operatorTextProblem, parseKillScope, REASON_CHARS_MAX, type KillScope } from '../../domain/operator.js';
 import { ApiError } from '../errors.js';
 import { API_PREFIX } from '../paths.js';
@@ -33,14 +33,20 @@ export function registerKillSwitchRoutes(app: FastifyInstance, deps: ApiDeps): v
       method: write.method,
       url: `${API_PREFIX}/kill-switches/:scope`,
       ...routeOptions({ access: 'operate', tags: ['kill switches'], summary: write.summary, params: scopeParams, body: reasonBody, response: schemas.killSwitchChange }),
-      handler: async (request) => {
-        const { scope, reason, actor } = writeOf(request.params.scope, request.body.reason, request.principal?.name);
-        const change = await deps.ops.changeKillSwitch(write.action, scope, reason, { by: actor, via: 'api' }, deps.nowMs());
-        request.log.warn({ killSwitch: change.key, by: actor, action: write.action, changed: change.changed }, 'kill switch changed through the API');
-        return { ...change, engaged: write.engaged };
-      },
+      handler: async (request) => changeKillSwitch(deps, request, write.action, request.params.scope, request.body.reason, 'api'),
     });
   }
+}
+
+/**
+ * Sets or clears a kill switch as the request's principal (who and why audited in the same Redis step): the
+ * JSON routes and the dashboard's forms both call this; `via` says which one the audit entry came through.
+ */
+export async function changeKillSwitch(deps: ApiDeps, request: FastifyRequest, action: 'set' | 'clear', scopeText: string, reasonText: string, via: 'api' | 'dashboard') {
+  const { scope, reason, actor } = writeOf(scopeText, reasonText, request.principal?.name);
+  const change = await deps.ops.changeKillSwitch(action, scope, reason, { by: actor, via }, deps.nowMs());
+  request.log.warn({ killSwitch: change.key, by: actor, action, changed: change.changed, via }, 'kill switch changed through the API');
+  return { ...change, engaged: action === 'set' };
 }
 
 function writeOf(scopeText: string, reason: string, actor: string | undefined): { scope: KillScope; reason: string; actor: string } {

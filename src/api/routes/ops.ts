@@ -35,20 +35,22 @@ function registerAccountRoute(app: FastifyInstance, deps: ApiDeps): void {
     summary: 'an account\'s cooldown (and the pair holding it), its placements in the rate-limit window, the kill switches that apply',
     params: { type: 'object', required: ['whitelabel', 'provider', 'accountId'], properties: { whitelabel: identifierSchema, provider: identifierSchema, accountId: identifierSchema } },
     response: schemas.account,
-  }), async (request) => {
-    const { whitelabel, provider, accountId } = request.params;
-    const { placementsMax, windowMs } = deps.config.accountRateLimit;
-    const state = await deps.reads.account(whitelabel, provider, accountId, windowMs);
-    // Each pair counts once per leg account (preflight adds one entry per leg); full when placementsMax are in the window.
-    const oldest = state.placementsAtMs[state.placementsAtMs.length - placementsMax];
-    const freeInMs = state.placementsAtMs.length >= placementsMax && oldest !== undefined ? Math.max(0, oldest + windowMs - state.nowMs) : 0;
-    return {
-      whitelabel, provider, accountId,
-      cooldown: state.cooldown,
-      rateLimit: { placementsMax, windowMs, placementsInWindow: state.placementsAtMs.length, placementsAtMs: state.placementsAtMs, freeInMs },
-      killSwitches: state.killSwitches,
-    };
-  });
+  }), async (request) => accountView(deps, request.params.whitelabel, request.params.provider, request.params.accountId));
+}
+
+/** An account's cooldown, rate-limit window and kill switches (the JSON route's answer; the dashboard shows it too). */
+export async function accountView(deps: ApiDeps, whitelabel: string, provider: string, accountId: string) {
+  const { placementsMax, windowMs } = deps.config.accountRateLimit;
+  const state = await deps.reads.account(whitelabel, provider, accountId, windowMs);
+  // Each pair counts once per leg account (preflight adds one entry per leg); full when placementsMax are in the window.
+  const oldest = state.placementsAtMs[state.placementsAtMs.length - placementsMax];
+  const freeInMs = state.placementsAtMs.length >= placementsMax && oldest !== undefined ? Math.max(0, oldest + windowMs - state.nowMs) : 0;
+  return {
+    whitelabel, provider, accountId,
+    cooldown: state.cooldown,
+    rateLimit: { placementsMax, windowMs, placementsInWindow: state.placementsAtMs.length, placementsAtMs: state.placementsAtMs, freeInMs },
+    killSwitches: state.killSwitches,
+  };
 }
 
 /** The days of a from/to query (UTC, both included); `defaultDays` ending today when not given. */
@@ -86,11 +88,7 @@ function registerStatsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     description: 'Counted by every worker as its bookmaker calls return. A call answered in doubt and found accepted by a later lookup stays counted in_doubt.',
     querystring: dayRangeQuery,
     response: schemas.providers,
-  }), async (request) => {
-    const range = dayRange(deps, request.query, 1);
-    const counters = await deps.stats.providerCounters(range.days);
-    return { from: range.from, to: range.to, providers: counters.map(providerView) };
-  });
+  }), async (request) => providersView(deps, request.query));
 
   app.get<{ Querystring: { from?: string; to?: string } }>(`${API_PREFIX}/pnl`, routeOptions({
     access: 'read',
@@ -99,11 +97,21 @@ function registerStatsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     description: 'Projected from the audit stream\'s arb_settled entries (each counted once); a pair whose result is unknown (timeout) is counted in pnlUnknown, not as 0. A re-settlement (arb_resettled) is booked as a correction on the day it was recorded: pnlMinor, pnlUnknown and exposures move by the new result minus the old (so a day\'s figure can be negative), corrections counts them, pairs does not change.',
     querystring: dayRangeQuery,
     response: schemas.pnl,
-  }), async (request) => {
-    const range = dayRange(deps, request.query, 7);
-    const [days, projectedThrough] = await Promise.all([deps.stats.pnl(range.days), deps.stats.pnlCursor()]);
-    return { from: range.from, to: range.to, projectedThrough, days };
-  });
+  }), async (request) => pnlView(deps, request.query));
+}
+
+/** Per provider over a day range (default today): placement calls by first answer, acceptance ratio, latency. */
+export async function providersView(deps: ApiDeps, query: { from?: string; to?: string }) {
+  const range = dayRange(deps, query, 1);
+  const counters = await deps.stats.providerCounters(range.days);
+  return { from: range.from, to: range.to, providers: counters.map(providerView) };
+}
+
+/** Realised P&L per day and currency over a day range (default the last 7 days). */
+export async function pnlView(deps: ApiDeps, query: { from?: string; to?: string }) {
+  const range = dayRange(deps, query, 7);
+  const [days, projectedThrough] = await Promise.all([deps.stats.pnl(range.days), deps.stats.pnlCursor()]);
+  return { from: range.from, to: range.to, projectedThrough, days };
 }
 
 function registerAlertRoutes(app: FastifyInstance, deps: ApiDeps): void {

@@ -17,6 +17,7 @@ interface PairsQuery {
   betPairId?: string;
   whitelabel?: string;
   provider?: string;
+  accountId?: string;
   limit: number;
   cursor?: string;
 }
@@ -44,6 +45,7 @@ export function registerPairRoutes(app: FastifyInstance, deps: ApiDeps): void {
         betPairId: identifierSchema,
         whitelabel: identifierSchema,
         provider: { ...identifierSchema, description: 'either leg\'s provider' },
+        accountId: { ...identifierSchema, description: 'either leg\'s account' },
         limit: limitQuery(config.pageItemsMax, 50),
         cursor: cursorQuery,
       },
@@ -62,6 +64,7 @@ export function registerPairRoutes(app: FastifyInstance, deps: ApiDeps): void {
       ...(q.betPairId ? { betPairId: q.betPairId } : {}),
       ...(q.whitelabel ? { whitelabel: q.whitelabel } : {}),
       ...(q.provider ? { provider: q.provider } : {}),
+      ...(q.accountId ? { accountId: q.accountId } : {}),
       limit: q.limit,
       after: after ? { atMs: after.atMs, arbId: after.arbId } : null,
       scanMax: config.pairScanMax,
@@ -115,7 +118,8 @@ export function registerPairRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 }
 
-async function auditPage(deps: ApiDeps, arbId: string, doc: PairDoc, state: string, afterId: string | null, limit: number) {
+/** One page of a pair's audit trail inside its lifetime (the dashboard's pair page shows the first). */
+export async function auditPage(deps: ApiDeps, arbId: string, doc: PairDoc, state: string, afterId: string | null, limit: number) {
   const window = auditWindow(doc, state);
   const fromId = afterId === null ? String(window.fromMs) : `(${afterId}`;
   const toId = window.toMs === null ? '+' : String(window.toMs);

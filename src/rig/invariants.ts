@@ -1,7 +1,7 @@
-// The chaos run's invariants, checked from its snapshot alone (pure): the simulators' logs and bet states first, the executor's records second.
-import { reconcile, type SettlementOutcome } from '../src/domain/settlement.js';
-import { isFinalBetStatus } from '../src/domain/types.js';
-import type { SimLogEntry } from '../src/sim/bookmaker.js';
+// The safety checks (the chaos invariants; the demo and the tests run the bookmaker-side ones), checked from a snapshot alone (pure): the simulators' logs and bet states first, the executor's records second.
+import { reconcile, type SettlementOutcome } from '../domain/settlement.js';
+import { isFinalBetStatus } from '../domain/types.js';
+import type { SimLogEntry } from '../sim/bookmaker.js';
 import type { BookSnapshot, ChaosSnapshot, JournalPlacement, PairPlan, StreamRow } from './snapshot.js';
 
 export interface InvariantResult {
@@ -98,7 +98,7 @@ function isAcceptedStatus(status: string): boolean {
  * Every bet the simulators hold, from their logs (the first entry naming a ticket committed it) and
  * their final bet states, in commit order across books.
  */
-export function betFacts(s: ChaosSnapshot): BetFact[] {
+export function betFacts(s: Pick<ChaosSnapshot, 'books'>): BetFact[] {
   const facts: BetFact[] = [];
   for (const book of s.books) {
     const finals = new Map(book.bets.map((b) => [b.ticketId, b]));
@@ -196,7 +196,7 @@ export function checkNoDoublePlacement(bets: readonly BetFact[]): InvariantResul
 }
 
 /** 2. Every hedge request reached its bookmaker after the arb's positive was accepted. */
-export function checkHedgeAfterPositive(s: ChaosSnapshot, bets: readonly BetFact[]): InvariantResult {
+export function checkHedgeAfterPositive(s: Pick<ChaosSnapshot, 'books'>, bets: readonly BetFact[]): InvariantResult {
   const t = new Tally();
   const positives = acceptedLegs(bets, 'p');
   for (const book of s.books) {

@@ -1,5 +1,5 @@
 // What a chaos run collects at the end, from sources that do not trust the executor, for the invariant checks.
-import type { SimLogEntry } from '../src/sim/bookmaker.js';
+import type { SimLogEntry } from '../sim/bookmaker.js';
 
 export interface SimBetFinal {
   clientRef: string;
