@@ -79,6 +79,7 @@ export function benchConfig(target: RoundTarget, queueName: string, overrides: R
     settlementDeadlineMs: 1_800_000,
     // Settlement is not measured: the first poll is an hour away.
     settlementPollIntervalMs: 3_600_000,
+    settlementPollBackoffMaxMs: 3_600_000,
     ...overrides,
   });
 }
