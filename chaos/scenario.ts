@@ -58,7 +58,18 @@ export interface ScenarioOptions {
   lockTtlMs: number;
   /** Issue-7 classes to inject (default none). */
   classes?: readonly FaultClass[];
+  /**
+   * `sentinel`: a primary, a replica and three Sentinels; the Redis restart and pause of the single topology
+   * are replaced by `failovers` Sentinel failovers and a partition of one worker from Redis.
+   */
+  topology?: ChaosTopology;
+  /** Failovers of a sentinel run (default 2). */
+  failovers?: number;
 }
+
+export type ChaosTopology = 'single' | 'sentinel';
+/** The worker slot whose Redis connections go through the rig's TCP proxies (sentinel runs). */
+export const partitionedWorker = 0;
 
 /** How the runner stamps createdAt when it enqueues the pair (the stamp depends on the enqueue time). */
 export type CreatedAtStamp =
@@ -90,6 +101,10 @@ export type ProcessFault =
   | { kind: 'freeze'; atMs: number; worker: number; frozenMs: number }
   | { kind: 'redis_restart'; atMs: number }
   | { kind: 'redis_pause'; atMs: number; pausedMs: number }
+  /** Sentinel: the primary SIGKILLed (after its replica's link was black-holed for the run's lag), the replica promoted, the old primary back as a replica. */
+  | { kind: 'failover'; atMs: number }
+  /** Sentinel: every connection of one worker to the data servers black-holed for heldMs (past its leases), then healed. */
+  | { kind: 'partition'; atMs: number; worker: number; heldMs: number }
   | { kind: 'clock_step'; atMs: number; worker: number }
   | { kind: 'kill_switch'; atMs: number; heldMs: number }
   /**
@@ -197,6 +212,15 @@ function buildProcessFaults(o: ScenarioOptions, random: () => number): ProcessFa
     faults.push({ kind: 'kill', atMs: at(0.05, 0.95), worker: Math.floor(random() * o.workers), restartAfterMs: 200 + Math.floor(random() * 800) });
   }
   faults.push({ kind: 'freeze', atMs: at(0.1, 0.4), worker: Math.floor(random() * o.workers), frozenMs: 3 * o.lockTtlMs });
+  if (o.topology === 'sentinel') {
+    // Spread out: each failover takes a few seconds (down-after, election, the old primary's resync).
+    const failovers = o.failovers ?? 2;
+    for (let k = 0; k < failovers; k++) faults.push({ kind: 'failover', atMs: at(0.1 + (0.8 * k) / failovers, 0.1 + (0.8 * k) / failovers + 0.1) });
+    // Between the first failover's window (0.1-0.2) and the second's start, or at 0.6 of a run with one.
+    const between = failovers > 1 ? (0.2 + 0.1 + 0.8 / failovers) / 2 : 0.6;
+    faults.push({ kind: 'partition', atMs: Math.floor(o.durationMs * between), worker: partitionedWorker, heldMs: 3 * o.lockTtlMs });
+    return faults;
+  }
   faults.push({ kind: 'redis_restart', atMs: at(0.45, 0.6) });
   faults.push({ kind: 'redis_pause', atMs: at(0.65, 0.85), pausedMs: 1_500 });
   return faults;

@@ -264,7 +264,12 @@ export async function sweepOpenPairs(deps: ExecutorDeps, queue: Queue): Promise<
       await deps.store.closeOpen(arbId);
       continue;
     }
-    await queue.add(resumeJobName, { arbId }, { jobId: `resume-${arbId}-${loaded.rev}`, removeOnComplete: bullKeepJobs(deps.config.jobRetention.completed), removeOnFail: bullKeepJobs(deps.config.jobRetention.failed) });
+    const jobId = `resume-${arbId}-${loaded.rev}`;
+    // A finished resume job of this revision (one fenced out before it wrote anything: a stall, a failover)
+    // would make this add a no-op while BullMQ keeps it, and the pair would stay open for ever: remove it first.
+    const previous = await queue.getJob(jobId);
+    if (previous && ((await previous.isCompleted()) || (await previous.isFailed()))) await previous.remove();
+    await queue.add(resumeJobName, { arbId }, { jobId, removeOnComplete: bullKeepJobs(deps.config.jobRetention.completed), removeOnFail: bullKeepJobs(deps.config.jobRetention.failed) });
     queued++;
   }
   return queued;

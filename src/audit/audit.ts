@@ -80,7 +80,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   try {
     const main = await world.group('main', {}, { queueName: operator.config.queueName });
     await Promise.all([main.spawn(), main.spawn()]);
-    await main.waitForWorkers(2, 30_000);
+    await main.waitForWorkers(2);
     options.progress(`world up in ${Date.now() - startedAtMs} ms: redis ${world.redis.url}, simulators ${world.bookA.url} ${world.bookB.url}, 2 ${options.executor} worker processes on ${operator.config.queueName}; ${wanted.length} items`);
     const ctx: ScenarioContext = { world, main, tag: `s${options.seed}`, log: options.progress, selected: (id) => wanted.some((def) => def.id === id) };
     const runScenario = async (scenario: Scenario) => {
