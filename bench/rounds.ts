@@ -75,8 +75,11 @@ export function benchConfig(target: RoundTarget, queueName: string, overrides: R
     // A whole round is enqueued before it starts: no pair may turn stale while it waits.
     arbAgeMsMax: 600_000,
     pairRecordTtlMs: 3_600_000,
+    // Under the journal's TTL, as the config requires.
+    settlementDeadlineMs: 1_800_000,
     // Settlement is not measured: the first poll is an hour away.
     settlementPollIntervalMs: 3_600_000,
+    settlementPollBackoffMaxMs: 3_600_000,
     ...overrides,
   });
 }

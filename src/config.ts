@@ -71,6 +71,12 @@ const providerSchema = z.strictObject({
   requestTimeoutMs: z.int().positive().max(120_000).optional(),
   /** Keep-alive connections kept open to this bookmaker. */
   connections: z.int().positive().max(1024).default(32),
+  /**
+   * The bookmaker offers batched settlement status (src/sim/PROTOCOL.md: `POST /bets/status`, the account feed
+   * `GET /accounts/:id/settled`): its bets are polled per account on the adaptive schedule, within
+   * settlementDeadlineMs. false: each bet polled on its own, every settlementPollIntervalMs × settlementPollCountMax.
+   */
+  settlementBatch: z.boolean().default(false),
   /** The bookmaker's API key, sent as `Authorization: Bearer <key>` on every request (src/credentials.ts). */
   credentials: secretRefSchema.optional(),
   /** Accounts with keys of their own (account ids compared ignoring case, as the arb checks do). */
@@ -208,6 +214,29 @@ export const configSchema = z.object({
   settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
   settlementPollCountMax: z.int().positive().max(100_000).default(120),
   /**
+   * Batch-capable bookmakers: how long a bet is polled, from the event's expected end (when the job gave it) or
+   * from when its polling began, before it counts as `timeout` (a settlement_timeout exposure).
+   */
+  settlementDeadlineMs: z.int().positive().max(30 * 86_400_000).default(3 * 86_400_000),
+  /**
+   * Batch-capable bookmakers: an account is polled every settlementPollIntervalMs for this long once results are
+   * likely (from an open bet's event's expected end, else from when the bet's polling began); outside that
+   * window its polls back off exponentially (×2 per poll that found nothing) up to settlementPollBackoffMaxMs.
+   */
+  settlementFastWindowMs: z.int().positive().max(30 * 86_400_000).default(600_000),
+  settlementPollBackoffMaxMs: z.int().positive().max(86_400_000).default(300_000),
+  /** Bets asked per `POST /bets/status` (newly opened bets are checked by id once) and per feed page. */
+  settlementBatchSize: z.int().positive().max(500).default(500),
+  /** Feed pages read per account poll (the rest on the next poll, due at once). */
+  settlementFeedPagesMax: z.int().positive().max(1000).default(10),
+  /**
+   * How long a worker holds an account's poll: another worker polls the account again after this when the first
+   * died mid-poll (nothing is lost: results are recorded once, the feed cursor moves only after them).
+   */
+  settlementAccountLeaseMs: z.int().positive().max(3_600_000).default(30_000),
+  /** How often a worker's account poller looks for accounts due (one loop per process, no timer per bet). */
+  settlementTickMs: z.int().positive().max(60_000).default(200),
+  /**
    * After a pair's first reconciliation, each of its bets is checked once more this long later: bookmakers
    * re-settle (won → void, a corrected result). A changed result is re-reconciled. 0 = off.
    */
@@ -303,6 +332,15 @@ function relationErrors(config: Partial<Config>): string[] {
   const cb = c.circuitBreaker;
   if (cb !== undefined && cb.coolOffMsMax < cb.coolOffMs) {
     errors.push(`circuitBreaker.coolOffMsMax (${cb.coolOffMsMax}) < circuitBreaker.coolOffMs (${cb.coolOffMs})`);
+  }
+  if (c.settlementAccountLeaseMs !== undefined && timeoutMsMax !== undefined && c.settlementAccountLeaseMs < 3 * timeoutMsMax) {
+    errors.push(`settlementAccountLeaseMs (${c.settlementAccountLeaseMs}) < 3 × provider timeout (${timeoutMsMax}): an account's poll must outlive a bookmaker call`);
+  }
+  if (c.settlementPollBackoffMaxMs !== undefined && c.settlementPollIntervalMs !== undefined && c.settlementPollBackoffMaxMs < c.settlementPollIntervalMs) {
+    errors.push(`settlementPollBackoffMaxMs (${c.settlementPollBackoffMaxMs}) < settlementPollIntervalMs (${c.settlementPollIntervalMs})`);
+  }
+  if (c.settlementDeadlineMs !== undefined && c.pairRecordTtlMs !== undefined && c.settlementDeadlineMs >= c.pairRecordTtlMs) {
+    errors.push(`settlementDeadlineMs (${c.settlementDeadlineMs}) >= pairRecordTtlMs (${c.pairRecordTtlMs}): the journal would expire before its bets' polling ends`);
   }
   if (c.queueName !== undefined && c.queueName === c.settlementQueueName) {
     errors.push(`queueName (${c.queueName}) = settlementQueueName (${c.settlementQueueName}): settlement polls would be taken as bet pairs and lost`);

@@ -17,6 +17,8 @@ import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
 import { sweepSettlement } from '../settlement/sweep.js';
+import { AccountPoller, batchPortsOf, schedulePolicyOf } from '../settlement/account-poller.js';
+import { AccountSettlementStore } from '../settlement/account-store.js';
 import { clockFromEnv, type Clock } from '../executor/clock.js';
 import { startCircuitBreakers, type CircuitBreakers } from '../executor/circuits.js';
 import { crashHookFromEnv } from '../executor/crash.js';
@@ -55,6 +57,8 @@ export const heartbeatTtlMsDefault = 15_000;
 export interface RunningWorker {
   worker: Worker;
   poller: Worker<PollJobData>;
+  /** The per-account settlement poller, when a provider is configured with settlementBatch. */
+  accountPoller: AccountPoller | undefined;
   deps: ExecutorDeps;
   /** The circuit breakers' reporter and prober (src/executor/circuits.ts). */
   circuits: CircuitBreakers;
@@ -86,7 +90,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queueRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
-  const settlement = BullSettlementScheduler.fromConfig(queueRedis, config);
+  // Bookmakers with batched status are polled per account (one loop, src/settlement/account-poller.ts).
+  const batchPorts = batchPortsOf(config, options.providers);
+  const accountStore = new AccountSettlementStore(storeRedis);
+  const settlement = BullSettlementScheduler.fromConfig(queueRedis, config, batchPorts.size === 0 ? null : {
+    store: accountStore, batchProviders: new Set(batchPorts.keys()), policy: schedulePolicyOf(config),
+  });
   const metrics = createWorkerMetrics(config);
   const settlementProbe = withSettlementProbe(metrics.recorder, options.settlementProbe);
   // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
@@ -152,18 +161,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     removeOnFail: bullKeepJobs(config.jobRetention.failed),
   });
   poller.on('error', (error) => log.warn({ err: error }, 'bullmq settlement worker error'));
+  const accountPoller = batchPorts.size === 0 ? undefined : new AccountPoller({ deps, store: accountStore, ports: batchPorts, probe: settlementProbe });
+  accountPoller?.start();
   const sweep = options.recoverySweep === false ? undefined : setInterval(() => {
     sweepOpenPairs(deps, queue).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));
   }, config.lockTtlMs);
   sweep?.unref();
   const settlementSweep = options.recoverySweep === false ? undefined : setInterval(() => {
-    sweepSettlement(deps, settlement.queue).catch((error: unknown) => log.warn({ err: error }, 'settlement sweep failed'));
+    sweepSettlement(deps, settlement.queue, settlement).catch((error: unknown) => log.warn({ err: error }, 'settlement sweep failed'));
   }, config.settlementSweepMs);
   settlementSweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
   const running: RunningWorker = {
     worker,
     poller,
+    accountPoller,
     deps,
     circuits,
     metrics,
@@ -172,6 +184,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (settlementSweep) clearInterval(settlementSweep);
       await metrics.close();
       await worker.close();
+      await accountPoller?.stop();
       await poller.close();
       await circuits.stop();
       // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.

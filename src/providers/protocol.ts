@@ -50,3 +50,14 @@ export const accountResponseSchema = z.object({ account: z.object({ accountId: i
  * never a bet's (those are `be1.{arbId}.p1`, `be1.{arbId}.hN`).
  */
 export const probeRefPrefix = 'be1-probe.';
+/** Most tickets one `POST /bets/status` asks about (Pinnacle's bets-by-id list takes up to 100s; ours a round 500). */
+export const statusBatchTicketsMax = 500;
+/** Most bets one settled-since page carries (the bookmaker may send fewer; `more` says whether to ask again). */
+export const settledPageLimitMax = 1000;
+/** An opaque position in an account's settlement feed: the bookmaker's to interpret, ours to store and send back. */
+const cursorSchema = z.string().min(1).max(idLengthMax);
+
+export const statusBatchRequestSchema = z.object({ ticketIds: z.array(id).min(1).max(statusBatchTicketsMax) });
+export const statusBatchResponseSchema = z.object({ bets: z.array(wireBetSchema).max(statusBatchTicketsMax), notFound: z.array(id).max(statusBatchTicketsMax) });
+export const settledPageResponseSchema = z.object({ bets: z.array(wireBetSchema).max(settledPageLimitMax), cursor: cursorSchema, more: z.boolean() });
+export type SettledPage = z.infer<typeof settledPageResponseSchema>;

@@ -5,10 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { secretCharsRe, secretLengthMax } from '../credentials.js';
-import { accountStatusSchema, betStatusSchema, idLengthMax, notFoundError, placeRequestSchema } from '../providers/protocol.js';
-import { faultSpecSchema } from './faults.js';
+import { accountStatusSchema, betStatusSchema, idLengthMax, notFoundError, placeRequestSchema, settledPageLimitMax, statusBatchRequestSchema } from '../providers/protocol.js';
 import { SimBookmaker, type SimLookupResult, type SimPlaceResult } from './bookmaker.js';
-import { hangMsDefault, hangMsMax } from './faults.js';
+import { faultSpecSchema, hangMsDefault, hangMsMax } from './faults.js';
 
 export const bodyLimitBytes = 64 * 1024;
 const latencyMsMax = 60_000;
@@ -63,6 +62,20 @@ interface RequestCounts {
   status: number;
   account: number;
 }
+/** Control: results set ahead of time (or now), many at once (the bench settles thousands of bets on a schedule). */
+const settleManyBodySchema = z.array(z.object({
+  ticketId: z.string().min(1).max(idLengthMax),
+  result: betStatusSchema.extract(['won', 'lost', 'void', 'half_won', 'half_lost']),
+  atMs: z.int().nonnegative().optional(),
+})).max(10_000);
+/** Control: placements many at once (the bench opens 100,000s of bets), each as `POST /bets` would take it. */
+const placeManyBodySchema = z.array(placeRequestSchema).max(10_000);
+const controlBodyLimitBytes = 8 * 1024 * 1024;
+
+const settledQuerySchema = z.object({
+  cursor: z.string().min(1).max(idLengthMax).regex(/^\d+$/).optional(),
+  limit: z.coerce.number().int().min(1).max(settledPageLimitMax).default(settledPageLimitMax),
+});
 
 interface ServerContext {
   bookmaker: SimBookmaker;
@@ -155,6 +168,20 @@ function registerBookmakerRoutes(app: FastifyInstance, context: ServerContext): 
     const result = bookmaker.lookupByClientRef(request.params.clientRef);
     await delay(context);
     return answerLookup(reply, result);
+  });
+  app.post('/bets/status', async (request, reply) => {
+    const parsed = statusBatchRequestSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const result = bookmaker.statuses(parsed.data.ticketIds);
+    await delay(context);
+    return reply.code(200).send(result);
+  });
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/settled', async (request, reply) => {
+    const parsed = settledQuerySchema.safeParse(request.query);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const page = bookmaker.settledSince(request.params.accountId, parsed.data.cursor ?? null, parsed.data.limit);
+    await delay(context);
+    return reply.code(200).send(page);
   });
   app.get<{ Params: { ticketId: string } }>('/bets/:ticketId', async (request, reply) => {
     context.requests.status += 1;
@@ -290,7 +317,11 @@ function registerAuthCheck(app: FastifyInstance, auth: SimAuth): void {
 function registerControlRoutes(app: FastifyInstance, context: ServerContext): void {
   const { bookmaker } = context;
   app.get('/_sim/health', async () => ({ ok: true, name: bookmaker.name }));
-  app.get('/_sim/requests', async () => ({ requests: { ...context.requests } }));
+  app.get('/_sim/requests', async () => {
+    // Requests over HTTP by kind; the settlement ones (batched status, feed pages) as the bookmaker counted them.
+    const { statuses, settled, settledByAccount } = bookmaker.requests;
+    return { requests: { ...context.requests, statuses, settled, settledAccounts: settledByAccount.size } };
+  });
   app.get('/_sim/sick', async () => ({ sick: bookmaker.sickness() }));
   app.post('/_sim/sick', async (request, reply) => {
     const parsed = sickBodySchema.safeParse(request.body);
@@ -323,6 +354,22 @@ function registerControlRoutes(app: FastifyInstance, context: ServerContext): vo
     if (settled.kind === 'not_found') return reply.code(404).send({ error: notFoundError });
     if (settled.kind === 'not_accepted') return reply.code(409).send({ error: 'not_accepted', status: settled.status });
     return reply.code(200).send({ bet: settled.bet });
+  });
+  app.post('/_sim/settle-many', { bodyLimit: controlBodyLimitBytes }, async (request, reply) => {
+    const parsed = settleManyBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    let settled = 0;
+    for (const item of parsed.data) if (bookmaker.settleAt(item.ticketId, item.result, item.atMs).kind === 'settled') settled++;
+    return reply.code(200).send({ settled });
+  });
+  app.post('/_sim/place-many', { bodyLimit: controlBodyLimitBytes }, async (request, reply) => {
+    const parsed = placeManyBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const tickets = parsed.data.map((body) => {
+      const result = bookmaker.place(body);
+      return result.kind === 'answer' ? { clientRef: body.clientRef, ticketId: result.bet.ticketId, status: result.bet.status } : { clientRef: body.clientRef, status: result.kind };
+    });
+    return reply.code(200).send({ tickets });
   });
   app.post('/_sim/reset', async () => {
     bookmaker.reset();

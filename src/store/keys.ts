@@ -29,6 +29,16 @@ export const keys = {
   settlement: (arbId: string) => `be:settle:${arbId}`,
   /** Pairs whose settlement polling is under way, by when the sweep for lost poll chains looks at them next (unix ms). */
   settlePending: 'be:settle:pending',
+  /** Accounts of batch-capable bookmakers with open bets, by when each is polled next (unix ms); member `{provider}:{accountId}`. */
+  settleAccountsDue: 'be:settle:accounts:due',
+  /** One account's polling state: feed `cursor`, fast window `hotFrom`/`hotUntil`, `idle` polls, the poll's `claim`. */
+  settleAccount: (provider: string, accountId: string) => `be:settle:account:${provider}:${accountId}`,
+  /** One account's open bets: ticketId → JSON (arbId, role, clientRef, bets the pair polls, registration time). */
+  settleAccountBets: (provider: string, accountId: string) => `be:settle:account-bets:${provider}:${accountId}`,
+  /** One account's open bets not yet checked by id (each is, once: it may have settled before it was opened here). */
+  settleAccountUnchecked: (provider: string, accountId: string) => `be:settle:account-unchecked:${provider}:${accountId}`,
+  /** One account's open bets by deadline (unix ms): past it, a bet without a result is a `timeout`. */
+  settleAccountDeadlines: (provider: string, accountId: string) => `be:settle:account-deadlines:${provider}:${accountId}`,
   /** Set of the arbIds of a betPairId with an open review: while not empty, new arbs of the betPairId are blocked. */
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
   /** A worker process's heartbeat: value its wall clock in unix ms, TTL a few refresh intervals. */
