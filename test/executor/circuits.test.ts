@@ -171,7 +171,9 @@ describe('circuit breakers end to end', () => {
       h.spawnWorker();
       await h.waitFor('two workers on the queue', async () => (await h.queue.getWorkers()).length === 2, 20_000);
       const blocked = await sickOpenBlockRecover(h, 16);
-      const queue = new Queue(h.config.queueName, { connection: h.redis.duplicate() });
+      // A connection handed to BullMQ is not closed by queue.close(): it is ours to close (else the file never exits).
+      const connection = h.redis.duplicate();
+      const queue = new Queue(h.config.queueName, { connection });
       try {
         const jobs = await queue.getJobs(['completed', 'failed'], 0, 1_000);
         const byArb = new Map(jobs.map((j) => [(j.data as { arbId?: string }).arbId, j.processedBy]));
@@ -179,6 +181,7 @@ describe('circuit breakers end to end', () => {
         assert.equal(workers.size, 2, `blocked pairs were taken by both workers (${[...workers].join(', ')})`);
       } finally {
         await queue.close();
+        connection.disconnect();
       }
       const events = await h.events();
       assert.equal(circuitEvents(events, 'circuit_closed', 'provider:bookB').length, 1, 'one close for both');
