@@ -292,7 +292,11 @@ async function runRounds(options: BenchOptions, sims: BenchSims, command: string
       options,
       targets,
       figures,
-      rounds: rounds.map(({ legWindowsMs, ...round }) => ({ ...round, legWindow: legWindowsMs.length > 0 ? summarize(legWindowsMs) : null })),
+      rounds: rounds.map(({ legWindowsMs, decisionsMs, ...round }) => ({
+        ...round,
+        legWindow: legWindowsMs.length > 0 ? summarize(legWindowsMs) : null,
+        decision: decisionsMs.length > 0 ? summarize(decisionsMs) : null,
+      })),
     };
   } finally {
     await redis.stop();

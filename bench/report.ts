@@ -6,8 +6,12 @@ import { median, summarize, type LatencySummary } from './stats.js';
 
 /** Targets from the issue. Informative: a miss is printed, it does not fail the run. */
 export const targets = {
-  perPairToNoopRatioMax: 4,
+  perPairToNoopRatioMax: 6,
   legWindowP99MsMax: { 1: 1, 16: 3 } as Record<number, number>,
+  /** Job taken by the worker → positive request written to the socket (issue 12). */
+  decisionP99MsMax: { 1: 0.5 } as Record<number, number>,
+  /** Pairs per second with the simulators in a child process (issue 12). */
+  pairsPerSecondMin: { 16: 2000 } as Record<number, number>,
 };
 
 export interface ConcurrencyFigures {
@@ -30,6 +34,12 @@ export interface ConcurrencyFigures {
   ratioPass: boolean;
   legWindowP99TargetMs: number | null;
   legWindowPass: boolean | null;
+  /** Over every pair of every round at this concurrency: job taken → positive request on the socket. */
+  decision: LatencySummary;
+  decisionP99TargetMs: number | null;
+  decisionPass: boolean | null;
+  pairsPerSecondTarget: number | null;
+  pairsPerSecondPass: boolean | null;
 }
 
 export interface Environment {
@@ -61,6 +71,10 @@ export function figuresFor(concurrency: number, rounds: readonly RoundResult[]):
   const ratio = executorMs / noopMs;
   const legWindow = summarize(executor.flatMap((r) => r.legWindowsMs));
   const legTarget = targets.legWindowP99MsMax[concurrency] ?? null;
+  const decision = summarize(executor.flatMap((r) => r.decisionsMs));
+  const decisionTarget = targets.decisionP99MsMax[concurrency] ?? null;
+  const pairsPerSecond = median(executor.map((r) => r.perSecond));
+  const rateTarget = targets.pairsPerSecondMin[concurrency] ?? null;
   return {
     concurrency,
     pairsPerRound: executor[0]?.count ?? 0,
@@ -69,7 +83,7 @@ export function figuresFor(concurrency: number, rounds: readonly RoundResult[]):
     executorMsPerPairMedian: executorMs,
     ratioOfMedians: ratio,
     medianOfRoundRatios: median(executor.map((r, i) => r.perItemMs / (baseline[i]?.perItemMs ?? Number.NaN))),
-    pairsPerSecondMedian: median(executor.map((r) => r.perSecond)),
+    pairsPerSecondMedian: pairsPerSecond,
     noopJobsPerSecondMedian: median(baseline.map((r) => r.perSecond)),
     noopCpu: medianCpu(baseline),
     executorCpu: medianCpu(executor),
@@ -77,6 +91,11 @@ export function figuresFor(concurrency: number, rounds: readonly RoundResult[]):
     ratioPass: ratio <= targets.perPairToNoopRatioMax,
     legWindowP99TargetMs: legTarget,
     legWindowPass: legTarget === null ? null : legWindow.p99Ms <= legTarget,
+    decision,
+    decisionP99TargetMs: decisionTarget,
+    decisionPass: decisionTarget === null ? null : decision.p99Ms <= decisionTarget,
+    pairsPerSecondTarget: rateTarget,
+    pairsPerSecondPass: rateTarget === null ? null : pairsPerSecond >= rateTarget,
   };
 }
 
@@ -99,7 +118,10 @@ export function renderTable(figures: readonly ConcurrencyFigures[], env: Environ
       row([`executor, ms/pair (median)`, c, f.executorMsPerPairMedian.toFixed(3), '', '']),
       row([`per pair / no-op job`, c, `${f.ratioOfMedians.toFixed(2)}x`, `<= ${targets.perPairToNoopRatioMax}x`, verdict(f.ratioPass)]),
       row([`  (median of per-round ratios)`, c, `${f.medianOfRoundRatios.toFixed(2)}x`, '', '']),
-      row([`executor, pairs/s (median)`, c, f.pairsPerSecondMedian.toFixed(0), '', '']),
+      row([`executor, pairs/s (median)`, c, f.pairsPerSecondMedian.toFixed(0), f.pairsPerSecondTarget === null ? '' : `>= ${f.pairsPerSecondTarget}`, verdict(f.pairsPerSecondPass)]),
+      row([`decision p50, ms`, c, f.decision.p50Ms.toFixed(3), '', '']),
+      row([`decision p99, ms`, c, f.decision.p99Ms.toFixed(3), f.decisionP99TargetMs === null ? '' : `<= ${f.decisionP99TargetMs.toFixed(3)}`, verdict(f.decisionPass)]),
+      row([`decision max, ms (n=${f.decision.count})`, c, f.decision.maxMs.toFixed(3), '', '']),
       row([`leg window p50, ms`, c, f.legWindow.p50Ms.toFixed(3), '', '']),
       row([`leg window p99, ms`, c, f.legWindow.p99Ms.toFixed(3), f.legWindowP99TargetMs === null ? '' : `<= ${f.legWindowP99TargetMs.toFixed(3)}`, verdict(f.legWindowPass)]),
       row([`leg window max, ms (n=${f.legWindow.count})`, c, f.legWindow.maxMs.toFixed(3), '', '']),
@@ -110,6 +132,8 @@ export function renderTable(figures: readonly ConcurrencyFigures[], env: Environ
   return [
     '',
     `bet-executor bench: ${rounds}; baseline and executor rounds interleaved`,
+    'decision: job taken by the worker\'s processor -> positive request written to the socket (undici request:bodySent)',
+    'leg window: positive\'s answer parsed -> hedge request handed to the provider',
     ...lines,
     '',
     `node ${env.node}, redis ${env.redis} (${env.redisMode}), bullmq ${env.bullmq}, ${env.cpus} x ${env.cpuModel}, sims: ${env.simMode}`,

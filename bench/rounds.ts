@@ -1,5 +1,6 @@
 // One measured round each: a BullMQ no-op job (the baseline) and the real executor against the simulated bookmakers.
 import { randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -45,6 +46,8 @@ export interface RoundResult {
   cpuPerItem: CpuPerItem;
   /** Leg windows of this round (executor rounds only), one per pair. */
   legWindowsMs: number[];
+  /** Decision latencies of this round (executor rounds only), one per pair: job taken → positive on the socket. */
+  decisionsMs: number[];
 }
 
 const addBulkChunk = 500;
@@ -149,7 +152,7 @@ interface Timing {
   after: CpuSample;
 }
 
-function result(kind: RoundResult['kind'], target: RoundTarget, timing: Timing, legWindowsMs: number[] = []): RoundResult {
+function result(kind: RoundResult['kind'], target: RoundTarget, timing: Timing, legWindowsMs: number[] = [], decisionsMs: number[] = []): RoundResult {
   const { wallMs, before, after } = timing;
   const n = target.count;
   return {
@@ -165,6 +168,7 @@ function result(kind: RoundResult['kind'], target: RoundTarget, timing: Timing, 
       simsMs: after.simsMs === null || before.simsMs === null ? null : (after.simsMs - before.simsMs) / n,
     },
     legWindowsMs,
+    decisionsMs,
   };
 }
 
@@ -205,10 +209,53 @@ export async function baselineRound(target: RoundTarget): Promise<RoundResult> {
   }
 }
 
-/** Times the positive's answer → the first hedge request, per pair, with performance.now(). */
+/** undici publishes each request on this channel once its headers and body are written to the socket. */
+const bodySentChannel = 'undici:request:bodySent';
+/** The positive's client reference (`be1.{arbId}.p1`) in a POST /bets body, found without parsing the JSON. */
+const positiveRefPattern = /"clientRef":"be1\.([A-Za-z0-9_-]{1,64})\.p1"/;
+
+interface UndiciRequestLike {
+  method?: unknown;
+  path?: unknown;
+  body?: unknown;
+}
+
+/**
+ * Times, per pair and with performance.now():
+ * - the leg window: the positive's answer parsed → the first hedge request handed to the provider;
+ * - the decision latency: the job taken by the worker's processor → the positive request written to the socket
+ *   (undici's `undici:request:bodySent` diagnostics channel, published after the body's socket.write).
+ */
 export class LegWindowRecorder implements LegWindowProbe {
   private positiveAnsweredAtMs = new Map<string, number>();
+  private jobTakenAtMs = new Map<string, number>();
   private samplesMs: number[] = [];
+  private decisionSamplesMs: number[] = [];
+  private readonly onBodySent = (message: unknown): void => {
+    const request = (message as { request?: UndiciRequestLike }).request;
+    if (request?.method !== 'POST' || typeof request.path !== 'string' || !request.path.endsWith('/bets')) return;
+    if (!Buffer.isBuffer(request.body)) return;
+    const arbId = positiveRefPattern.exec(request.body.toString('latin1'))?.[1];
+    if (arbId === undefined) return;
+    const takenAtMs = this.jobTakenAtMs.get(arbId);
+    if (takenAtMs === undefined) return;
+    this.decisionSamplesMs.push(performance.now() - takenAtMs);
+    this.jobTakenAtMs.delete(arbId);
+  };
+
+  /** Listens to undici's channel (the decision latency's end) until stop(). */
+  start(): void {
+    subscribe(bodySentChannel, this.onBodySent);
+  }
+
+  stop(): void {
+    unsubscribe(bodySentChannel, this.onBodySent);
+  }
+
+  jobTaken(arbId: string): void {
+    // A job run again (a retry) keeps its first time: the decision latency is the job's, not the attempt's.
+    if (!this.jobTakenAtMs.has(arbId)) this.jobTakenAtMs.set(arbId, performance.now());
+  }
 
   answerParsed(arbId: string, role: LegRole): void {
     if (role === 'positive') this.positiveAnsweredAtMs.set(arbId, performance.now());
@@ -222,11 +269,13 @@ export class LegWindowRecorder implements LegWindowProbe {
     this.positiveAnsweredAtMs.delete(arbId);
   }
 
-  take(): number[] {
-    const samples = this.samplesMs;
+  take(): { legWindowsMs: number[]; decisionsMs: number[] } {
+    const taken = { legWindowsMs: this.samplesMs, decisionsMs: this.decisionSamplesMs };
     this.samplesMs = [];
+    this.decisionSamplesMs = [];
     this.positiveAnsweredAtMs = new Map();
-    return samples;
+    this.jobTakenAtMs = new Map();
+    return taken;
   }
 }
 
@@ -248,12 +297,14 @@ export async function executorRound(target: RoundTarget, probe: LegWindowRecorde
     await fillPausedQueue(queue, pairs);
     running = await startInProcessWorker({ config, redisUrl: target.redisUrl, log: pino({ level: 'silent' }), probe, recoverySweep: false });
     probe.take();
+    probe.start();
     const waiter = completions(running.worker, target.count, outcomeProblem);
     const timing = await timeDrain(queue, queueRedis, target, waiter.done.finally(() => waiter.detach()));
-    const legWindowsMs = probe.take();
-    await verifyExecuted(queueRedis, fromId, pairs, legWindowsMs.length);
-    return result('executor', target, timing, legWindowsMs);
+    const { legWindowsMs, decisionsMs } = probe.take();
+    await verifyExecuted(queueRedis, fromId, pairs, legWindowsMs.length, decisionsMs.length);
+    return result('executor', target, timing, legWindowsMs, decisionsMs);
   } finally {
+    probe.stop();
     await running?.close();
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
@@ -277,7 +328,7 @@ function streamFields(fields: readonly string[]): { type: string; data: { arbId?
 }
 
 /** Every pair of the round must have ended arb_executed, and nothing else: a bench that timed failures is worthless. */
-async function verifyExecuted(redis: Redis, fromId: string, pairs: readonly BetPairJob[], legWindows: number): Promise<void> {
+async function verifyExecuted(redis: Redis, fromId: string, pairs: readonly BetPairJob[], legWindows: number, decisions: number): Promise<void> {
   const wanted = new Set(pairs.map((p) => p.arbId));
   const executed = new Set<string>();
   const unexpected = new Map<string, number>();
@@ -297,5 +348,6 @@ async function verifyExecuted(redis: Redis, fromId: string, pairs: readonly BetP
   if (executed.size !== wanted.size) problems.push(`${executed.size} of ${wanted.size} pairs reported arb_executed`);
   if (unexpected.size > 0) problems.push(`unexpected events: ${JSON.stringify(Object.fromEntries(unexpected))}`);
   if (legWindows !== wanted.size) problems.push(`${legWindows} leg windows recorded for ${wanted.size} pairs`);
+  if (decisions !== wanted.size) problems.push(`${decisions} decision latencies recorded for ${wanted.size} pairs`);
   if (problems.length > 0) throw new Error(`executor round did not execute every pair: ${problems.join('; ')}`);
 }

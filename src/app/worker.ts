@@ -207,6 +207,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 }
 
 async function processJob(deps: ExecutorDeps, job: Job, token: string | undefined): Promise<JobResult | { outcome: 'fenced' }> {
+  if (deps.probe?.jobTaken) {
+    const arbId = (job.data as { arbId?: unknown } | null)?.arbId;
+    if (typeof arbId === 'string') deps.probe.jobTaken(arbId);
+  }
   const jobId = job.id ?? 'unknown';
   // The retention is ours, whatever the producer asked (a scanner's removeOnComplete: false would keep every
   // job for ever): BullMQ reads these options from the job when it finishes it.

@@ -29,6 +29,11 @@ export const crashPoints: readonly CrashPoint[] = [
 export interface LegWindowProbe {
   answerParsed(arbId: string, role: LegRole): void;
   requestSent(arbId: string, role: LegRole): void;
+  /**
+   * The worker's processor took a job naming this arbId (before anything else is done with it): the start of
+   * the decision latency, which the benchmark ends when the positive request is written to the socket.
+   */
+  jobTaken?(arbId: string): void;
 }
 
 /** The seam to settlement: an accepted pair schedules its settlement polling (idempotent). */

@@ -60,6 +60,7 @@ export function createWorkerMetrics(config: Config): WorkerMetrics {
 export function withLegWindowProbe(recorder: MetricsRecorder, other: LegWindowProbe | undefined): LegWindowProbe {
   if (!other) return recorder;
   return {
+    ...(other.jobTaken ? { jobTaken: other.jobTaken.bind(other) } : {}),
     answerParsed(arbId: string, role: LegRole) {
       other.answerParsed(arbId, role);
       recorder.answerParsed(arbId, role);
