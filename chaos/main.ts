@@ -1,7 +1,7 @@
-// `npm run chaos -- --seed S | --seeds S1,S2,.. --pairs N --workers W [--classes all|c1,c2] [--clock-hook worker|preload] [--naive|--no-naive] [--topology sentinel --no-dedupe --journal-replicas-min N]`: seeded chaos runs and their invariant table.
+// `npm run chaos -- --seed S | --seeds S1,S2,.. --pairs N --workers W [--classes all|c1,c2] [--clock-hook worker|preload] [--naive|--no-naive] [--topology sentinel --no-dedupe --journal-replicas-min N] [--sick-bookmaker --circuits on|off]`: seeded chaos runs and their invariant table.
 import { Command, InvalidArgumentError } from 'commander';
 import { checkInvariants, formatTable, sumResults, type InvariantResult } from '../src/rig/invariants.js';
-import { runChaos, type ClockHook, type ExecutorKind } from './run.js';
+import { runChaos, type ChaosCircuits, type ClockHook, type ExecutorKind } from './run.js';
 import { buildScenario, faultClasses, type ChaosTopology, type FaultClass } from './scenario.js';
 
 export interface ChaosOptions {
@@ -26,6 +26,10 @@ export interface ChaosOptions {
   journalReplicasMin?: number;
   /** Replica link black-holed this long before each failover's kill. */
   replicaLagMs?: number;
+  /** bookB answers every request 500 from 30 % to 60 % of the run. */
+  sickBookmaker?: boolean;
+  /** Circuit breakers of a sick-bookmaker run: on (scaled to the run) or off. */
+  circuits?: ChaosCircuits;
   log: (line: string) => void;
 }
 
@@ -51,7 +55,7 @@ export async function chaos(o: ChaosOptions): Promise<ChaosReport> {
     ? `, topology sentinel (${o.failovers ?? 2} failovers, replica lag ${o.replicaLagMs ?? 500} ms, a partition), journalReplicasMin ${o.journalReplicasMin ?? 0}`
     : '';
   o.log(`chaos seed ${o.seed}: ${o.pairs} pairs, ${o.workers} workers, ${o.accounts} accounts per bookmaker, ${o.durationMs} ms of faults, classes: ${classes.length > 0 ? classes.join(',') : 'none'}${redisText}, simulators ${o.dedupe === false ? 'not ' : ''}deduplicating (replay with --seed ${o.seed}${classes.length > 0 ? ` --classes ${classes.join(',')}` : ''})`);
-  const scenario = buildScenario({ seed: o.seed, pairs: o.pairs, accountsPerBook: o.accounts, durationMs: o.durationMs, workers: o.workers, lockTtlMs: 1_000, classes, topology, ...(o.failovers !== undefined ? { failovers: o.failovers } : {}) });
+  const scenario = buildScenario({ seed: o.seed, pairs: o.pairs, accountsPerBook: o.accounts, durationMs: o.durationMs, workers: o.workers, lockTtlMs: 1_000, classes, topology, ...(o.failovers !== undefined ? { failovers: o.failovers } : {}), ...(o.sickBookmaker ? { sickBookmaker: true } : {}) });
   // The naive executor reads REDIS_URL only: no Sentinel.
   const naive = o.naive && topology === 'single';
   if (o.naive && !naive) o.log('the naive executor has no Sentinel support: ours only');
@@ -68,6 +72,7 @@ export async function chaos(o: ChaosOptions): Promise<ChaosReport> {
       ...(o.dedupe === false ? { dedupe: false } : {}),
       ...(o.journalReplicasMin !== undefined ? { journalReplicasMin: o.journalReplicasMin } : {}),
       ...(o.replicaLagMs !== undefined ? { replicaLagMs: o.replicaLagMs } : {}),
+      ...(o.sickBookmaker ? { circuits: o.circuits ?? 'on' } : {}),
     });
     runMs[kind] = Date.now() - startedMs;
     if (kind === 'ours') {
@@ -122,6 +127,11 @@ function seedsOption(value: string): number[] {
   return seeds;
 }
 
+function circuitsOption(value: string): ChaosCircuits {
+  if (value !== 'on' && value !== 'off') throw new InvalidArgumentError(`--circuits must be on or off (got ${value})`);
+  return value;
+}
+
 export function classesOption(value: string): FaultClass[] {
   if (value === 'all') return [...faultClasses];
   if (value === 'none' || value === '') return [];
@@ -158,6 +168,8 @@ async function main(): Promise<void> {
     .option('--failovers <n>', 'sentinel: failovers in the run', intOption('--failovers'), 2)
     .option('--replica-lag-ms <ms>', 'sentinel: the replica link is black-holed this long before each kill of the primary', intOption('--replica-lag-ms'), 500)
     .option('--journal-replicas-min <n>', 'the executor\'s journalReplicasMin', intOption('--journal-replicas-min'), 0)
+    .option('--sick-bookmaker', 'bookB answers every request 500 from 30 % to 60 % of the run (compare --circuits on and off, same seed)')
+    .option('--circuits <on|off>', 'with --sick-bookmaker: circuit breakers scaled to the run, or none', circuitsOption, 'on')
     .option('--no-dedupe', 'simulators that do not deduplicate client references (a resend is a second bet)')
     .option('--quiesce-ms-max <ms>', 'how long to wait for everything to finish', intOption('--quiesce-ms-max'), 120_000)
     .parse(process.argv);

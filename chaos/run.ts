@@ -42,6 +42,8 @@ export interface RunOptions {
   dedupe?: boolean;
   /** The executor's journalReplicasMin (sentinel runs; default 0). */
   journalReplicasMin?: number;
+  /** Circuit breakers of a sick-bookmaker run (unset: the config's defaults). */
+  circuits?: ChaosCircuits;
   /** Sentinel runs: how long the replica's link is black-holed before each failover's kill (default 500 ms). */
   replicaLagMs?: number;
   log: (line: string) => void;
@@ -75,7 +77,17 @@ const restartStaggerMs = 400;
 const optionalChaosKeys: Record<string, number> = { lateCommitGraceMs: 1_500, resettlementCheckDelayMs: 3_000, settlementSweepMs: 500 };
 
 /** Timings of a chaos run: short, so that leases lapse and cooldowns contend within seconds. */
-export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number; lateCommits?: boolean; journalReplicasMin?: number } = {}): Config {
+/**
+ * Circuit breakers of a `--sick-bookmaker` run, scaled to a run of seconds (the defaults count over 30 s and cool
+ * off for 30 s): `on` trips on half of at least 5 outcomes in 5 s and probes after 1 s; `off` reports nothing.
+ */
+export const chaosCircuits = {
+  on: { enabled: true, windowMs: 5_000, failureRatio: 0.5, minVolume: 5, coolOffMs: 1_000, coolOffMsMax: 4_000, reportIntervalMs: 50, probeIntervalMs: 100 },
+  off: { enabled: false },
+} as const;
+export type ChaosCircuits = keyof typeof chaosCircuits;
+
+export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number; lateCommits?: boolean; journalReplicasMin?: number; circuits?: ChaosCircuits } = {}): Config {
   const known = new Set(Object.keys(configSchema.shape));
   // Without the late_commit class no bet commits after its answer was lost: a short grace (an account's
   // claim holds through it, so a long one would leave few pairs placed in a run of a few seconds).
@@ -99,6 +111,7 @@ export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: num
     settlementPollCountMax: 60,
     retryDelayMs: 200,
     ...(o.journalReplicasMin ? { journalReplicasMin: o.journalReplicasMin } : {}),
+    ...(o.circuits ? { circuitBreaker: chaosCircuits[o.circuits] } : {}),
     ...optional,
   });
 }
@@ -193,6 +206,14 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
       return;
     case 'clock_step': return stepClock(rig, fault.worker, log);
     case 'kill_switch': return setKillSwitch(rig, fault.heldMs, log);
+    case 'sick_bookmaker':
+      log(`fault: bookB sick (every request 500) for ${fault.heldMs} ms`);
+      rig.books.bookB.bookmaker.setSickness({ mode: 'error_500' });
+      rig.pending.push(sleep(fault.heldMs).then(() => {
+        rig.books.bookB.bookmaker.setSickness(null);
+        log('fault: bookB recovered');
+      }));
+      return;
     case 'kill_in_pause':
       log(`fault: CLIENT PAUSE ${fault.pausedMs} ms, SIGKILL every worker after ${fault.killAfterMs} ms of it, restart in ${fault.restartAfterMs} ms`);
       await rig.admin.call('CLIENT', 'PAUSE', String(fault.pausedMs), 'ALL');
@@ -310,6 +331,7 @@ async function startRig(o: RunOptions): Promise<Rig> {
     ...(scenario.classes.includes('future_stamped') ? { arbAgeMsMax: chaosArbAgeMsMax } : {}),
     lateCommits: scenario.classes.includes('late_commit'),
     ...(o.journalReplicasMin ? { journalReplicasMin: o.journalReplicasMin } : {}),
+    ...(o.circuits ? { circuits: o.circuits } : {}),
   });
   const logStream = createWriteStream(join(dir, 'workers.log'));
   const rig: Rig = {
@@ -608,6 +630,13 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     if (resettler.changed > 0) o.log(`re-settled ${resettler.changed} bet(s) at the simulators after their pair was reconciled`);
     if (killer.killed.length > 0) o.log(`removed the settlement poll job of ${killer.killed.length} executed pair(s) (lost chains)`);
     if (rig.redis.kind === 'sentinel') rig.notes.push(`journal_not_replicated events (requests not sent, pairs retried): ${await countEvents(rig.admin, 'journal_not_replicated')}`);
+    if (rig.kind === 'ours') {
+      const exposures = await eventsWhere(rig.admin, 'exposure_alert', () => true);
+      const blocked = await eventsWhere(rig.admin, 'arb_blocked', (d) => d.reason === 'circuit_open');
+      const opened = await eventsWhere(rig.admin, 'circuit_opened', () => true);
+      const sick = o.scenario.processFaults.some((f) => f.kind === 'sick_bookmaker') ? `sick bookmaker, circuits ${o.circuits ?? 'default'}` : 'no sick bookmaker';
+      rig.notes.push(`${sick}: ${exposures} exposure alert(s), ${blocked} pair(s) blocked circuit_open, ${opened} circuit(s) opened`);
+    }
     for (const note of rig.notes) o.log(note);
     loopDelay.disable();
     o.log(`runner event-loop delay (simulators' timing): p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
@@ -623,6 +652,24 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     await rig.redis.stop();
     rig.logStream.end();
   }
+}
+
+/** Events of one type whose data passes `keep`. */
+async function eventsWhere(redis: Redis, type: string, keep: (data: Record<string, unknown>) => boolean): Promise<number> {
+  let n = 0;
+  let from = '-';
+  for (let page = 0; page < 1_000; page++) {
+    const rows = await redis.xrange(eventsStream, from, '+', 'COUNT', 5_000);
+    for (const [, f] of rows) {
+      const at = f.indexOf('type');
+      if (at < 0 || f[at + 1] !== type) continue;
+      const dataAt = f.indexOf('data');
+      if (keep(dataAt < 0 ? {} : JSON.parse(f[dataAt + 1] ?? '{}') as Record<string, unknown>)) n++;
+    }
+    if (rows.length < 5_000) break;
+    from = `(${rows.at(-1)?.[0] ?? '0-0'}`;
+  }
+  return n;
 }
 
 async function countEvents(redis: Redis, type: string): Promise<number> {

@@ -65,6 +65,8 @@ export interface ScenarioOptions {
   topology?: ChaosTopology;
   /** Failovers of a sentinel run (default 2). */
   failovers?: number;
+  /** bookB sick (every request 500) from 30 % to 60 % of the run: no random draw, the same seed with circuits on or off. */
+  sickBookmaker?: boolean;
 }
 
 export type ChaosTopology = 'single' | 'sentinel';
@@ -107,6 +109,8 @@ export type ProcessFault =
   | { kind: 'partition'; atMs: number; worker: number; heldMs: number }
   | { kind: 'clock_step'; atMs: number; worker: number }
   | { kind: 'kill_switch'; atMs: number; heldMs: number }
+  /** The hedge bookmaker (bookB) answers every request 500 for heldMs, then recovers (`--sick-bookmaker`). */
+  | { kind: 'sick_bookmaker'; atMs: number; heldMs: number }
   /**
    * Redis paused, then every worker (but the crash worker) killed while their journal writes wait: a positive
    * answered during the pause has sent its fast-path hedge, and its acceptance is not journaled.
@@ -199,6 +203,7 @@ export function buildScenario(o: ScenarioOptions): Scenario {
     });
   }
   const processFaults = buildProcessFaults(o, random);
+  if (o.sickBookmaker) processFaults.push({ kind: 'sick_bookmaker', atMs: Math.round(0.3 * o.durationMs), heldMs: Math.round(0.3 * o.durationMs) });
   const classes = [...new Set(o.classes ?? [])];
   if (classes.length > 0) addClasses(o, classes, pairs, processFaults);
   return { pairs, processFaults: processFaults.sort((a, b) => a.atMs - b.atMs), classes, crashWorker: classes.includes('journal_gap') };
