@@ -6,7 +6,7 @@ import type { FinalBetStatus } from '../../src/domain/types.js';
 import { schedulePolicyOf } from '../../src/settlement/account-poller.js';
 import { AccountSettlementStore } from '../../src/settlement/account-store.js';
 import { keys } from '../../src/store/keys.js';
-import { createHarness, eventsFor, makePair, type Harness } from '../support/harness.js';
+import { createHarness, executed, eventsFor, makePair, type Harness } from '../support/harness.js';
 
 const intervalMs = 100;
 /** bookA speaks batched status; bookB is polled ticket by ticket (a mix in every pair). */
@@ -16,11 +16,6 @@ const timings = {
   settlementFastWindowMs: 600_000, cooldownMs: 5_000,
 };
 
-async function executed(h: Harness, pair: ReturnType<typeof makePair>): Promise<void> {
-  await h.enqueue(pair);
-  const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'exposure_alert', 'arb_failed', 'arb_blocked'], 20_000);
-  assert.equal(end.type, 'arb_executed', JSON.stringify(end.data));
-}
 
 /** Pairs whose positives share one bookA account (each on its own whitelabel: no shared cooldown). */
 function sharedAccountPairs(count: number, accountId: string): Array<ReturnType<typeof makePair>> {

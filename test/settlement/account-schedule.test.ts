@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config.js';
 import { keys } from '../../src/store/keys.js';
-import { createHarness, eventsFor, makePair, type Harness, type StreamRow } from '../support/harness.js';
+import { createHarness, executed, eventsFor, makePair, type Harness, type StreamRow } from '../support/harness.js';
 
 const intervalMs = 100;
 const batchA = { providers: { bookA: { settlementBatch: true } } };
@@ -13,11 +13,6 @@ const timings = {
   settlementFastWindowMs: 600_000, cooldownMs: 5_000,
 };
 
-async function executed(h: Harness, pair: ReturnType<typeof makePair>): Promise<void> {
-  await h.enqueue(pair);
-  const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'exposure_alert', 'arb_failed', 'arb_blocked'], 20_000);
-  assert.equal(end.type, 'arb_executed', JSON.stringify(end.data));
-}
 
 /** The account polls of one account, in the order they ended (the audit's bookmaker_settlement_poll entries). */
 async function accountPolls(h: Harness, accountId: string): Promise<StreamRow[]> {
