@@ -39,7 +39,8 @@ export interface TopologyOptions extends Pick<PrivateRedisOptions, 'hz' | 'datab
 
 const sentinelCount = 3;
 const quorum = 2;
-const readyWaitMsMax = 20_000;
+/** Condition waits (replica synced, Sentinels acquainted): generous, since a loaded 2-core machine can take long. */
+const readyWaitMsMax = 60_000;
 
 async function stopAll(servers: Array<PrivateRedis | null>): Promise<void> {
   await Promise.all(servers.map((s) => s?.stop()));
