@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { startRedisTopology } from '../src/rig/redis.js';
 import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
 import { baselineRound, executorRound, LegWindowRecorder, type RoundResult, type RoundTarget } from './rounds.js';
-import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementOptions } from './settlement-bench.js';
+import { accountSettlementDefaults, accountSettlementPhase, renderAccountSettlementTable, type AccountSettlementFigures, type AccountSettlementOptions } from './account-settlement-bench.js';
+import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementFigures, type SettlementOptions } from './settlement-bench.js';
 import { startSims, type BenchSims, type SimMode } from './sims.js';
 import { replicaDefaults, replicaPhase, renderReplicaTable, type ReplicaOptions } from './replicas-bench.js';
 import { summarize } from './stats.js';
@@ -18,6 +19,8 @@ interface BenchOptions {
   runRounds: boolean;
   /** The settlement phase after the rounds; null with --no-settlement or --only rounds. */
   settlement: SettlementOptions | null;
+  /** Settlement polled per account at scale (batch-capable bookmakers); null with --no-settlement or another --only. */
+  accounts: AccountSettlementOptions | null;
   /** journalReplicasMin 0 vs 1 on a primary + replica; null with --no-replicas or another --only. */
   replicas: ReplicaOptions | null;
   pairsC16: number;
@@ -59,6 +62,9 @@ function parseOptions(argv: string[]): BenchOptions {
       'settlement-pairs': { type: 'string' },
       'settlement-window-ms': { type: 'string' },
       'no-settlement': { type: 'boolean' },
+      'account-pairs': { type: 'string' },
+      accounts: { type: 'string' },
+      'account-settled-pairs': { type: 'string' },
       'replica-pairs': { type: 'string' },
       'replica-rounds': { type: 'string' },
       'no-replicas': { type: 'boolean' },
@@ -71,7 +77,8 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write([
       'usage: npm run bench -- [--pairs N] [--pairs-c1 N] [--rounds R] [--sim process|inline] [--warmup-pairs N]',
       '                        [--settlement-pairs N] [--settlement-window-ms MS] [--no-settlement]',
-      '                        [--replica-pairs N] [--replica-rounds R] [--no-replicas] [--only rounds|settlement|replicas]',
+      '                        [--account-pairs N] [--accounts A] [--account-settled-pairs S]',
+      '                        [--replica-pairs N] [--replica-rounds R] [--no-replicas] [--only rounds|settlement|accounts|replicas]',
       `  --pairs N         pairs per round at concurrency 16 (default ${defaults.pairs})`,
       '  --pairs-c1 N      pairs per round at concurrency 1 (default: a quarter of --pairs)',
       `  --rounds R        rounds of each kind per concurrency, interleaved (default ${defaults.rounds})`,
@@ -84,8 +91,18 @@ function parseOptions(argv: string[]): BenchOptions {
       '  and delayed set, and Redis commands per poll. It runs on its own private redis-server (or REDIS_URL).',
       `  --settlement-pairs N       open pairs (default ${settlementDefaults.pairs})`,
       `  --settlement-window-ms MS  measurement window, a multiple of ${pollIntervalMs} (default ${settlementDefaults.windowMs}: ${settlementDefaults.windowMs / pollIntervalMs} poll cycles)`,
-      '  --no-settlement            skip the settlement phase (same as --only rounds)',
-      '  --only rounds|settlement|replicas  run one part; e.g. node --import tsx bench/bench.ts --only settlement',
+      '  --no-settlement            skip both settlement phases',
+      '',
+      'account settlement phase (after the chains, side by side): N open pairs seeded through the store on A accounts of',
+      '  two batch-capable bookmakers (polled per account), one worker; S pairs settle at the simulators during the window.',
+      '  Worker and Redis CPU, bookmaker requests/s and per account per interval, Redis bytes per open pair, detection',
+      '  delay (simulator settles -> bet_settled) p50/p99.',
+      `  --account-pairs N          open pairs (default ${accountSettlementDefaults.pairs})`,
+      `  --accounts A               accounts, half at each bookmaker (default ${accountSettlementDefaults.accounts})`,
+      `  --account-settled-pairs S  pairs settled in the window (default ${accountSettlementDefaults.settledPairs})`,
+      '',
+      '  --only rounds|settlement|accounts|replicas  run one part (settlement: the chains and the accounts phase, side by side;',
+      '                             accounts: that phase alone); e.g. npm run bench -- --only settlement',
       '',
       'replicas phase: the executor on a private primary with one replica, journalReplicasMin 0 vs 1 (a WAIT before',
       '  each journaled send), interleaved rounds at concurrency 1 and 16: time per pair and leg window, as ratios.',
@@ -103,7 +120,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const sim = values.sim ?? defaults.sim;
   if (sim !== 'process' && sim !== 'inline') throw new Error(`--sim (${sim}) is not process or inline`);
   const only = values.only;
-  if (only !== undefined && only !== 'rounds' && only !== 'settlement' && only !== 'replicas') throw new Error(`--only (${only}) is not rounds, settlement or replicas`);
+  if (only !== undefined && only !== 'rounds' && only !== 'settlement' && only !== 'accounts' && only !== 'replicas') throw new Error(`--only (${only}) is not rounds, settlement, accounts or replicas`);
   if (only === 'settlement' && values['no-settlement']) throw new Error('--only settlement and --no-settlement contradict each other');
   const settlement: SettlementOptions = {
     pairs: positiveInt('settlement-pairs', values['settlement-pairs'], settlementDefaults.pairs),
@@ -113,6 +130,12 @@ function parseOptions(argv: string[]): BenchOptions {
   return {
     runRounds: only === undefined || only === 'rounds',
     settlement: (only !== undefined && only !== 'settlement') || values['no-settlement'] ? null : settlement,
+    accounts: (only !== undefined && only !== 'settlement' && only !== 'accounts') || values['no-settlement'] ? null : {
+      pairs: positiveInt('account-pairs', values['account-pairs'], accountSettlementDefaults.pairs),
+      accounts: positiveInt('accounts', values.accounts, accountSettlementDefaults.accounts, 2),
+      windowMs: accountSettlementDefaults.windowMs,
+      settledPairs: positiveInt('account-settled-pairs', values['account-settled-pairs'], accountSettlementDefaults.settledPairs, 0),
+    },
     replicas: (only !== undefined && only !== 'replicas') || values['no-replicas'] ? null : {
       pairs: positiveInt('replica-pairs', values['replica-pairs'], replicaDefaults.pairs),
       rounds: positiveInt('replica-rounds', values['replica-rounds'], replicaDefaults.rounds),
@@ -127,7 +150,7 @@ function parseOptions(argv: string[]): BenchOptions {
 
 function reproduceCommand(options: BenchOptions): string {
   const args: string[] = [];
-  const parts = [options.runRounds ? 'rounds' : null, options.settlement ? 'settlement' : null, options.replicas ? 'replicas' : null].filter((p) => p !== null);
+  const parts = [options.runRounds ? 'rounds' : null, options.settlement ? 'settlement' : options.accounts ? 'accounts' : null, options.replicas ? 'replicas' : null].filter((p) => p !== null);
   if (parts.length === 1) args.push(`--only ${parts[0]}`);
   if (options.runRounds) {
     args.push(`--pairs ${options.pairsC16}`, `--rounds ${options.rounds}`);
@@ -139,6 +162,11 @@ function reproduceCommand(options: BenchOptions): string {
   if (options.settlement) {
     args.push(`--settlement-pairs ${options.settlement.pairs}`);
     if (options.settlement.windowMs !== settlementDefaults.windowMs) args.push(`--settlement-window-ms ${options.settlement.windowMs}`);
+  }
+  if (options.accounts) {
+    if (options.accounts.pairs !== accountSettlementDefaults.pairs) args.push(`--account-pairs ${options.accounts.pairs}`);
+    if (options.accounts.accounts !== accountSettlementDefaults.accounts) args.push(`--accounts ${options.accounts.accounts}`);
+    if (options.accounts.settledPairs !== accountSettlementDefaults.settledPairs) args.push(`--account-settled-pairs ${options.accounts.settledPairs}`);
   }
   if (!options.replicas && parts.length > 1) args.push('--no-replicas');
   if (options.replicas) args.push(`--replica-pairs ${options.replicas.pairs}`, `--replica-rounds ${options.replicas.rounds}`);
@@ -275,6 +303,25 @@ async function runRounds(options: BenchOptions, sims: BenchSims, command: string
   }
 }
 
+/** Today's per-bet chains and per-account polling, one row per figure the issue sets a target for. */
+function renderSideBySide(chains: SettlementFigures, accounts: AccountSettlementFigures): string {
+  const row = (label: string, a: string, b: string) => `${label.padEnd(44)}  ${a.padEnd(26)}  ${b}`;
+  const intervals = chains.polls.measuredMs / chains.pollIntervalMs;
+  return [
+    '',
+    'settlement side by side (same run)',
+    row('', `per-bet chains`, `per account (target)`),
+    row('open pairs / accounts', `${chains.pairs} / ${2 * chains.pairs}`, `${accounts.pairs} / ${accounts.accounts}`),
+    row('worker CPU, % of a core', chains.cpu.percentOfCore.node.toFixed(1), `${accounts.cpu.percentOfCore.worker.toFixed(1)} (<= 20)`),
+    row('Redis CPU, % of a core', chains.cpu.percentOfCore.redis.toFixed(1), accounts.cpu.percentOfCore.redis.toFixed(1)),
+    row('bookmaker requests/s', chains.polls.perSecond.toFixed(0), accounts.requests.perSecond.toFixed(1)),
+    row('requests per poll interval: per bet / per account', (chains.polls.inWindow / (2 * chains.pairs * intervals)).toFixed(2), `${accounts.requests.perAccountPerInterval.toFixed(2)} (<= 1)`),
+    row('Redis per open pair, KB', (chains.redis.bytesPerOpenPair / 1024).toFixed(2), `${(accounts.redis.bytesPerOpenPair / 1024).toFixed(2)} (<= 2)`),
+    // The chains' bets never settle in their phase: a result is seen at the bet's next poll, up to an interval plus its lateness.
+    row('detection delay p50 / p99, ms', `<= ${chains.pollIntervalMs} + lateness ${chains.lateness.p50Ms} / ${chains.lateness.p99Ms}`, `${accounts.detection.p50Ms} / ${accounts.detection.p99Ms} (p99 <= ${accounts.pollIntervalMs + 1000})`),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const command = reproduceCommand(options);
@@ -282,6 +329,7 @@ async function main(): Promise<void> {
   try {
     sims = await startSims(options.sim);
     let results = previousResults();
+    let chains: SettlementFigures | undefined;
     if (options.runRounds) {
       const { settlement: kept } = results;
       results = { ...(await runRounds(options, sims, command)), ...(kept === undefined ? {} : { settlement: kept }) };
@@ -291,6 +339,14 @@ async function main(): Promise<void> {
       const figures = await settlementPhase({ options: options.settlement, sims, progress, ...(redisUrl ? { redisUrl } : {}) });
       process.stdout.write(`${renderSettlementTable(figures, command)}\n`);
       results = { ...results, settlement: { command, ...figures } };
+      chains = figures;
+    }
+    if (options.accounts) {
+      const redisUrl = process.env.REDIS_URL;
+      const figures = await accountSettlementPhase({ options: options.accounts, sims, progress, ...(redisUrl ? { redisUrl } : {}) });
+      process.stdout.write(`${renderAccountSettlementTable(figures, command)}\n`);
+      if (chains) process.stdout.write(`${renderSideBySide(chains, figures)}\n`);
+      results = { ...results, accountSettlement: { command, ...figures } };
     }
     if (options.replicas) {
       const figures = await replicaPhase({ options: options.replicas, sims, progress });

@@ -9,6 +9,7 @@ import { parseConfig, type Config } from '../src/config.js';
 import type { LegRole } from '../src/domain/types.js';
 import type { LegWindowProbe } from '../src/executor/run.js';
 import { pairWorkerOptions } from '../src/app/worker.js';
+import { pairFixture } from '../src/rig/pairs.js';
 import { startInProcessWorker } from '../src/rig/workers.js';
 import { eventsStream } from '../src/store/keys.js';
 
@@ -55,17 +56,7 @@ const jobName = 'bet-pair';
 
 /** A valid pair on two accounts no other pair uses (no cooldown can block it), as a scanner would enqueue it. */
 export function makeBenchPair(tag: string, index: number): BetPairJob {
-  const id = `${tag}-${index}`;
-  return {
-    arbId: `arb-${id}`,
-    betPairId: `bp-${id}`,
-    whitelabel: 'wl1',
-    provider: 'bookA',
-    currency: 'EUR',
-    createdAt: new Date().toISOString(),
-    positiveBet: { betId: `pos-${id}`, accountId: `accp-${id}`, provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000 },
-    hedgeBet: { betId: `hed-${id}`, accountId: `acch-${id}`, provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244 },
-  };
+  return pairFixture(`${tag}-${index}`);
 }
 
 /** The executor's configuration for the bench: the given concurrency, limits that never block a unique pair. */
@@ -78,8 +69,11 @@ export function benchConfig(target: RoundTarget, queueName: string, overrides: R
     // A whole round is enqueued before it starts: no pair may turn stale while it waits.
     arbAgeMsMax: 600_000,
     pairRecordTtlMs: 3_600_000,
+    // Under the journal's TTL, as the config requires.
+    settlementDeadlineMs: 1_800_000,
     // Settlement is not measured: the first poll is an hour away.
     settlementPollIntervalMs: 3_600_000,
+    settlementPollBackoffMaxMs: 3_600_000,
     ...overrides,
   });
 }

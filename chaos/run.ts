@@ -10,12 +10,13 @@ import { configSchema, parseConfig, type Config } from '../src/config.js';
 import { isFinalBetStatus, type FinalBetStatus } from '../src/domain/types.js';
 import { startBooks, type Books } from '../src/rig/books.js';
 import { bookSnapshot, executorRecords } from '../src/rig/collect.js';
-import { startRedisTopology, type RedisTopology } from '../src/rig/redis.js';
+import { TcpProxy } from '../src/rig/proxy.js';
+import { failOver, startRedisTopology, type FailoverResult, type RedisTopology } from '../src/rig/redis.js';
 import type { ChaosSnapshot, KillWindow, PairPlan } from '../src/rig/snapshot.js';
 import { WorkerPool, waitForQueueWorkers, writeConfigFile, type WorkerProcessOptions } from '../src/rig/workers.js';
 import { createRedis } from '../src/store/connection.js';
 import { auditStream, eventsStream, keys } from '../src/store/keys.js';
-import { chaosArbAgeMsMax, crashCycle, journalGapLatencyMs, stampCreatedAt, type PlannedPair, type ProcessFault, type Resettlement, type Scenario } from './scenario.js';
+import { chaosArbAgeMsMax, crashCycle, journalGapLatencyMs, partitionedWorker, stampCreatedAt, type ChaosTopology, type PlannedPair, type ProcessFault, type Resettlement, type Scenario } from './scenario.js';
 
 export type ExecutorKind = 'ours' | 'naive';
 
@@ -35,8 +36,23 @@ export interface RunOptions {
   clockHook?: ClockHook;
   /** Also write the snapshot as JSON beside the worker logs (snapshot.json), to study a run's violations. */
   dumpSnapshot?: boolean;
+  /** Redis topology (default single); sentinel runs the scenario's failover and partition faults. */
+  topology?: ChaosTopology;
+  /** false: the simulators do not deduplicate client references (a resend is a second bet). */
+  dedupe?: boolean;
+  /** The executor's journalReplicasMin (sentinel runs; default 0). */
+  journalReplicasMin?: number;
+  /** Circuit breakers of a sick-bookmaker run (unset: the config's defaults). */
+  circuits?: ChaosCircuits;
+  /** Sentinel runs: how long the replica's link is black-holed before each failover's kill (default 500 ms). */
+  replicaLagMs?: number;
   log: (line: string) => void;
 }
+
+/** Sentinel runs: Sentinel timings short enough for several failovers in a run of a minute. */
+export const chaosSentinelTimings = { downAfterMs: 1_000, failoverTimeoutMs: 3_000 };
+/** Sentinel runs: the producer (standing in for the scanner) waits for this long for a replica to hold each job. */
+const producerWaitMs = 500;
 
 /**
  * Accepted bets settle this long after acceptance at the simulators: longer than any placement flow
@@ -61,7 +77,17 @@ const restartStaggerMs = 400;
 const optionalChaosKeys: Record<string, number> = { lateCommitGraceMs: 1_500, resettlementCheckDelayMs: 3_000, settlementSweepMs: 500 };
 
 /** Timings of a chaos run: short, so that leases lapse and cooldowns contend within seconds. */
-export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number; lateCommits?: boolean } = {}): Config {
+/**
+ * Circuit breakers of a `--sick-bookmaker` run, scaled to a run of seconds (the defaults count over 30 s and cool
+ * off for 30 s): `on` trips on half of at least 5 outcomes in 5 s and probes after 1 s; `off` reports nothing.
+ */
+export const chaosCircuits = {
+  on: { enabled: true, windowMs: 5_000, failureRatio: 0.5, minVolume: 5, coolOffMs: 1_000, coolOffMsMax: 4_000, reportIntervalMs: 50, probeIntervalMs: 100 },
+  off: { enabled: false },
+} as const;
+export type ChaosCircuits = keyof typeof chaosCircuits;
+
+export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: number; lateCommits?: boolean; journalReplicasMin?: number; circuits?: ChaosCircuits } = {}): Config {
   const known = new Set(Object.keys(configSchema.shape));
   // Without the late_commit class no bet commits after its answer was lost: a short grace (an account's
   // claim holds through it, so a long one would leave few pairs placed in a run of a few seconds).
@@ -84,6 +110,8 @@ export function chaosConfig(bookA: string, bookB: string, o: { arbAgeMsMax?: num
     settlementPollIntervalMs: 1_000,
     settlementPollCountMax: 60,
     retryDelayMs: 200,
+    ...(o.journalReplicasMin ? { journalReplicasMin: o.journalReplicasMin } : {}),
+    ...(o.circuits ? { circuitBreaker: chaosCircuits[o.circuits] } : {}),
     ...optional,
   });
 }
@@ -105,8 +133,14 @@ interface Rig {
   crashes: number;
   selfExits: number;
   killWindows: KillWindow[];
-  /** Fault steps still running in the background (a kill switch to clear, a kill to deliver). */
+  /** Fault steps still running in the background (a kill switch to clear, a kill to deliver, a failover). */
   pending: Array<Promise<void>>;
+  /** Sentinel runs: one proxy per data server that the partitioned worker's connections go through. */
+  partitionProxies: TcpProxy[];
+  replicaLagMs: number;
+  failovers: FailoverResult[];
+  /** What the sentinel faults did (failovers, partitions), for the report. */
+  notes: string[];
   logStream: WriteStream;
   log: (line: string) => void;
 }
@@ -120,6 +154,10 @@ function workerProcess(rig: Rig, slot: number): WorkerProcessOptions {
   const script = rig.kind === 'ours' ? undefined : ['bench/naive-worker-process.ts', '--config', rig.configFile];
   const env: Record<string, string> = { ...rig.redis.env };
   if (rig.kind === 'ours' && rig.clockHook === 'worker' && rig.clockSteps) env.BET_EXECUTOR_TEST_HOOKS = '1';
+  if (slot === partitionedWorker && rig.partitionProxies.length > 0) {
+    // Every address the Sentinels report is dialled through this worker's proxy of that server.
+    env.REDIS_SENTINEL_NAT_MAP = rig.partitionProxies.map((p) => `${p.target.host}:${p.target.port}>127.0.0.1:${p.port}`).join(',');
+  }
   if (slot === rig.crashSlot) {
     env.BET_EXECUTOR_TEST_HOOKS = '1';
     env.BET_EXECUTOR_CRASH_AT = crashCycle[rig.crashes % crashCycle.length] as string;
@@ -155,8 +193,27 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
       log(`fault: CLIENT PAUSE ${fault.pausedMs} ms`);
       await rig.admin.call('CLIENT', 'PAUSE', String(fault.pausedMs), 'ALL');
       return;
+    case 'failover':
+      log(`fault: Sentinel failover (replica link black-holed ${rig.replicaLagMs} ms, then SIGKILL the primary)`);
+      rig.pending.push(failOver(rig.redis, { lagMs: rig.replicaLagMs, log }).then((r) => {
+        rig.failovers.push(r);
+        rig.notes.push(`failover ${rig.failovers.length}: ${r.from.port} → ${r.to.port}, promoted after ${r.promotedAfterMs} ms, ${r.lostBytes} acknowledged replication byte(s) lost`);
+      }));
+      return;
+    case 'partition':
+      // In the background: it waits for the worker to be warm, and for heldMs.
+      rig.pending.push(partition(rig, fault.worker, fault.heldMs, log));
+      return;
     case 'clock_step': return stepClock(rig, fault.worker, log);
     case 'kill_switch': return setKillSwitch(rig, fault.heldMs, log);
+    case 'sick_bookmaker':
+      log(`fault: bookB sick (every request 500) for ${fault.heldMs} ms`);
+      rig.books.bookB.bookmaker.setSickness({ mode: 'error_500' });
+      rig.pending.push(sleep(fault.heldMs).then(() => {
+        rig.books.bookB.bookmaker.setSickness(null);
+        log('fault: bookB recovered');
+      }));
+      return;
     case 'kill_in_pause':
       log(`fault: CLIENT PAUSE ${fault.pausedMs} ms, SIGKILL every worker after ${fault.killAfterMs} ms of it, restart in ${fault.restartAfterMs} ms`);
       await rig.admin.call('CLIENT', 'PAUSE', String(fault.pausedMs), 'ALL');
@@ -167,6 +224,50 @@ async function applyFault(rig: Rig, fault: ProcessFault, log: (line: string) => 
       }));
       return;
   }
+}
+
+/** Redis time (ms) through the admin connection. */
+async function redisNowMs(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/**
+ * Black-holes every connection of the partitioned worker to the data servers (it still reaches the
+ * Sentinels) for heldMs, past its leases, then heals: what it wrote meanwhile arrives late and must be fenced.
+ * Counts the leases held when it was cut off and the pairs other workers resumed meanwhile.
+ */
+/** The partitioned worker must have run this long (booted, taking pairs) before it is cut off; waited for at most partitionWarmMsMax. */
+const partitionWarmMs = 4_000;
+const partitionWarmMsMax = 15_000;
+
+async function partition(rig: Rig, slot: number, heldMs: number, log: (line: string) => void): Promise<void> {
+  if (slot !== partitionedWorker || rig.partitionProxies.length === 0) return;
+  // A worker (re)started moments ago holds no lease yet: wait until it has run a while (a kill may have just hit it).
+  for (let waitedMs = 0; waitedMs < partitionWarmMsMax && (rig.pool.child(slot) === null || Date.now() - (rig.pool.spawnedAtMs[slot] ?? 0) < partitionWarmMs); waitedMs += 100) await sleep(100);
+  const connections = rig.partitionProxies.reduce((n, p) => n + p.connections, 0);
+  const leases = await countKeys(rig.admin, 'lock:arb:*');
+  for (const proxy of rig.partitionProxies) proxy.blackhole();
+  const fromMs = await redisNowMs(rig.admin);
+  log(`fault: worker ${slot} partitioned from Redis for ${heldMs} ms (${connections} connection(s) black-holed; ${leases} lease(s) held by all workers)`);
+  await sleep(heldMs);
+  for (const proxy of rig.partitionProxies) proxy.pass();
+  const toMs = await redisNowMs(rig.admin);
+  const resumed = (await rig.admin.xrange(eventsStream, String(fromMs), String(toMs))).filter(([, f]) => f[1] === 'arb_resumed').length;
+  rig.notes.push(`partition of worker ${slot}: ${heldMs} ms, ${connections} connection(s) black-holed, ${leases} lease(s) held by all workers at the cut, ${resumed} pair(s) resumed by other workers meanwhile`);
+  log(`fault: worker ${slot} partition healed (${resumed} pair(s) resumed by others meanwhile)`);
+}
+
+async function countKeys(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  for (let page = 0; page < 1_000; page++) {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+    n += found.length;
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return n;
 }
 
 /** A worker younger than this may not have installed its clock hook yet (a signal would kill it). */
@@ -215,22 +316,29 @@ async function setKillSwitch(rig: Rig, heldMs: number, log: (line: string) => vo
   }));
 }
 
-async function startRig(seed: number, kind: ExecutorKind, scenario: Scenario, clockHook: ClockHook, log: (line: string) => void): Promise<Rig> {
+async function startRig(o: RunOptions): Promise<Rig> {
+  const { seed, kind, scenario, log } = o;
+  const clockHook = o.clockHook ?? 'worker';
   const dir = mkdtempSync(join(tmpdir(), 'bet-executor-chaos-'));
-  const redis = await startRedisTopology({ hz: 50 });
+  const sentinel = o.topology === 'sentinel';
+  const redis = await startRedisTopology({ hz: 50, ...(sentinel ? { kind: 'sentinel', replicas: 1, ...chaosSentinelTimings } : {}) });
   const admin = createRedis(redis.url, { maxRetriesPerRequest: null });
   admin.on('error', () => undefined);
+  const partitionProxies = sentinel ? await Promise.all(redis.dataServers.map((s) => TcpProxy.start({ host: '127.0.0.1', port: s.port }))) : [];
   const latencyMs = scenario.classes.includes('journal_gap') ? journalGapLatencyMs : 0;
-  const books = await startBooks({ seed, settleAfterMs: chaosSettleAfterMs, bookA: { latencyMs } });
+  const books = await startBooks({ seed, settleAfterMs: chaosSettleAfterMs, bookA: { latencyMs }, ...(o.dedupe === false ? { dedupe: false } : {}) });
   const config = chaosConfig(books.bookA.url, books.bookB.url, {
     ...(scenario.classes.includes('future_stamped') ? { arbAgeMsMax: chaosArbAgeMsMax } : {}),
     lateCommits: scenario.classes.includes('late_commit'),
+    ...(o.journalReplicasMin ? { journalReplicasMin: o.journalReplicasMin } : {}),
+    ...(o.circuits ? { circuits: o.circuits } : {}),
   });
   const logStream = createWriteStream(join(dir, 'workers.log'));
   const rig: Rig = {
     redis, admin, books, config, configFile: writeConfigFile(dir, config), dir, kind, clockHook, clockSteps: scenario.classes.includes('clock_step'),
     pool: new WorkerPool({ spawnOptions: (slot) => workerProcess(rig, slot), logStream, onSelfExit: (slot, code, signal) => onSelfExit(rig, slot, code, signal) }),
     crashSlot: null, crashes: 0, selfExits: 0, killWindows: [], pending: [], logStream, log,
+    partitionProxies, replicaLagMs: o.replicaLagMs ?? 500, failovers: [], notes: [],
   };
   return rig;
 }
@@ -261,7 +369,7 @@ async function enqueueAll(rig: Rig, scenario: Scenario, pairs: RunPair[], tick: 
     while (faults.length > 0 && (faults[0]?.atMs ?? Infinity) <= elapsedMs) await applyFault(rig, faults.shift() as ProcessFault, log);
     const due = [];
     while (next < deliveries.length && (deliveries[next]?.atMs ?? Infinity) <= elapsedMs) due.push(deliveries[next++]);
-    for (const d of due) if (d) await deliver(queue, d.pair, d.first);
+    for (const d of due) if (d) await deliver(queue, d.pair, d.first, rig.redis.kind === 'sentinel');
     if (Date.now() - tickedAtMs >= 200) {
       await tick();
       tickedAtMs = Date.now();
@@ -274,7 +382,7 @@ async function enqueueAll(rig: Rig, scenario: Scenario, pairs: RunPair[], tick: 
 }
 
 /** Adds one delivery; the first stamps the enqueue time (and createdAt, when the scenario gives one). */
-async function deliver(queue: Queue, pair: RunPair, first: boolean): Promise<void> {
+async function deliver(queue: Queue, pair: RunPair, first: boolean, replicated: boolean): Promise<void> {
   if (first) {
     const nowMs = Date.now();
     pair.plan.enqueuedAtMs = nowMs;
@@ -285,13 +393,19 @@ async function deliver(queue: Queue, pair: RunPair, first: boolean): Promise<voi
     }
   }
   // A producer retries until Redis takes the job (Redis may be restarting or paused).
-  await addWithRetry(queue, pair.data, pair.planned.queueDelayMs);
+  await addWithRetry(queue, pair.data, pair.planned.queueDelayMs, replicated);
 }
 
-async function addWithRetry(queue: Queue, data: Record<string, unknown>, delayMs: number | undefined): Promise<void> {
+/**
+ * replicated (sentinel runs): the producer, standing in for the scanner, adds the job again until a replica
+ * holds it (WAIT 1); an added job a failover loses would be a pair the executor never saw. A second add is a
+ * duplicate delivery, which the executor takes as such.
+ */
+async function addWithRetry(queue: Queue, data: Record<string, unknown>, delayMs: number | undefined, replicated: boolean): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await queue.add('bet-pair', data, delayMs === undefined ? {} : { delay: delayMs });
+      if (replicated && Number(await ((await queue.client) as unknown as Redis).call('WAIT', 1, producerWaitMs)) < 1) throw new Error('job not on a replica');
       return;
     } catch (error) {
       if (attempt >= 100) throw error;
@@ -403,6 +517,7 @@ async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: (
   const deadline = Date.now() + quiesceMsMax;
   const connection = createRedis(rig.redis.url, { maxRetriesPerRequest: null });
   const queues = [new Queue(rig.config.queueName, { connection }), new Queue(rig.config.settlementQueueName, { connection })];
+  let last = 'nothing read yet';
   try {
     while (Date.now() < deadline) {
       // A result changed just now needs the executor's re-check (a delayed job) before anything is quiet.
@@ -415,8 +530,10 @@ async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: (
       const open = rig.kind === 'ours' ? await connection.zcard(keys.openPairs) : 0;
       const unsettled = rig.kind === 'ours' ? await countUnsettled(connection, pairs) : 0;
       if (!busy && open === 0 && unsettled === 0) return true;
+      last = `jobs ${JSON.stringify(counts)}, open pairs ${open}, unsettled pairs ${unsettled}`;
       await sleep(250);
     }
+    rig.notes.push(`not quiet after ${quiesceMsMax} ms: ${last}`);
     return false;
   } finally {
     for (const q of queues) await q.close();
@@ -472,11 +589,15 @@ export interface RunResult {
   resettled: number;
   /** Lives of the journal_gap crash worker that ended at a crash point. */
   crashes: number;
+  /** Sentinel failovers that completed. */
+  failovers: number;
+  /** What the sentinel faults did. */
+  notes: string[];
 }
 
 /** Runs the scenario against one executor and returns what the checks need. */
 export async function runChaos(o: RunOptions): Promise<RunResult> {
-  const rig = await startRig(o.seed, o.kind, o.scenario, o.clockHook ?? 'worker', o.log);
+  const rig = await startRig(o);
   // The simulators run in this process and time each request when they handle it: a stalled event loop
   // here delays those times (a cooldown gap can look shorter than it was). Reported with every run.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -508,19 +629,59 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     if (rig.crashSlot !== null) o.log(`crash worker: ${rig.crashes} crash(es) at ${crashCycle.join(' / ')} in turn`);
     if (resettler.changed > 0) o.log(`re-settled ${resettler.changed} bet(s) at the simulators after their pair was reconciled`);
     if (killer.killed.length > 0) o.log(`removed the settlement poll job of ${killer.killed.length} executed pair(s) (lost chains)`);
+    if (rig.redis.kind === 'sentinel') rig.notes.push(`journal_not_replicated events (requests not sent, pairs retried): ${await countEvents(rig.admin, 'journal_not_replicated')}`);
+    if (rig.kind === 'ours') {
+      const exposures = await eventsWhere(rig.admin, 'exposure_alert', () => true);
+      const blocked = await eventsWhere(rig.admin, 'arb_blocked', (d) => d.reason === 'circuit_open');
+      const opened = await eventsWhere(rig.admin, 'circuit_opened', () => true);
+      const sick = o.scenario.processFaults.some((f) => f.kind === 'sick_bookmaker') ? `sick bookmaker, circuits ${o.circuits ?? 'default'}` : 'no sick bookmaker';
+      rig.notes.push(`${sick}: ${exposures} exposure alert(s), ${blocked} pair(s) blocked circuit_open, ${opened} circuit(s) opened`);
+    }
+    for (const note of rig.notes) o.log(note);
     loopDelay.disable();
     o.log(`runner event-loop delay (simulators' timing): p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const snap = { ...(await snapshot(rig, o.scenario, pairs)), lostChains: [...killer.killed] };
     if (o.dumpSnapshot) writeFileSync(join(rig.dir, 'snapshot.json'), JSON.stringify(snap));
-    return { snapshot: snap, quiesced, logDir: rig.dir, resettled: resettler.changed, crashes: rig.crashes };
+    return { snapshot: snap, quiesced, logDir: rig.dir, resettled: resettler.changed, crashes: rig.crashes, failovers: rig.failovers.length, notes: rig.notes };
   } finally {
     rig.pool.stopAll();
+    await Promise.all(rig.partitionProxies.map((p) => p.close()));
     await killer.close();
     rig.admin.disconnect();
     await rig.books.close();
     await rig.redis.stop();
     rig.logStream.end();
   }
+}
+
+/** Events of one type whose data passes `keep`. */
+async function eventsWhere(redis: Redis, type: string, keep: (data: Record<string, unknown>) => boolean): Promise<number> {
+  let n = 0;
+  let from = '-';
+  for (let page = 0; page < 1_000; page++) {
+    const rows = await redis.xrange(eventsStream, from, '+', 'COUNT', 5_000);
+    for (const [, f] of rows) {
+      const at = f.indexOf('type');
+      if (at < 0 || f[at + 1] !== type) continue;
+      const dataAt = f.indexOf('data');
+      if (keep(dataAt < 0 ? {} : JSON.parse(f[dataAt + 1] ?? '{}') as Record<string, unknown>)) n++;
+    }
+    if (rows.length < 5_000) break;
+    from = `(${rows.at(-1)?.[0] ?? '0-0'}`;
+  }
+  return n;
+}
+
+async function countEvents(redis: Redis, type: string): Promise<number> {
+  let n = 0;
+  let from = '-';
+  for (let page = 0; page < 1_000; page++) {
+    const rows = await redis.xrange(eventsStream, from, '+', 'COUNT', 5_000);
+    n += rows.filter(([, f]) => f[1] === type).length;
+    if (rows.length < 5_000) break;
+    from = `(${rows.at(-1)?.[0] ?? '0-0'}`;
+  }
+  return n;
 }
 
 function lastRequestAtMs(rig: Rig): number {

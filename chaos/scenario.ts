@@ -58,7 +58,20 @@ export interface ScenarioOptions {
   lockTtlMs: number;
   /** Issue-7 classes to inject (default none). */
   classes?: readonly FaultClass[];
+  /**
+   * `sentinel`: a primary, a replica and three Sentinels; the Redis restart and pause of the single topology
+   * are replaced by `failovers` Sentinel failovers and a partition of one worker from Redis.
+   */
+  topology?: ChaosTopology;
+  /** Failovers of a sentinel run (default 2). */
+  failovers?: number;
+  /** bookB sick (every request 500) from 30 % to 60 % of the run: no random draw, the same seed with circuits on or off. */
+  sickBookmaker?: boolean;
 }
+
+export type ChaosTopology = 'single' | 'sentinel';
+/** The worker slot whose Redis connections go through the rig's TCP proxies (sentinel runs). */
+export const partitionedWorker = 0;
 
 /** How the runner stamps createdAt when it enqueues the pair (the stamp depends on the enqueue time). */
 export type CreatedAtStamp =
@@ -90,8 +103,14 @@ export type ProcessFault =
   | { kind: 'freeze'; atMs: number; worker: number; frozenMs: number }
   | { kind: 'redis_restart'; atMs: number }
   | { kind: 'redis_pause'; atMs: number; pausedMs: number }
+  /** Sentinel: the primary SIGKILLed (after its replica's link was black-holed for the run's lag), the replica promoted, the old primary back as a replica. */
+  | { kind: 'failover'; atMs: number }
+  /** Sentinel: every connection of one worker to the data servers black-holed for heldMs (past its leases), then healed. */
+  | { kind: 'partition'; atMs: number; worker: number; heldMs: number }
   | { kind: 'clock_step'; atMs: number; worker: number }
   | { kind: 'kill_switch'; atMs: number; heldMs: number }
+  /** The hedge bookmaker (bookB) answers every request 500 for heldMs, then recovers (`--sick-bookmaker`). */
+  | { kind: 'sick_bookmaker'; atMs: number; heldMs: number }
   /**
    * Redis paused, then every worker (but the crash worker) killed while their journal writes wait: a positive
    * answered during the pause has sent its fast-path hedge, and its acceptance is not journaled.
@@ -184,6 +203,7 @@ export function buildScenario(o: ScenarioOptions): Scenario {
     });
   }
   const processFaults = buildProcessFaults(o, random);
+  if (o.sickBookmaker) processFaults.push({ kind: 'sick_bookmaker', atMs: Math.round(0.3 * o.durationMs), heldMs: Math.round(0.3 * o.durationMs) });
   const classes = [...new Set(o.classes ?? [])];
   if (classes.length > 0) addClasses(o, classes, pairs, processFaults);
   return { pairs, processFaults: processFaults.sort((a, b) => a.atMs - b.atMs), classes, crashWorker: classes.includes('journal_gap') };
@@ -197,6 +217,15 @@ function buildProcessFaults(o: ScenarioOptions, random: () => number): ProcessFa
     faults.push({ kind: 'kill', atMs: at(0.05, 0.95), worker: Math.floor(random() * o.workers), restartAfterMs: 200 + Math.floor(random() * 800) });
   }
   faults.push({ kind: 'freeze', atMs: at(0.1, 0.4), worker: Math.floor(random() * o.workers), frozenMs: 3 * o.lockTtlMs });
+  if (o.topology === 'sentinel') {
+    // Spread out: each failover takes a few seconds (down-after, election, the old primary's resync).
+    const failovers = o.failovers ?? 2;
+    for (let k = 0; k < failovers; k++) faults.push({ kind: 'failover', atMs: at(0.1 + (0.8 * k) / failovers, 0.1 + (0.8 * k) / failovers + 0.1) });
+    // Between the first failover's window (0.1-0.2) and the second's start, or at 0.6 of a run with one.
+    const between = failovers > 1 ? (0.2 + 0.1 + 0.8 / failovers) / 2 : 0.6;
+    faults.push({ kind: 'partition', atMs: Math.floor(o.durationMs * between), worker: partitionedWorker, heldMs: 3 * o.lockTtlMs });
+    return faults;
+  }
   faults.push({ kind: 'redis_restart', atMs: at(0.45, 0.6) });
   faults.push({ kind: 'redis_pause', atMs: at(0.65, 0.85), pausedMs: 1_500 });
   return faults;

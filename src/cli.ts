@@ -1,4 +1,4 @@
-// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | token | demo | audit (a thin shell over the modules).
+// The one entry point: bet-executor worker | api | alerter | sim | enqueue | exposures | kill | circuit | token | demo | audit (a thin shell over the modules).
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
@@ -7,6 +7,7 @@ import { createToken } from './api/auth.js';
 import { loadApiConfigFile, SCOPES, type Scope } from './api/config.js';
 import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
 import { credentialSources, resolveCredentials } from './credentials.js';
+import { circuitScopeFromFlags, formatCircuitScope } from './domain/circuit.js';
 import { ACTOR_CHARS_MAX, killScopeFromFlags, NOTE_CHARS_MAX, operatorTextProblem, REASON_CHARS_MAX, type KillScope } from './domain/operator.js';
 import { IDENTIFIER_RE } from './domain/validation.js';
 import { startWorker } from './app/worker.js';
@@ -15,6 +16,7 @@ import { startPrivateRedis, type PrivateRedis } from './infra/redis-server.js';
 import { closeProviders, providersFromConfig } from './providers/factory.js';
 import { runSim } from './sim/cli.js';
 import { createRedis, redactedConnection, redisConnectionFromEnv } from './store/connection.js';
+import { CircuitStore } from './store/circuit.js';
 import { OpsStore, type Actor } from './store/ops.js';
 import { Store, storeRedisOptions } from './store/store.js';
 
@@ -295,6 +297,57 @@ kill.command('list')
     console.log(`${switches.length} kill switch(es) engaged`);
     for (const s of switches) console.log(`${s.scope}  ${JSON.stringify(s.reason)}  by ${s.by ?? 'unknown'}${s.setAtMs ? ` at ${new Date(s.setAtMs).toISOString()}` : ''}`);
   });
+
+const circuit = program.command('circuit').description('circuit breakers per bookmaker and account: an open one refuses new pairs needing it (needs REDIS_URL)');
+
+interface CircuitFlags { provider?: string; account?: string; reason: string; by: string }
+
+for (const [action, description] of [
+  ['open', 'force a circuit open: no new pair needing it starts, it is never probed, until forced closed (hedges already owed are still attempted)'],
+  ['close', 'force a circuit closed: pairs needing it start again (it can trip again like any closed circuit)'],
+] as const) {
+  circuit.command(action)
+    .description(description)
+    .option('--provider <name>', 'the bookmaker (its whole circuit)')
+    .option('--account <id>', 'with --provider: only this account\'s circuit at it')
+    .requiredOption('--reason <text>', 'why (recorded on the audit and events streams)')
+    .option('--by <name>', 'who (the actor on the audit stream)', process.env.USER ?? 'operator')
+    .action(async (opts: CircuitFlags) => {
+      const parsed = circuitScopeFromFlags(opts);
+      if (!parsed.ok) throw new ConfigError(parsed.error);
+      const problem = operatorTextProblem('--reason', opts.reason, REASON_CHARS_MAX) ?? operatorTextProblem('--by', opts.by, ACTOR_CHARS_MAX);
+      if (problem) throw new ConfigError(problem);
+      const { circuits, redis } = circuitsFromEnv();
+      const answer = await circuits.force(action, parsed.scope, opts.reason, { by: opts.by, via: 'cli' });
+      redis.disconnect();
+      const scope = formatCircuitScope(parsed.scope);
+      console.log(answer.reply === 'ok' ? `${scope} forced ${action === 'open' ? 'open' : 'closed'} (generation ${answer.generation})` : `${scope} ${action === 'open' ? 'was forced open already; reason replaced' : 'was closed already'}`);
+    });
+}
+
+circuit.command('list')
+  .description('every circuit: state, why, and when a probe may test an open one')
+  .option('--json', 'one JSON object per line')
+  .action(async (opts: { json?: boolean }) => {
+    const { circuits, redis } = circuitsFromEnv();
+    const { items, total } = await circuits.list();
+    redis.disconnect();
+    if (opts.json) for (const c of items) console.log(JSON.stringify(c));
+    else {
+      console.log(`${total} circuit(s), ${items.filter((c) => c.state !== 'closed').length} not closed`);
+      for (const c of items) {
+        const due = c.state === 'open' && !c.forced && c.openUntilMs !== null ? `  probe from ${new Date(c.openUntilMs).toISOString()}` : '';
+        console.log(`${c.scope}  ${c.state}${c.forced ? ' (forced)' : ''}  ${c.reason ?? ''}${c.by ? ` by ${c.by}` : ''}${c.note ? ` ${JSON.stringify(c.note)}` : ''}${due}`);
+      }
+    }
+  });
+
+function circuitsFromEnv(): { circuits: CircuitStore; redis: Redis } {
+  const url = redisConnectionFromEnv();
+  if (!url) throw new ConfigError(`this command needs REDIS_URL ${orSentinels}`);
+  const redis = createRedis(url, storeRedisOptions());
+  return { circuits: new CircuitStore(redis, eventsStreamLenMaxDefault), redis };
+}
 
 /** The workers' default cap of the events stream (the CLI has no worker config to read it from). */
 const eventsStreamLenMaxDefault = configSchema.shape.eventsStreamLenMax.parse(undefined);

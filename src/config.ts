@@ -71,6 +71,12 @@ const providerSchema = z.strictObject({
   requestTimeoutMs: z.int().positive().max(120_000).optional(),
   /** Keep-alive connections kept open to this bookmaker. */
   connections: z.int().positive().max(1024).default(32),
+  /**
+   * The bookmaker offers batched settlement status (src/sim/PROTOCOL.md: `POST /bets/status`, the account feed
+   * `GET /accounts/:id/settled`): its bets are polled per account on the adaptive schedule, within
+   * settlementDeadlineMs. false: each bet polled on its own, every settlementPollIntervalMs × settlementPollCountMax.
+   */
+  settlementBatch: z.boolean().default(false),
   /** The bookmaker's API key, sent as `Authorization: Bearer <key>` on every request (src/credentials.ts). */
   credentials: secretRefSchema.optional(),
   /** Accounts with keys of their own (account ids compared ignoring case, as the arb checks do). */
@@ -114,6 +120,38 @@ export type JobRetention = z.infer<ReturnType<typeof retentionSchema>>;
 export function bullKeepJobs(retention: JobRetention): { age: number; count: number } {
   return { age: Math.ceil(retention.ageMs / 1000), count: retention.countMax };
 }
+
+/**
+ * Circuit breakers per bookmaker and per bookmaker account, shared by every worker through Redis (README: Circuit
+ * breakers; the rules are src/domain/circuit.ts). Defaults: a bookmaker whose placements (or reads) fail half the
+ * time over 30 s, at least 10 of them, stops taking new pairs for 30 s, then is probed without placing a bet.
+ */
+const circuitBreakerSchema = z.strictObject({
+  /**
+   * false: this worker reports no outcomes, so nothing trips by itself. Circuits already open are still probed, an
+   * operator can still force one open or closed, and preflight still refuses a pair on an open circuit.
+   */
+  enabled: z.boolean().default(true),
+  /** The sliding window outcomes are counted over (kept in 10 buckets). */
+  windowMs: z.int().min(100).max(3_600_000).default(30_000),
+  /** Failures / outcomes of one class (placements, or lookups and status checks) in the window that open a bookmaker's circuit. */
+  failureRatio: z.number().gt(0).max(1).default(0.5),
+  /** Outcomes of that class in the window below which the circuit never opens. */
+  minVolume: z.int().min(1).max(1_000_000).default(10),
+  /** Account answers (401/403, an account limit) within the window that open that account's circuit. */
+  accountFailuresMin: z.int().min(1).max(1_000_000).default(3),
+  /** Rejection reasons (exact, or followed by ":") that mean the account is limited; 401/403 always count. */
+  accountFailureReasons: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a reason name [A-Za-z0-9_.-]{1,64}')).max(100)
+    .default(['account_limited', 'account_restricted', 'account_suspended', 'account_closed', 'http_429']),
+  /** How long an open circuit waits before a probe; doubled for each open in a row (a failed probe, a quick re-trip). */
+  coolOffMs: z.int().min(10).max(3_600_000).default(30_000),
+  /** Longest cool-off, whatever the streak. */
+  coolOffMsMax: z.int().min(10).max(86_400_000).default(300_000),
+  /** How often a worker sends the outcomes it counted to Redis (one Lua step per circuit with news). */
+  reportIntervalMs: z.int().min(1).max(60_000).default(100),
+  /** How often a worker looks for circuits due a probe (and probes at most a few per look). */
+  probeIntervalMs: z.int().min(10).max(600_000).default(1_000),
+}).prefault({});
 
 export const configSchema = z.object({
   /** Bookmakers by provider name (the `provider` of a bet leg). */
@@ -176,6 +214,29 @@ export const configSchema = z.object({
   settlementPollIntervalMs: z.int().positive().max(3_600_000).default(5_000),
   settlementPollCountMax: z.int().positive().max(100_000).default(120),
   /**
+   * Batch-capable bookmakers: how long a bet is polled, from the event's expected end (when the job gave it) or
+   * from when its polling began, before it counts as `timeout` (a settlement_timeout exposure).
+   */
+  settlementDeadlineMs: z.int().positive().max(30 * 86_400_000).default(3 * 86_400_000),
+  /**
+   * Batch-capable bookmakers: an account is polled every settlementPollIntervalMs for this long once results are
+   * likely (from an open bet's event's expected end, else from when the bet's polling began); outside that
+   * window its polls back off exponentially (×2 per poll that found nothing) up to settlementPollBackoffMaxMs.
+   */
+  settlementFastWindowMs: z.int().positive().max(30 * 86_400_000).default(600_000),
+  settlementPollBackoffMaxMs: z.int().positive().max(86_400_000).default(300_000),
+  /** Bets asked per `POST /bets/status` (newly opened bets are checked by id once) and per feed page. */
+  settlementBatchSize: z.int().positive().max(500).default(500),
+  /** Feed pages read per account poll (the rest on the next poll, due at once). */
+  settlementFeedPagesMax: z.int().positive().max(1000).default(10),
+  /**
+   * How long a worker holds an account's poll: another worker polls the account again after this when the first
+   * died mid-poll (nothing is lost: results are recorded once, the feed cursor moves only after them).
+   */
+  settlementAccountLeaseMs: z.int().positive().max(3_600_000).default(30_000),
+  /** How often a worker's account poller looks for accounts due (one loop per process, no timer per bet). */
+  settlementTickMs: z.int().positive().max(60_000).default(200),
+  /**
    * After a pair's first reconciliation, each of its bets is checked once more this long later: bookmakers
    * re-settle (won → void, a corrected result). A changed result is re-reconciled. 0 = off.
    */
@@ -229,9 +290,11 @@ export const configSchema = z.object({
   metricsHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'metricsHost is an IP address or a host name').default('127.0.0.1'),
   /** Longest a scrape waits for one Redis-derived source (exposures, kill switches, queues) before leaving it out. */
   metricsScrapeTimeoutMs: z.int().positive().max(60_000).default(2_000),
+  circuitBreaker: circuitBreakerSchema,
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
+export type CircuitBreakerConfig = Config['circuitBreaker'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -265,6 +328,19 @@ function relationErrors(config: Partial<Config>): string[] {
   }
   if (c.stalledCheckMs !== undefined && c.jobLockMs !== undefined && c.stalledCheckMs > c.jobLockMs) {
     errors.push(`stalledCheckMs (${c.stalledCheckMs}) > jobLockMs (${c.jobLockMs})`);
+  }
+  const cb = c.circuitBreaker;
+  if (cb !== undefined && cb.coolOffMsMax < cb.coolOffMs) {
+    errors.push(`circuitBreaker.coolOffMsMax (${cb.coolOffMsMax}) < circuitBreaker.coolOffMs (${cb.coolOffMs})`);
+  }
+  if (c.settlementAccountLeaseMs !== undefined && timeoutMsMax !== undefined && c.settlementAccountLeaseMs < 3 * timeoutMsMax) {
+    errors.push(`settlementAccountLeaseMs (${c.settlementAccountLeaseMs}) < 3 × provider timeout (${timeoutMsMax}): an account's poll must outlive a bookmaker call`);
+  }
+  if (c.settlementPollBackoffMaxMs !== undefined && c.settlementPollIntervalMs !== undefined && c.settlementPollBackoffMaxMs < c.settlementPollIntervalMs) {
+    errors.push(`settlementPollBackoffMaxMs (${c.settlementPollBackoffMaxMs}) < settlementPollIntervalMs (${c.settlementPollIntervalMs})`);
+  }
+  if (c.settlementDeadlineMs !== undefined && c.pairRecordTtlMs !== undefined && c.settlementDeadlineMs >= c.pairRecordTtlMs) {
+    errors.push(`settlementDeadlineMs (${c.settlementDeadlineMs}) >= pairRecordTtlMs (${c.pairRecordTtlMs}): the journal would expire before its bets' polling ends`);
   }
   if (c.queueName !== undefined && c.queueName === c.settlementQueueName) {
     errors.push(`queueName (${c.queueName}) = settlementQueueName (${c.settlementQueueName}): settlement polls would be taken as bet pairs and lost`);

@@ -2,7 +2,7 @@
 
 /** Event types the alerter can turn into alerts (types on bet-executor:events). */
 export const alertEventTypes = [
-  'exposure_alert', 'exposure_updated', 'kill_switch_set', 'kill_switch_cleared',
+  'exposure_alert', 'exposure_updated', 'kill_switch_set', 'kill_switch_cleared', 'circuit_opened', 'circuit_closed',
   'alert_dead_lettered', 'deadman_alert', 'deadman_resolved',
 ] as const;
 export type AlertEventType = (typeof alertEventTypes)[number];
@@ -123,6 +123,43 @@ function killSwitchBody(type: 'kill_switch_set' | 'kill_switch_cleared', data: R
   };
 }
 
+/** What opened a circuit, from its event: the window's figures, the probe's answer, or the operator. */
+function circuitCause(data: Record<string, unknown>): string {
+  const w = (typeof data.window === 'object' && data.window !== null ? data.window : null) as Record<string, unknown> | null;
+  if (w !== null && w.class === 'account') return `${clean(w.failures)} account refusals (401/403/limits) within ${clean(w.windowMs)} ms (at least ${clean(w.accountFailuresMin)} open it)`;
+  if (w !== null) {
+    const ratio = typeof w.ratio === 'number' ? `${Math.round(w.ratio * 100)}%` : clean(w.ratio);
+    return `${clean(w.failures)} of ${clean(w.volume)} ${w.class === 'read' ? 'lookups/status checks' : 'placements'} failed (${ratio}) within ${clean(w.windowMs)} ms (opens at ${clean(w.failureRatio)} with at least ${clean(w.minVolume)})`;
+  }
+  if (data.reason === 'probe_failed') return `the probe failed: ${str(data, 'probe')}`;
+  if (data.reason === 'forced') return `forced by ${str(data, 'by')} via ${str(data, 'via')}: ${str(data, 'note')}`;
+  return `reason ${str(data, 'reason')}`;
+}
+
+function circuitBody(type: 'circuit_opened' | 'circuit_closed', data: Record<string, unknown>): Body {
+  const scope = str(data, 'scope');
+  const opened = type === 'circuit_opened';
+  const forced = data.reason === 'forced';
+  const coolOff = typeof data.coolOffMs === 'number' ? `a probe (it places nothing) tests it in ${Math.ceil(data.coolOffMs / 1000)} s` : 'it stays open until forced closed';
+  const flags = scope.replace(/^provider:/, '--provider ').replace(/^account:([^:]*):/, '--provider $1 --account ');
+  return {
+    fingerprint: `circuit:${scope}`,
+    status: opened ? 'firing' : 'resolved',
+    severity: opened ? 'warning' : 'info',
+    title: opened ? `CIRCUIT OPEN: ${scope}` : `Circuit closed: ${scope}`,
+    lines: opened
+      ? [
+          `No new pair needing it starts (arb_blocked circuit_open); hedges already owed to it are still attempted. ${forced ? '' : coolOff}`.trim(),
+          circuitCause(data),
+          ...(data.detail === undefined ? [] : [`last failure: ${clean(data.detail)}`]),
+          `Force: bet-executor circuit close ${flags} --reason "..." --by you (or open), or POST /api/v1/circuits/${scope}/close`,
+        ]
+      : [forced ? `Pairs needing it start again: forced closed by ${str(data, 'by')} via ${str(data, 'via')}: ${str(data, 'note')}` : `Pairs needing it start again: the probe found it well (${str(data, 'probe')}).`],
+    labels: { alertname: 'BetExecutorCircuitOpen', severity: 'warning', circuit: label(scope), provider: label(data.provider) },
+    excludeSinks: [],
+  };
+}
+
 function deadLetterBody(data: Record<string, unknown>): Body {
   const sink = str(data, 'sink');
   const deadKey = str(data, 'alertKey');
@@ -171,6 +208,7 @@ function bodyOf(type: AlertEventType, data: Record<string, unknown>): Body {
   switch (type) {
     case 'exposure_alert': case 'exposure_updated': return exposureBody(type, data);
     case 'kill_switch_set': case 'kill_switch_cleared': return killSwitchBody(type, data);
+    case 'circuit_opened': case 'circuit_closed': return circuitBody(type, data);
     case 'alert_dead_lettered': return deadLetterBody(data);
     case 'deadman_alert': case 'deadman_resolved': return deadmanBody(type, data);
   }

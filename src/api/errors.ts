@@ -4,7 +4,7 @@ export const errorCatalogue = {
   invalid_request: { statusCode: 400, meaning: 'a parameter, query field or body field is missing or invalid (details name each)' },
   invalid_json: { statusCode: 400, meaning: 'the body is not JSON' },
   invalid_cursor: { statusCode: 400, meaning: 'the cursor was not issued by this API or is damaged' },
-  invalid_scope: { statusCode: 400, meaning: 'a kill-switch scope is empty or malformed (never taken as the global switch)' },
+  invalid_scope: { statusCode: 400, meaning: 'a kill-switch or circuit scope is empty or malformed (never taken as the global switch)' },
   unauthenticated: { statusCode: 401, meaning: 'no Authorization header, or not of the form "Bearer TOKEN"' },
   invalid_token: { statusCode: 401, meaning: 'the bearer token is not one of the configured tokens' },
   forbidden: { statusCode: 403, meaning: 'the token\'s scope does not allow this request' },

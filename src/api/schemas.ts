@@ -9,6 +9,30 @@ const nullableString = { type: ['string', 'null'] } as const;
 /** A free-form JSON object (a journal document, an exposure record): passed through whole. */
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
+/** A circuit as listed (src/store/circuit.ts CircuitView). */
+export const circuitSchema = {
+  $id: 'Circuit',
+  type: 'object',
+  properties: {
+    scope: { type: 'string', description: 'provider:PROVIDER or account:PROVIDER:ACCOUNT' },
+    kind: { type: 'string', enum: ['provider', 'account'] },
+    provider: { type: 'string' },
+    accountId: nullableString,
+    state: { type: 'string', enum: ['closed', 'open', 'half_open'], description: 'open and half_open refuse new pairs needing it (arb_blocked circuit_open)' },
+    forced: { type: 'boolean', description: 'forced open by an operator: never probed, stays open until forced closed' },
+    generation: int,
+    streak: { ...int, description: 'opens in a row (each doubles the cool-off)' },
+    openUntilMs: { ...nullableInt, description: 'open: when a probe may test it' },
+    probeUntilMs: { ...nullableInt, description: 'half-open: when the probe lock expires' },
+    changedAtMs: nullableInt,
+    reason: { ...nullableString, description: 'failure_ratio, account_failures, cool_off_over, probe_succeeded, probe_failed or forced' },
+    by: nullableString,
+    via: nullableString,
+    note: nullableString,
+    lastChange: { type: ['object', 'null'], additionalProperties: true, description: 'the last change\'s event data: the figures that tripped it, the probe\'s answer, the operator' },
+  },
+} as const;
+
 export const cursorQuery = { type: 'string', minLength: 1, maxLength: 512, description: 'the nextCursor of the previous page' } as const;
 export const dayQuery = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a UTC day, YYYY-MM-DD' } as const;
 
@@ -154,6 +178,22 @@ export const schemas = {
           properties: { scope: { type: 'string' }, key: { type: 'string' }, reason: { type: 'string' }, by: nullableString, via: nullableString, setAtMs: nullableInt },
         },
       },
+    },
+  },
+  circuits: {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: { $ref: 'Circuit#' } },
+      total: { ...int, description: 'circuits known (one per bookmaker, and per account that ever had an account problem)' },
+    },
+  },
+  circuitChange: {
+    type: 'object',
+    properties: {
+      scope: { type: 'string' },
+      state: { type: 'string', enum: ['closed', 'open', 'half_open'] },
+      generation: int,
+      changed: { type: 'boolean', description: 'false: it already was in that state (forced open already: the new reason is recorded)' },
     },
   },
   killSwitchChange: {

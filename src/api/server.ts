@@ -6,13 +6,14 @@ import { TokenVerifier } from './auth.js';
 import { authorize } from './authorize.js';
 import { ApiError, errorSchema } from './errors.js';
 import { API_PREFIX } from './paths.js';
+import { registerCircuitRoutes } from './routes/circuits.js';
 import { registerExposureRoutes } from './routes/exposures.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKillSwitchRoutes } from './routes/kill-switches.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPairRoutes } from './routes/pairs.js';
 import { routeOptions } from './routes/route.js';
-import { schemas } from './schemas.js';
+import { circuitSchema, schemas } from './schemas.js';
 import type { ApiDeps, RouteAccess } from './types.js';
 import { dashboardPlugin } from '../dashboard/plugin.js';
 
@@ -58,6 +59,7 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   });
   app.addSchema(errorSchema);
   app.addSchema(schemas.auditPage);
+  app.addSchema(circuitSchema);
   const verifier = new TokenVerifier(config.tokens);
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
@@ -74,10 +76,18 @@ export async function buildApi(deps: ApiDeps): Promise<BuiltApi> {
   registerPairRoutes(app, deps);
   registerExposureRoutes(app, deps);
   registerKillSwitchRoutes(app, deps);
+  registerCircuitRoutes(app, deps);
   registerOpsRoutes(app, deps, verifier);
-  if (deps.config.dashboard.enabled) await app.register(dashboardPlugin(deps, verifier));
-  for (const plugin of deps.plugins ?? []) await app.register(plugin);
-  await app.ready();
+  try {
+    if (deps.config.dashboard.enabled) await app.register(dashboardPlugin(deps, verifier));
+    for (const plugin of deps.plugins ?? []) await app.register(plugin);
+    await app.ready();
+  } catch (error) {
+    // A plugin that fails to load (e.g. a route declaring no access) must not leave the plugins loaded
+    // before it holding connections (Bull Board's queues): the process would never exit.
+    await app.close().catch((closeError: unknown) => deps.log.warn({ err: closeError }, 'closing a half-built API failed'));
+    throw error;
+  }
   return { app, routes };
 }
 

@@ -1,6 +1,7 @@
 // What the API's routes are given: configuration, the Redis adapters, readiness probes, a clock.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { CircuitStore } from '../store/circuit.js';
 import type { OpsStore } from '../store/ops.js';
 import type { ReadModel } from '../store/read-model.js';
 import type { StatsStore } from '../store/stats.js';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   /** The executor's store: exposure resolution goes through its Lua step. */
   store: Store;
   ops: OpsStore;
+  /** The bookmakers' circuit breakers (read, and forced open or closed by an operator). */
+  circuits: CircuitStore;
   reads: ReadModel;
   stats: StatsStore;
   /** The bet-pairs queue's lag (BullMQ), for /ready. */

@@ -12,6 +12,7 @@ import type { ApiConfig } from '../api/config.js';
 import { routeOptions } from '../api/routes/route.js';
 import { buildApi, type BuiltApi } from '../api/server.js';
 import { createRedis } from '../store/connection.js';
+import { CircuitStore } from '../store/circuit.js';
 import { OpsStore } from '../store/ops.js';
 import { ReadModel } from '../store/read-model.js';
 import { StatsStore } from '../store/stats.js';
@@ -49,6 +50,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     config,
     store: new Store(redis, config.eventsStreamLenMax),
     ops: new OpsStore(redis, config.eventsStreamLenMax),
+    circuits: new CircuitStore(redis, config.eventsStreamLenMax),
     reads,
     stats,
     queueLag: () => reads.queueLag(config.queueName, Date.now()),

@@ -8,6 +8,7 @@ import { instrumentProviders } from '../metrics/instrumented-provider.js';
 import { createWorkerMetrics, withLegWindowProbe, withSettlementProbe, type WorkerMetrics } from '../metrics/worker.js';
 import type { Provider } from '../providers/provider.js';
 import { measuredProviders } from '../providers/measured.js';
+import { CircuitStore } from '../store/circuit.js';
 import { createRedis } from '../store/connection.js';
 import { WorkerHeartbeat } from '../store/heartbeat.js';
 import { keys } from '../store/keys.js';
@@ -16,7 +17,10 @@ import { FencedError, Store, storeRedisOptions } from '../store/store.js';
 import { processPoll, type SettlementProbe } from '../settlement/poller.js';
 import { BullSettlementScheduler, type PollJobData } from '../settlement/scheduler.js';
 import { sweepSettlement } from '../settlement/sweep.js';
+import { AccountPoller, batchPortsOf, schedulePolicyOf } from '../settlement/account-poller.js';
+import { AccountSettlementStore } from '../settlement/account-store.js';
 import { clockFromEnv, type Clock } from '../executor/clock.js';
+import { startCircuitBreakers, type CircuitBreakers } from '../executor/circuits.js';
 import { crashHookFromEnv } from '../executor/crash.js';
 import { testDefectsFromEnv } from '../executor/defects.js';
 import { executeJob, rejectUnreadable, resumePair, type JobResult } from '../executor/execute.js';
@@ -53,7 +57,11 @@ export const heartbeatTtlMsDefault = 15_000;
 export interface RunningWorker {
   worker: Worker;
   poller: Worker<PollJobData>;
+  /** The per-account settlement poller, when a provider is configured with settlementBatch. */
+  accountPoller: AccountPoller | undefined;
   deps: ExecutorDeps;
+  /** The circuit breakers' reporter and prober (src/executor/circuits.ts). */
+  circuits: CircuitBreakers;
   /** The worker's registry and, when metricsPort is set, the /metrics URL. */
   metrics: WorkerMetrics;
   close(): Promise<void>;
@@ -84,14 +92,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const queueRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   storeRedis.on('error', (error) => log.warn({ err: error }, 'redis (store) connection error'));
   queueRedis.on('error', (error) => log.warn({ err: error }, 'redis (queue) connection error'));
-  const settlement = BullSettlementScheduler.fromConfig(queueRedis, config);
+  // Bookmakers with batched status are polled per account (one loop, src/settlement/account-poller.ts).
+  const batchPorts = batchPortsOf(config, options.providers);
+  const accountStore = new AccountSettlementStore(storeRedis);
+  const settlement = BullSettlementScheduler.fromConfig(queueRedis, config, batchPorts.size === 0 ? null : {
+    store: accountStore, batchProviders: new Set(batchPorts.keys()), policy: schedulePolicyOf(config),
+  });
   const metrics = createWorkerMetrics(config);
   const settlementProbe = withSettlementProbe(metrics.recorder, options.settlementProbe);
   // Placement counts and latencies per provider for the operations API (written after each answer, never awaited),
   // and the heartbeat. Both define their scripts now, before the store's client is in use.
   const stats = new StatsStore(storeRedis);
+  const circuitStore = new CircuitStore(storeRedis, config.eventsStreamLenMax);
+  const workerId = options.heartbeat?.workerId ?? instanceName();
   const heartbeatWriter = new WorkerHeartbeat(storeRedis, {
-    workerId: options.heartbeat?.workerId ?? instanceName(),
+    workerId,
     intervalMs: options.heartbeat?.intervalMs ?? heartbeatIntervalMsDefault,
     ttlMs: options.heartbeat?.ttlMs ?? heartbeatTtlMsDefault,
     onError: (error) => log.warn({ err: error }, 'worker heartbeat not written'),
@@ -100,10 +115,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const counted = measuredProviders(loggedProviders(options.providers, log), {
     placement: (provider, outcome, latencyMs, atMs) => placementStats.record(provider, outcome, latencyMs, atMs),
   });
+  // Every bookmaker answer also counts toward its circuit (in memory; reported every reportIntervalMs).
+  const circuits = startCircuitBreakers({ config, store: circuitStore, providers: instrumentProviders(counted, metrics.recorder), log });
   const deps: ExecutorDeps = {
     config,
     store: new Store(storeRedis, config.eventsStreamLenMax),
-    providers: instrumentProviders(counted, metrics.recorder),
+    providers: circuits.providers,
     clock: options.clock ?? clockFromEnv(process.env, (offsetMs) => log.warn({ offsetMs }, 'test hook: wall clock stepped')),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settlement,
@@ -119,8 +136,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   if (deps.defects && deps.defects.size > 0) log.error({ defects: [...deps.defects] }, 'TEST DEFECTS ON: this worker is deliberately unsafe (BET_EXECUTOR_TEST_DEFECT); never use it with real money');
   log.info({ heartbeatKey: heartbeatWriter.key }, 'worker heartbeat');
   const heartbeat = heartbeatWriter.start();
+  // Named as its heartbeat: a job's processedBy says which worker took it.
   // Guarded: data that is not JSON or too large reaches processJob as UnreadableJobData (see raw-job.ts).
-  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), pairWorkerOptions(config, workerRedis), config.jobDataBytesMax);
+  const worker = new GuardedWorker(config.queueName, (job, token) => processJob(deps, job, token), { ...pairWorkerOptions(config, workerRedis), name: workerId }, config.jobDataBytesMax);
   worker.on('error', (error) => log.warn({ err: error }, 'bullmq worker error'));
   const pollerRedis = createRedis(options.redisUrl, { maxRetriesPerRequest: null });
   pollerRedis.on('error', (error) => log.warn({ err: error }, 'redis (poller) connection error'));
@@ -144,26 +162,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     removeOnFail: bullKeepJobs(config.jobRetention.failed),
   });
   poller.on('error', (error) => log.warn({ err: error }, 'bullmq settlement worker error'));
+  const accountPoller = batchPorts.size === 0 ? undefined : new AccountPoller({ deps, store: accountStore, ports: batchPorts, probe: settlementProbe });
+  accountPoller?.start();
   const sweep = options.recoverySweep === false ? undefined : setInterval(() => {
     sweepOpenPairs(deps, queue).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));
   }, config.lockTtlMs);
   sweep?.unref();
   const settlementSweep = options.recoverySweep === false ? undefined : setInterval(() => {
-    sweepSettlement(deps, settlement.queue).catch((error: unknown) => log.warn({ err: error }, 'settlement sweep failed'));
+    sweepSettlement(deps, settlement.queue, settlement).catch((error: unknown) => log.warn({ err: error }, 'settlement sweep failed'));
   }, config.settlementSweepMs);
   settlementSweep?.unref();
   await Promise.all([worker.waitUntilReady(), poller.waitUntilReady()]);
   const running: RunningWorker = {
     worker,
     poller,
+    accountPoller,
     deps,
+    circuits,
     metrics,
     async close() {
       if (sweep) clearInterval(sweep);
       if (settlementSweep) clearInterval(settlementSweep);
       await metrics.close();
       await worker.close();
+      await accountPoller?.stop();
       await poller.close();
+      await circuits.stop();
       // Alive until its in-flight pairs are done; then gone at once rather than after the key's TTL.
       await heartbeat.stop();
       await placementStats.flush();
@@ -257,7 +281,12 @@ export async function sweepOpenPairs(deps: ExecutorDeps, queue: Queue): Promise<
       await deps.store.closeOpen(arbId);
       continue;
     }
-    await queue.add(resumeJobName, { arbId }, { jobId: `resume-${arbId}-${loaded.rev}`, removeOnComplete: bullKeepJobs(deps.config.jobRetention.completed), removeOnFail: bullKeepJobs(deps.config.jobRetention.failed) });
+    const jobId = `resume-${arbId}-${loaded.rev}`;
+    // A finished resume job of this revision (one fenced out before it wrote anything: a stall, a failover)
+    // would make this add a no-op while BullMQ keeps it, and the pair would stay open for ever: remove it first.
+    const previous = await queue.getJob(jobId);
+    if (previous && ((await previous.isCompleted()) || (await previous.isFailed()))) await previous.remove();
+    await queue.add(resumeJobName, { arbId }, { jobId, removeOnComplete: bullKeepJobs(deps.config.jobRetention.completed), removeOnFail: bullKeepJobs(deps.config.jobRetention.failed) });
     queued++;
   }
   return queued;

@@ -7,7 +7,7 @@ import { loadConfigFile, parseConfig, type Config } from '../config.js';
 import { missingSettings, reviewConfig } from './config-review.js';
 import { renderHtml, renderMarkdown, renderText, progressLine, verdictOf, type AuditReport } from './report.js';
 import { hedgeFailureScenario, inFlightScenario, isolationScenario, orderScenario, settlementScenario } from './scenarios-contract.js';
-import { crashScenario, failClosedScenario, frozenScenario, inDoubtScenario, killSwitchScenario, lateScenario, malformedScenario, rateLimitScenario } from './scenarios-missed.js';
+import { circuitScenario, crashScenario, failClosedScenario, frozenScenario, inDoubtScenario, killSwitchScenario, lateScenario, malformedScenario, rateLimitScenario } from './scenarios-missed.js';
 import type { ItemDef, ItemOutcome, ItemResult, Scenario, ScenarioContext } from './types.js';
 import { auditTimings, packageRoot, replacedKeys, startWorld, type ExecutorKind } from './world.js';
 
@@ -15,7 +15,7 @@ export const scenarios: Scenario[] = [
   orderScenario, inFlightScenario, settlementScenario, hedgeFailureScenario, isolationScenario,
   inDoubtScenario, malformedScenario, killSwitchScenario,
   failClosedScenario, crashScenario, frozenScenario, rateLimitScenario,
-  lateScenario,
+  circuitScenario, lateScenario,
 ];
 
 export function allItems(): ItemDef[] {
@@ -80,7 +80,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   try {
     const main = await world.group('main', {}, { queueName: operator.config.queueName });
     await Promise.all([main.spawn(), main.spawn()]);
-    await main.waitForWorkers(2, 30_000);
+    await main.waitForWorkers(2);
     options.progress(`world up in ${Date.now() - startedAtMs} ms: redis ${world.redis.url}, simulators ${world.bookA.url} ${world.bookB.url}, 2 ${options.executor} worker processes on ${operator.config.queueName}; ${wanted.length} items`);
     const ctx: ScenarioContext = { world, main, tag: `s${options.seed}`, log: options.progress, selected: (id) => wanted.some((def) => def.id === id) };
     const runScenario = async (scenario: Scenario) => {

@@ -3,6 +3,7 @@ import type { SimLogEntry, SimLookupEntry } from '../sim/bookmaker.js';
 import type { FaultSpec } from '../sim/faults.js';
 import type { SimServer } from '../sim/server.js';
 import type { FinalBetStatus } from '../domain/types.js';
+import { pairFixture, type PairLegs } from '../rig/pairs.js';
 import type { StreamRow, World } from './world.js';
 
 let counter = 0;
@@ -15,21 +16,10 @@ export interface AuditPair extends Record<string, unknown> {
   hedgeBet: Record<string, unknown> & { accountId: string; provider: string };
 }
 
-/** A valid arb (worst case +756 minor units) on fresh accounts of bookA (positive) and bookB (hedge). */
-export function makePair(tag: string, legs: { positive?: Record<string, unknown>; hedge?: Record<string, unknown> } = {}, overrides: Record<string, unknown> = {}): AuditPair {
+/** A valid arb on fresh accounts of bookA (positive) and bookB (hedge): the rig's pair (src/rig/pairs.ts). */
+export function makePair(tag: string, legs: PairLegs = {}, overrides: Record<string, unknown> = {}): AuditPair {
   counter++;
-  const id = `${tag}-${counter}`;
-  return {
-    arbId: `arb-${id}`,
-    betPairId: `bp-${id}`,
-    whitelabel: 'wl1',
-    provider: 'bookA',
-    currency: 'EUR',
-    createdAt: new Date().toISOString(),
-    positiveBet: { betId: `pos-${id}`, accountId: `pa-${id}`, provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000, ...legs.positive },
-    hedgeBet: { betId: `hed-${id}`, accountId: `ha-${id}`, provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244, ...legs.hedge },
-    ...overrides,
-  } as AuditPair;
+  return pairFixture(`${tag}-${counter}`, legs, overrides) as AuditPair;
 }
 
 /** The simulator's log of one arb's placements (client references `be1.{arbId}.…` name the arb). */

@@ -89,7 +89,10 @@ export const orderScenario: Scenario = {
     const first = plain[0] as AuditPair;
     const key = keys.cooldown(first.whitelabel, 'bookA', first.positiveBet.accountId);
     const hedgeKey = keys.cooldown(first.whitelabel, 'bookB', first.hedgeBet.accountId);
-    const [value, pttl, hedgePttl] = await Promise.all([world.admin.get(key), world.admin.pttl(key), world.admin.pttl(hedgeKey)]);
+    // One MULTI: the key's value (the Redis second it was last set), its PTTL and Redis's clock at the same moment.
+    const read = await world.admin.multi().get(key).pttl(key).pttl(hedgeKey).time().exec();
+    const [value, pttl, hedgePttl, redisTime] = (read ?? []).map(([, v]) => v) as [string | null, number, number, [string, string]];
+    const redisNowMs = Number(redisTime[0]) * 1000 + Math.floor(Number(redisTime[1]) / 1000);
     const keyCheck = new Checks();
     keyCheck.expect(value !== null, `${key} not in Redis after the pair executed`);
     keyCheck.expect(hedgePttl > 0, `${hedgeKey} (hedge account) not in Redis`);
@@ -100,10 +103,13 @@ export const orderScenario: Scenario = {
 
     const bound = claimHoldBoundMs(config.cooldownMs, config.providerTimeoutMs, config.lateCommitGraceMs);
     const duration = new Checks();
-    // Read right after the pair's outcome: at most a couple of seconds of the cooldown can have run.
-    const floor = Math.max(1, config.cooldownMs - 2_000);
-    duration.expect(pttl >= floor && pttl <= bound, `PTTL ${pttl} ms outside [${floor}, ${bound}] (cooldownMs ${config.cooldownMs})`);
-    duration.note(`PTTL ${pttl} ms right after the bet, configured cooldownMs ${config.cooldownMs} (claim bound ${bound})`);
+    // The hold the key was set with: its PTTL plus the time since it was set (by Redis's clock, so however long this
+    // machine took to read it), give or take the second the value is rounded down to.
+    const sinceSetMs = value === null ? Number.NaN : redisNowMs - Number(value) * 1000;
+    const heldMs = pttl + sinceSetMs;
+    const floor = Math.max(1, config.cooldownMs - 1_000);
+    duration.expect(heldMs >= floor && heldMs <= bound + 1_000, `set with a hold of ${heldMs} ms (PTTL ${pttl} ms, set ${sinceSetMs} ms before) outside [${floor}, ${bound + 1_000}] (cooldownMs ${config.cooldownMs})`);
+    duration.note(`PTTL ${pttl} ms ${sinceSetMs} ms after the key was set: a hold of ${heldMs} ms (±1 s), configured cooldownMs ${config.cooldownMs} (claim bound ${bound})`);
 
     const persisted = new Checks();
     persisted.expect(pttl > 0, `PTTL ${pttl}: the key has no TTL or is gone`);

@@ -1,7 +1,8 @@
-// The audit's private world: a redis-server, two simulated bookmakers, an alerter with a local receiver, and
-// worker processes of the executor under test, grouped by queue so that scenarios that kill or freeze
-// workers do not disturb each other. Everything is read back from sources that do not trust the executor.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The audit's private world, built from the rig (src/rig: the Redis, the two simulated bookmakers, worker processes,
+// the event feed) plus an alerter with a local receiver; worker processes of the executor under test are grouped by
+// queue so that scenarios that kill or freeze workers do not disturb each other. Everything is read back from
+// sources that do not trust the executor.
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,16 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startLocalAlerter, type LocalAlerter } from '../alerter/local.js';
 import { parseConfig, type Config } from '../config.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../infra/redis-server.js';
-import { startSimServer, type SimServer } from '../sim/server.js';
-import { auditStream, eventsStream } from '../store/keys.js';
-import { readStream } from '../store/store.js';
+import { freePort, type PrivateRedis } from '../infra/redis-server.js';
+import { startBooks } from '../rig/books.js';
+import { EventFeed, waitFor, type StreamRow } from '../rig/events.js';
+import { startRedisTopology } from '../rig/redis.js';
+import { spawnWorkerProcess } from '../rig/workers.js';
+import type { SimServer } from '../sim/server.js';
+import { auditStream, keys } from '../store/keys.js';
 
 export type ExecutorKind = 'ours' | 'naive';
-export type StreamRow = { id: string; type: string; data: Record<string, unknown> };
+export type { StreamRow };
 
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -86,13 +90,27 @@ export interface World {
 export interface WorldOptions {
   baseRaw: Record<string, unknown>;
   executor: ExecutorKind;
-  redis?: PrivateRedis;
   withAlerter?: boolean;
 }
 
 export class WaitTimeout extends Error {}
 
+/** How long worker processes may take to come up: a wait, not a judgment (generous for a loaded machine). */
+const workerStartMsMax = 60_000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A stream read incrementally; each read polls after the previous one (concurrent scenarios never read twice). */
+function streamReader(redis: Redis, stream?: string): () => Promise<StreamRow[]> {
+  const feed = new EventFeed(redis, stream);
+  let last: Promise<unknown> = Promise.resolve();
+  return async () => {
+    const poll = last.then(() => feed.poll());
+    last = poll.catch(() => undefined);
+    await poll;
+    return [...feed.rows];
+  };
+}
 
 /** The operator's config with the simulators as providers, the audit's short timings and the group's queues. */
 export function auditConfig(baseRaw: Record<string, unknown>, books: { bookA: string; bookB: string }, overrides: Record<string, unknown>): Config {
@@ -108,10 +126,10 @@ export function auditConfig(baseRaw: Record<string, unknown>, books: { bookA: st
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'bet-executor-audit-'));
-  const redis = options.redis ?? await startPrivateRedis({ hz: 50 });
+  const topology = await startRedisTopology({ kind: 'single', hz: 50 });
+  const redis = topology.primary as PrivateRedis;
   const admin = new Redis(redis.url);
-  const bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null });
-  const bookB = await startSimServer({ seed: 2, name: 'bookB', settleAfterMs: null });
+  const { bookA, bookB, close: closeBooks } = await startBooks({ seed: 1, settleAfterMs: null, bookB: { seed: 2 } });
   const alerter = options.withAlerter === false ? null : await startLocalAlerter({ redisUrl: redis.url, dir, consumerGroup: 'audit-alerter', log: pino({ level: 'silent' }) });
   const groups: WorkerGroup[] = [];
   const jobsByArb = new Map<string, Array<{ queue: Queue; id: string }>>();
@@ -132,21 +150,19 @@ export async function startWorld(options: WorldOptions): Promise<World> {
           const port = await freePort();
           const configFile = join(dir, `${name}-${group.procs.length}.json`);
           writeFileSync(configFile, JSON.stringify({ ...config, metricsPort: port }));
-          const args = options.executor === 'ours'
-            ? [join(packageRoot, 'bin/bet-executor.mjs'), 'worker', '--config', configFile]
-            : ['--import', 'tsx', join(packageRoot, 'bench/naive-worker-process.ts'), '--config', configFile];
           const logFd = openSync(join(dir, `${name}-${group.procs.length}.log`), 'a');
-          const child = spawn(process.execPath, args, {
-            cwd: packageRoot,
-            env: { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: 'warn', ...env },
-            stdio: ['ignore', logFd, logFd],
+          const child = spawnWorkerProcess({
+            configFile, cwd: packageRoot, env: { ...topology.env, ...env }, stdio: ['ignore', logFd, logFd],
+            ...(options.executor === 'ours'
+              ? { script: [join(packageRoot, 'bin/bet-executor.mjs'), 'worker', '--config', configFile] }
+              : { nodeArgs: ['--import', 'tsx'], script: [join(packageRoot, 'bench/naive-worker-process.ts'), '--config', configFile] }),
           });
           closeSync(logFd);
           group.procs.push(child);
           if (options.executor === 'ours') group.metricsUrls.set(child, `http://127.0.0.1:${port}/metrics`);
           return child;
         },
-        async waitForWorkers(n, timeoutMs = 20_000) {
+        async waitForWorkers(n, timeoutMs = workerStartMsMax) {
           await world.waitFor(`${n} worker(s) on ${queueName}`, async () => (await queue.getWorkers()).length >= n, timeoutMs);
         },
         async enqueue(data, jobId) {
@@ -160,23 +176,24 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       groups.push(group);
       return group;
     },
-    events: () => readStream(admin, eventsStream),
-    audit: () => readStream(admin, auditStream),
+    events: streamReader(admin),
+    audit: streamReader(admin, auditStream),
     async jobsFinished(arbId) {
       const jobs = jobsByArb.get(arbId) ?? [];
       if (jobs.length === 0) return false;
       const states = await Promise.all(jobs.map((j) => j.queue.getJobState(j.id)));
-      return states.every((state) => state === 'completed' || state === 'failed');
+      if (!states.every((state) => state === 'completed' || state === 'failed')) return false;
+      // A job can end while its pair goes on (fenced out under load, the pair resumed by the recovery sweep under a
+      // job of the executor's own): a pair still open in the journal, or leased, is not over. The naive executor
+      // writes neither, so for it the jobs alone decide.
+      const [open, leased] = await Promise.all([admin.zscore(keys.openPairs, arbId), admin.exists(keys.lease(arbId))]);
+      return open === null && leased === 0;
     },
     async waitFor(what, probe, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value !== undefined && value !== null && value !== false) return value as never;
+      return waitFor(what, async () => {
         if (closed) throw new WaitTimeout(`world closed while waiting for ${what}`);
-        if (Date.now() > deadline) throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await sleep(25);
-      }
+        return probe();
+      }, timeoutMs, 25) as never;
     },
     async close() {
       closed = true;
@@ -193,10 +210,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       await Promise.all(groups.map((g) => g.queue.close().catch(() => undefined)));
       await Promise.all(queueConnections.map((connection) => connection.quit().catch(() => connection.disconnect())));
       await alerter?.close().catch(() => undefined);
-      await bookA.close();
-      await bookB.close();
+      await closeBooks();
       await admin.quit().catch(() => admin.disconnect());
-      if (!options.redis) await redis.stop();
+      await topology.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

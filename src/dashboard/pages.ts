@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../api/errors.js';
 import { resolveExposure } from '../api/routes/exposures.js';
+import { forceCircuit } from '../api/routes/circuits.js';
 import { changeKillSwitch } from '../api/routes/kill-switches.js';
 import { accountView, pnlView, providersView } from '../api/routes/ops.js';
 import { auditPage } from '../api/routes/pairs.js';
@@ -82,6 +83,19 @@ export function registerPageRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
   });
 
+  app.post<{ Body: Record<string, string> }>('/dashboard/circuits', dashboardRoute('operate'), async (request, reply) => {
+    const body = request.body ?? {};
+    const action = body.action === 'open' ? 'open' : body.action === 'close' ? 'close' : null;
+    try {
+      if (action === null) throw new ApiError('invalid_request', 'action must be open or close');
+      await forceCircuit(deps, request, action, String(body.scope ?? '').trim(), String(body.reason ?? ''), 'dashboard');
+      return reply.redirect('/dashboard/controls', 303);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.statusCode >= 500) throw error;
+      return show(request, reply, 'Controls', 'controls', controlsPage(await controlsData(deps, request, error.message, 'circuits')), error.statusCode);
+    }
+  });
+
   app.get('/dashboard/results', dashboardRoute('read'), async (request, reply) =>
     show(request, reply, 'Results', 'results', await resultsContent(deps), 200, { scripts: ['/dashboard/assets/uPlot.iife.min.js', '/dashboard/assets/results.js'], styles: ['/dashboard/assets/uPlot.min.css'] }));
 }
@@ -158,12 +172,16 @@ async function pairContent(deps: ApiDeps, request: FastifyRequest, arbId: string
   });
 }
 
-/** SLOT(circuits): read the circuits endpoint's store here once it exists; null hides the column. */
-async function circuitStates(_deps: ApiDeps): Promise<CircuitStates> {
-  return null;
+/** Every circuit, as GET /api/v1/circuits lists them; null (shown as such) when Redis could not say. */
+async function circuitStates(deps: ApiDeps): Promise<CircuitStates> {
+  try {
+    return (await deps.circuits.list()).items;
+  } catch {
+    return null;
+  }
 }
 
-async function controlsData(deps: ApiDeps, request: FastifyRequest, error: string | null): Promise<ControlsData> {
+async function controlsData(deps: ApiDeps, request: FastifyRequest, error: string | null, errorAt?: 'circuits'): Promise<ControlsData> {
   const [killSwitches, providers, circuits, recent] = await Promise.all([
     deps.ops.killSwitches(),
     providersView(deps, {}),
@@ -183,6 +201,7 @@ async function controlsData(deps: ApiDeps, request: FastifyRequest, error: strin
     canOperate: session !== undefined && scopeAllows(session.scope, 'operate'),
     csrfToken: session?.csrfToken ?? '',
     error,
+    ...(errorAt ? { errorAt } : {}),
   };
 }
 

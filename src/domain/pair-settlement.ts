@@ -10,6 +10,10 @@ export interface BetToPoll {
   clientRef: string;
   provider: string;
   ticketId: string;
+  /** The bookmaker account the bet is on: a batch-capable bookmaker is polled per account. */
+  accountId?: string;
+  /** When the bet's event is expected to end, when the scanner said (the adaptive schedule polls from then). */
+  expectedEndAtMs?: number;
 }
 
 export interface PairSettlement {
@@ -52,6 +56,8 @@ export function betsToPoll(doc: PairDoc): BetToPoll[] {
     clientRef: p.clientRef,
     provider: p.provider,
     ticketId: p.ticketId as string,
+    accountId: p.accountId,
+    ...(doc.pair.expectedEndAtMs === undefined ? {} : { expectedEndAtMs: doc.pair.expectedEndAtMs }),
   }));
 }
 

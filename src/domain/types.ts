@@ -40,6 +40,8 @@ export interface BetPair {
   createdAtMs: number | null;
   /** Unix ms when the job was enqueued (BullMQ's timestamp); the arb's age runs from the earlier of the two. */
   enqueuedAtMs?: number;
+  /** Unix ms when the event is expected to end (the scanner's optional `expectedEndAt`): settlement polls from then. */
+  expectedEndAtMs?: number;
   positive: LegInput;
   hedge: LegInput;
 }

@@ -212,6 +212,8 @@ export function betPairSchema(limits: ValidationLimits) {
       provider: identifier(),
       currency: patterned(CURRENCY_RE),
       createdAt: createdAtSchema,
+      /** Optional: when the event is expected to end (same forms as createdAt); settlement polls from then. */
+      expectedEndAt: createdAtSchema,
       positiveBet: leg,
       hedgeBet: leg,
     },
@@ -366,6 +368,7 @@ function toBetPair(job: ParsedJob): BetPair {
     provider: job.provider,
     currency: job.currency,
     createdAtMs: job.createdAt,
+    ...(job.expectedEndAt === null ? {} : { expectedEndAtMs: job.expectedEndAt }),
     positive: toLeg(job.positiveBet, job),
     hedge: toLeg(job.hedgeBet, job),
   };

@@ -123,7 +123,7 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
       preflightPassed(run, plan, claim.rev, sentMonoMs);
       deps.crashPoint('positive_intent_journaled');
     } else if (claim.kind === 'created' && claim.blocked) {
-      await preflightBlocked(run, claim.blocked.reason, claim.blocked.remainingMs);
+      await preflightBlocked(run, claim.blocked.reason, claim.blocked.remainingMs, claim.blocked.circuit);
     }
     const state = await runSaga(run);
     // One info line per pair with its ids and outcome (the requests and answers are at debug level).

@@ -1,7 +1,7 @@
 // At debug level, one line per bookmaker request and one per answer: what was asked and what came back, never a key.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { BetView, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from '../providers/provider.js';
+import type { AccountStatusOutcome, BetView, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from '../providers/provider.js';
 
 /** The fields of a bet an operator needs to follow a pair (no headers, no credentials: providers keep those). */
 function betSummary(bet: BetView | undefined): Record<string, unknown> | undefined {
@@ -9,7 +9,7 @@ function betSummary(bet: BetView | undefined): Record<string, unknown> | undefin
   return { ticketId: bet.ticketId, status: bet.status, oddsMilli: bet.oddsMilli, stakeMinor: bet.stakeMinor, reason: bet.reason };
 }
 
-function answerSummary(outcome: PlaceOutcome | LookupOutcome): Record<string, unknown> {
+function answerSummary(outcome: PlaceOutcome | LookupOutcome | AccountStatusOutcome): Record<string, unknown> {
   const bet = 'bet' in outcome ? outcome.bet : undefined;
   return {
     kind: outcome.kind,
@@ -17,11 +17,17 @@ function answerSummary(outcome: PlaceOutcome | LookupOutcome): Record<string, un
     ...('reason' in outcome ? { reason: outcome.reason } : {}),
     ...('currentOddsMilli' in outcome ? { currentOddsMilli: outcome.currentOddsMilli } : {}),
     ...('detail' in outcome ? { detail: outcome.detail } : {}),
+    ...('status' in outcome ? { status: outcome.status } : {}),
   };
 }
 
 class LoggedProvider implements Provider {
-  constructor(private readonly inner: Provider, private readonly log: Logger) {}
+  readonly accountStatus?: (accountId: string) => Promise<AccountStatusOutcome>;
+
+  constructor(private readonly inner: Provider, private readonly log: Logger) {
+    const ask = inner.accountStatus?.bind(inner);
+    if (ask) this.accountStatus = (accountId) => this.logged('account', { accountId }, () => ask(accountId));
+  }
 
   get name(): string {
     return this.inner.name;
@@ -44,7 +50,7 @@ class LoggedProvider implements Provider {
     return this.inner.close();
   }
 
-  private async logged<T extends PlaceOutcome | LookupOutcome>(operation: string, request: Record<string, unknown>, call: () => Promise<T>): Promise<T> {
+  private async logged<T extends PlaceOutcome | LookupOutcome | AccountStatusOutcome>(operation: string, request: Record<string, unknown>, call: () => Promise<T>): Promise<T> {
     const provider = this.inner.name;
     this.log.debug({ provider, operation, request }, 'bookmaker request');
     const startMs = performance.now();

@@ -9,8 +9,8 @@ export type Resolution =
   | { kind: 'rejected'; reason: string; currentOddsMilli?: number }
   /** Certainly not placed: refused before it left, or a trusted `not_found` with no send left (or allowed). */
   | { kind: 'not_placed'; detail: string }
-  /** A resend refused by a guard (kill switch, stale) after a trusted `not_found`: nothing is live. */
-  | { kind: 'blocked'; reason: BlockReason }
+  /** A resend refused by a guard (kill switch, stale, a circuit) after a trusted `not_found`: nothing is live. */
+  | { kind: 'blocked'; reason: BlockReason; circuit?: string }
   /** Still unknown at the deadline: stop and flag for review. */
   | { kind: 'in_doubt'; detail: string };
 
@@ -123,7 +123,7 @@ async function resendOrStop(r: Resolving, why: string): Promise<{ outcome: Pendi
   }
   const journaled = await run.journalResend(placement);
   if (journaled.kind === 'cooldown_conflict') return { resolution: { kind: 'not_placed', detail: 'account cooldown taken by another pair' } };
-  if (journaled.kind === 'blocked') return { resolution: { kind: 'blocked', reason: journaled.reason } };
+  if (journaled.kind === 'blocked') return { resolution: { kind: 'blocked', reason: journaled.reason, ...(journaled.circuit ? { circuit: journaled.circuit } : {}) } };
   r.placement = journaled.placement;
   r.resumed = false;
   return { outcome: await sendPlacement(run, journaled.placement) };

@@ -8,7 +8,7 @@ import { assertTransition, isPlacementDone, type PairDoc, type PairState, type P
 import { invariant, type LegRole } from '../domain/types.js';
 import type { Provider } from '../providers/provider.js';
 import { keys } from '../store/keys.js';
-import { FencedError, JournalNotReplicatedError, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
+import { FencedError, JournalNotReplicatedError, pairCircuitKeys, type BlockReason, type CooldownHold, type ExposureWrite, type SendGuards, type Store, type StreamEntry } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { TestDefect } from './defects.js';
 
@@ -83,10 +83,10 @@ export interface Commit {
   guarded?: boolean;
 }
 
-export type CommitResult = { kind: 'ok' } | { kind: 'cooldown_conflict' } | { kind: 'blocked'; reason: BlockReason };
+export type CommitResult = { kind: 'ok' } | { kind: 'cooldown_conflict' } | { kind: 'blocked'; reason: BlockReason; circuit?: string };
 
 /** The outcome of journaling one more same-reference send. */
-export type ResendJournal = { kind: 'ok'; placement: Placement } | { kind: 'cooldown_conflict' } | { kind: 'blocked'; reason: BlockReason };
+export type ResendJournal = { kind: 'ok'; placement: Placement } | { kind: 'cooldown_conflict' } | { kind: 'blocked'; reason: BlockReason; circuit?: string };
 
 /** States whose pair waits for settlement polls before it is closed: it has accepted bets to poll. */
 const settlingStates: readonly PairState[] = ['hedged', 'hedge_failed', 'hedge_in_doubt', 'positive_in_doubt'];
@@ -321,7 +321,7 @@ export class PairRun {
     // A pair with accepted bets stays open until their settlement is scheduled (see releaseAndClose).
     const closes = isPlacementDone(next.state) && next.state !== 'settled' && !needsSettlement(next);
     const guards: SendGuards | undefined = commit.guarded
-      ? { killKeys: killKeysOf(next), ageBaseMs: ageBaseMs(next), arbAgeMsMax: this.deps.config.arbAgeMsMax }
+      ? { killKeys: [...killKeysOf(next), ...pairCircuitKeys(next.pair)], ageBaseMs: ageBaseMs(next), arbAgeMsMax: this.deps.config.arbAgeMsMax }
       : undefined;
     const result = await this.deps.store.transition({
       arbId: next.arbId,
@@ -337,7 +337,7 @@ export class PairRun {
       events: commit.events ?? [],
       audit: [...(commit.audit ?? []), transitionAudit],
     });
-    if (result.kind !== 'ok') return result.kind === 'blocked' ? { kind: 'blocked', reason: result.reason } : result;
+    if (result.kind !== 'ok') return result.kind === 'blocked' ? { kind: 'blocked', reason: result.reason, ...(result.circuit ? { circuit: result.circuit } : {}) } : result;
     if (commit.cooldownFor) this.noteCooldownClaimed(commit.cooldownFor, sentMonoMs);
     this.deps.metrics?.eventsWritten(commit.events ?? [], 'placement');
     this.doc = next;
@@ -353,7 +353,8 @@ export class PairRun {
 
   /**
    * Journals one more same-reference send of a placement the bookmaker says it never received. A positive
-   * resend re-checks the kill switches and the arb's age in the same step: a blocked resend sends nothing.
+   * resend re-checks the kill switches, the arb's age and both legs' circuits in the same step (a resent positive
+   * starts the pair anew): a blocked resend sends nothing.
    */
   async journalResend(placement: Placement): Promise<ResendJournal> {
     const updated: Placement = { ...placement, sendCount: placement.sendCount + 1, status: 'sending' };

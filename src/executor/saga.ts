@@ -1,4 +1,5 @@
 // The pair saga: preflight claim → positive → hedge (bounded retries) → settlement scheduled, step by step.
+import { parseCircuitScope } from '../domain/circuit.js';
 import { exposureAlertData, exposureRecord, type PlacementExposureReason } from '../domain/exposure.js';
 import { hedgeStopReason, hedgeTargetReturnMinor, nextHedgeStakeMinor, pairWorstCaseMinor, repriceLossLimitMinor, type PricedStake } from '../domain/hedge.js';
 import { currentHedge, legStatusName, newPlacement, type PairDoc, type PairState, type Placement } from '../domain/pair.js';
@@ -41,6 +42,14 @@ export async function runSaga(run: PairRun): Promise<PairState> {
   throw new Error(`invariant violated: pair ${run.doc.arbId} did not finish in ${stepsMax} steps`);
 }
 
+/** An `arb_blocked` refused by a circuit names it: its scope, the provider, and the account for an account's circuit. */
+function circuitNamed(circuit: string | undefined): Record<string, unknown> {
+  if (circuit === undefined) return {};
+  const parsed = parseCircuitScope(circuit);
+  if (!parsed.ok) return { circuit };
+  return { circuit, provider: parsed.scope.provider, ...(parsed.scope.kind === 'account' ? { accountId: parsed.scope.accountId } : {}) };
+}
+
 function pairRef(doc: PairDoc): Record<string, unknown> {
   return { arbId: doc.arbId, betPairId: doc.pair.betPairId, whitelabel: doc.pair.whitelabel };
 }
@@ -79,12 +88,12 @@ export function preflightPassed(run: PairRun, plan: PreflightPlan, rev: number, 
 }
 
 /** A guard refused the pair at preflight: journaled as blocked with its reason (the lease goes with it). */
-export async function preflightBlocked(run: PairRun, reason: BlockReason, remainingMs: number): Promise<void> {
+export async function preflightBlocked(run: PairRun, reason: BlockReason, remainingMs: number, circuit?: string): Promise<void> {
   const { doc } = run;
   const remainingSeconds = Math.ceil(remainingMs / 1000);
   await run.commit({
     doc: { ...doc, state: 'blocked', outcomeReason: reason },
-    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason, remainingSeconds, remainingMs } }],
+    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason, remainingSeconds, remainingMs, ...circuitNamed(circuit) } }],
   });
 }
 
@@ -93,7 +102,7 @@ async function stepPreflight(run: PairRun): Promise<void> {
   const sentMonoMs = deps.clock.monoMs();
   const plan = preflightPlan(deps, doc);
   const result = await deps.store.preflight({ ...plan, arbId: doc.arbId, token: run.token, rev: run.rev });
-  if (result.kind === 'blocked') return preflightBlocked(run, result.reason, result.remainingMs);
+  if (result.kind === 'blocked') return preflightBlocked(run, result.reason, result.remainingMs, result.circuit);
   preflightPassed(run, plan, result.rev, sentMonoMs);
   deps.crashPoint('positive_intent_journaled');
 }
@@ -157,7 +166,7 @@ async function positiveResolved(run: PairRun, positive: Placement, resolution: R
   switch (resolution.kind) {
     case 'rejected': return positiveFailed(run, { ...positive, status: 'rejected', reason: resolution.reason }, resolution.reason);
     case 'not_placed': return positiveFailed(run, { ...positive, status: 'not_placed', reason: resolution.detail }, resolution.detail);
-    case 'blocked': return positiveBlocked(run, positive, resolution.reason);
+    case 'blocked': return positiveBlocked(run, positive, resolution.reason, resolution.circuit);
     case 'in_doubt': return flagExposure(run, 'positive_in_doubt', { ...run.doc, state: 'positive_in_doubt', positive: { ...positive, status: 'in_doubt', reason: resolution.detail }, hedges: cancelledPlanned(run.doc) }, resolution.detail);
     default: return assertNever(resolution, 'resolution');
   }
@@ -169,11 +178,11 @@ function cancelledPlanned(doc: PairDoc): Placement[] {
 }
 
 /** A positive resend refused by the kill switch or staleness: nothing is live (its not_found was trusted). */
-async function positiveBlocked(run: PairRun, positive: Placement, reason: string): Promise<void> {
+async function positiveBlocked(run: PairRun, positive: Placement, reason: string, circuit: string | undefined): Promise<void> {
   const doc: PairDoc = { ...run.doc, state: 'blocked', positive: { ...positive, status: 'not_placed', reason: `resend blocked: ${reason}` }, hedges: cancelledPlanned(run.doc), outcomeReason: reason };
   await run.commit({
     doc,
-    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason, resumed: true, remainingSeconds: 0, remainingMs: 0 } }],
+    events: [{ type: 'arb_blocked', data: { ...pairRef(doc), reason, resumed: true, remainingSeconds: 0, remainingMs: 0, ...circuitNamed(circuit) } }],
   });
 }
 

@@ -11,8 +11,8 @@ export interface PrivateRedis {
   port: number;
   dir: string;
   process: ChildProcess;
-  /** Restarts the server on the same port and dir (AOF makes the data survive). */
-  restart(): Promise<void>;
+  /** Restarts the server on the same port and dir (AOF makes the data survive); `extraArgs` replace the start's (e.g. `--replicaof` the new primary). */
+  restart(o?: { extraArgs?: string[] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,8 +131,9 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       port,
       dir,
       process: child,
-      async restart() {
+      async restart(o) {
         await stopChild(child);
+        if (o?.extraArgs) options = { ...options, extraArgs: o.extraArgs };
         child = spawnServer(port, dir, options);
         handle.process = child;
         if (!(await waitReady(port, child, options.auth))) throw new Error(`redis-server did not restart on port ${port}`);

@@ -1,10 +1,15 @@
 // A provider that times each bookmaker request and counts its result, around the real one (same answers, same errors).
 import { performance } from 'node:perf_hooks';
-import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from '../providers/provider.js';
+import type { AccountStatusOutcome, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from '../providers/provider.js';
 import type { BookmakerOperation, MetricsRecorder } from './recorder.js';
 
 class InstrumentedProvider implements Provider {
-  constructor(private readonly inner: Provider, private readonly metrics: MetricsRecorder) {}
+  /** Passed through (a circuit probe's request: counted by the circuit metrics, not as a bookmaker operation). */
+  readonly accountStatus?: (accountId: string) => Promise<AccountStatusOutcome>;
+
+  constructor(private readonly inner: Provider, private readonly metrics: MetricsRecorder) {
+    if (inner.accountStatus) this.accountStatus = (accountId) => inner.accountStatus?.(accountId) ?? Promise.resolve({ kind: 'unavailable', detail: 'unsupported' });
+  }
 
   get name(): string {
     return this.inner.name;

@@ -4,7 +4,9 @@
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { keys, opsKeys } from '../store/keys.js';
+import { circuitStateValue, circuitStates, type CircuitState } from '../domain/circuit.js';
+import { circuitsListedMax } from '../store/circuit.js';
+import { circuitKeys, keys, opsKeys } from '../store/keys.js';
 import { LabelValues } from './labels.js';
 
 export interface StateSources {
@@ -22,7 +24,10 @@ export interface StateSources {
   onError?: (source: StateSource, error: unknown) => void;
 }
 
-export type StateSource = 'exposures' | 'kill_switches' | 'queues';
+export type StateSource = 'exposures' | 'kill_switches' | 'queues' | 'circuits';
+
+/** Provider circuits exported per scrape (one series each); account circuits are counted, never labelled. */
+export const circuitProvidersMax = 200;
 
 /** Open review entries parsed per scrape for their reasons and ages; HLEN still counts them all. */
 export const exposureScanMax = 1_000;
@@ -47,6 +52,15 @@ interface KillState {
   account: number | null;
 }
 
+interface CircuitsState {
+  /** Provider circuits by provider: their state. */
+  providers: Map<string, CircuitState>;
+  /** Circuits not closed, by kind (provider, account). */
+  notClosed: { provider: number; account: number };
+  /** Transitions so far by provider, kind and state entered (the hash circuit.lua counts in). */
+  transitions: Array<{ provider: string; kind: string; to: string; count: number }>;
+}
+
 interface QueueState {
   name: string;
   counts: Record<string, number>;
@@ -57,6 +71,7 @@ interface Snapshot {
   exposures: ExposureState | null;
   kills: KillState | null;
   queues: QueueState[] | null;
+  circuits: CircuitsState | null;
 }
 
 class StateTimeoutError extends Error {
@@ -104,6 +119,33 @@ function parseRecord(json: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+/** Circuits (src/store/circuit.ts): provider circuits' states, how many are not closed, and the transitions counted. */
+async function readCircuits(redis: Redis): Promise<CircuitsState> {
+  const [all, notClosed, transitions] = await Promise.all([
+    redis.zrange(circuitKeys.all, 0, circuitsListedMax - 1),
+    redis.zrange(circuitKeys.notClosed, 0, circuitsListedMax - 1),
+    redis.hgetall(circuitKeys.transitions),
+  ]);
+  const scopes = all.filter((scope) => scope.startsWith('provider:')).slice(0, circuitProvidersMax);
+  const providers = new Map<string, CircuitState>();
+  if (scopes.length > 0) {
+    const pipeline = redis.pipeline();
+    for (const scope of scopes) pipeline.hget(circuitKeys.circuit(scope), 'state');
+    const replies = (await pipeline.exec()) ?? [];
+    scopes.forEach((scope, i) => {
+      const state = replies[i]?.[1];
+      if (typeof state === 'string' && (circuitStates as readonly string[]).includes(state)) providers.set(scope.slice('provider:'.length), state as CircuitState);
+    });
+  }
+  const counts = { provider: 0, account: 0 };
+  for (const scope of notClosed) counts[scope.startsWith('account:') ? 'account' : 'provider'] += 1;
+  const rows = Object.entries(transitions).flatMap(([field, value]) => {
+    const m = /^(.+):(provider|account):(open|half_open|closed)$/.exec(field);
+    return m ? [{ provider: m[1] as string, kind: m[2] as string, to: m[3] as string, count: Number(value) }] : [];
+  });
+  return { providers, notClosed: counts, transitions: rows };
 }
 
 /**
@@ -190,12 +232,13 @@ class StateReader {
   private async read(): Promise<Snapshot> {
     const { redis, queues } = this.sources;
     const nowMs = (this.sources.nowMs ?? Date.now)();
-    const [exposures, kills, queueStates] = await Promise.all([
+    const [exposures, kills, queueStates, circuits] = await Promise.all([
       this.soft('exposures', () => readExposures(redis, nowMs, this.reason)),
       this.soft('kill_switches', () => this.kills.read()),
       this.soft('queues', () => Promise.all(queues.map((q) => readQueue(q, nowMs)))),
+      this.soft('circuits', () => readCircuits(redis)),
     ]);
-    return { exposures, kills, queues: queueStates };
+    return { exposures, kills, queues: queueStates, circuits };
   }
 
   private async soft<T>(source: StateSource, read: () => Promise<T>): Promise<T | null> {
@@ -236,14 +279,14 @@ function stateGauge<L extends string>(
 export function registerStateMetrics(registry: Registry, sources: StateSources): void {
   const errors = new Counter<'source'>({
     name: 'bet_executor_scrape_errors_total',
-    help: 'Scrape-time sources (exposures, kill_switches, queues) left out of a scrape: a Redis error or no answer within the scrape timeout.',
+    help: 'Scrape-time sources (exposures, kill_switches, queues, circuits) left out of a scrape: a Redis error or no answer within the scrape timeout.',
     labelNames: ['source'], registers: [registry],
     async collect() {
       // The count includes this scrape's own failures.
       await reader.snapshot();
     },
   });
-  for (const source of ['exposures', 'kill_switches', 'queues'] as const) errors.inc({ source }, 0);
+  for (const source of ['exposures', 'kill_switches', 'queues', 'circuits'] as const) errors.inc({ source }, 0);
   const reader = new StateReader(sources, errors);
   const queueName = LabelValues.fixed(sources.queues.map((q) => q.name));
   const state = LabelValues.fixed(queueStates);
@@ -269,6 +312,27 @@ export function registerStateMetrics(registry: Registry, sources: StateSources):
     gauge.set({ scope: 'provider' }, s.kills.provider);
     if (s.kills.account !== null) gauge.set({ scope: 'account' }, s.kills.account);
     return true;
+  });
+  stateGauge(registry, reader, 'bet_executor_circuit_state', `State of each bookmaker's circuit: 0 closed, 1 half-open (a probe is testing it), 2 open (no new pair needing it starts); at most ${circuitProvidersMax} providers, those whose circuit ever counted an outcome or was forced.`, ['provider'], (gauge, s) => {
+    if (!s.circuits) return false;
+    for (const [provider, state] of s.circuits.providers) gauge.set({ provider }, circuitStateValue(state));
+    return true;
+  });
+  stateGauge(registry, reader, 'bet_executor_circuits_not_closed', 'Circuits open or half-open, by kind (provider: a whole bookmaker; account: one of our accounts at it).', ['kind'], (gauge, s) => {
+    if (!s.circuits) return false;
+    gauge.set({ kind: 'provider' }, s.circuits.notClosed.provider);
+    gauge.set({ kind: 'account' }, s.circuits.notClosed.account);
+    return true;
+  });
+  const transitions = new Counter<'provider' | 'kind' | 'to'>({
+    name: 'bet_executor_circuit_transitions_total',
+    help: 'Circuit state changes by every worker and operator (counted in Redis in the step that made them), by provider, circuit kind and state entered.',
+    labelNames: ['provider', 'kind', 'to'], registers: [registry],
+    async collect() {
+      const s = await reader.snapshot();
+      transitions.reset();
+      for (const row of s.circuits?.transitions.slice(0, circuitProvidersMax * 6) ?? []) transitions.inc({ provider: row.provider, kind: row.kind, to: row.to }, row.count);
+    },
   });
   stateGauge(registry, reader, 'bet_executor_queue_jobs', 'Jobs in each BullMQ queue by state (getJobCounts).', ['queue', 'state'], (gauge, s) => {
     if (!s.queues) return false;

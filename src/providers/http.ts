@@ -2,9 +2,9 @@
 import { Pool } from 'undici';
 import { urlCarriesExtras } from '../config.js';
 import type { ProviderKeys, Secret } from '../credentials.js';
-import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
+import type { AccountStatusOutcome, LookupOutcome, PlaceOutcome, PlaceRequest, Provider, SettledPageOutcome, SettlementBatchPort, StatusBatchOutcome } from './provider.js';
 import { placeOutcomeOf, toBetView } from './outcome.js';
-import { betResponseSchema, errorResponseSchema, notFoundError, placeResponseSchema } from './protocol.js';
+import { accountResponseSchema, betResponseSchema, errorResponseSchema, notFoundError, placeResponseSchema, settledPageResponseSchema, statusBatchResponseSchema, statusBatchTicketsMax } from './protocol.js';
 
 export interface HttpProviderOptions {
   name: string;
@@ -32,6 +32,8 @@ export const connectionsMax = 1024;
 const notSentDetails: ReadonlySet<string> = new Set(['econnrefused', 'enotfound', 'ehostunreach', 'enetunreach', 'eai_again']);
 /** A bookmaker answer larger than this is not one of ours: read no further. */
 const responseBytesMax = 64 * 1024;
+/** The same for a batched status answer (up to 1,000 bets of a few hundred bytes each). */
+const batchResponseBytesMax = 1024 * 1024;
 /** The bookmaker refused our credentials: certain (it did not act on the request), never in doubt. */
 const unauthorizedStatuses: ReadonlySet<number> = new Set([401, 403]);
 
@@ -45,8 +47,12 @@ interface RawAnswer {
   body: unknown;
 }
 
-export class HttpProvider implements Provider {
+export class HttpProvider implements Provider, SettlementBatchPort {
   readonly name: string;
+  /** A getter, not a field: a field pointing at itself would make the provider unprintable as JSON. */
+  get batch(): SettlementBatchPort {
+    return this;
+  }
   readonly requestTimeoutMs: number;
   private readonly pool: Pool;
   private readonly basePath: string;
@@ -112,6 +118,56 @@ export class HttpProvider implements Provider {
     return outcome;
   }
 
+  /** The account's standing under the key its placements use (its own, else the provider's): places nothing. */
+  async accountStatus(accountId: string): Promise<AccountStatusOutcome> {
+    let answer: RawAnswer;
+    try {
+      answer = await this.call('GET', `/accounts/${encodeURIComponent(accountId)}`, undefined, this.keyFor(accountId));
+    } catch (error) {
+      return { kind: 'unavailable', detail: networkDetail(error) };
+    }
+    if (answer.statusCode === 200) {
+      const parsed = accountResponseSchema.safeParse(answer.body);
+      if (!parsed.success || parsed.data.account.accountId.toLowerCase() !== accountId.toLowerCase()) return { kind: 'unavailable', detail: 'malformed_response' };
+      return { kind: 'found', status: parsed.data.account.status };
+    }
+    if (unauthorizedStatuses.has(answer.statusCode)) return { kind: 'unavailable', detail: unauthorizedReason(answer.statusCode) };
+    return { kind: 'unavailable', detail: `http_${answer.statusCode}` };
+  }
+
+  async statuses(ticketIds: readonly string[]): Promise<StatusBatchOutcome> {
+    if (ticketIds.length === 0 || ticketIds.length > statusBatchTicketsMax) throw new Error(`statuses of ${ticketIds.length} tickets: 1 to ${statusBatchTicketsMax} per request`);
+    let answer: RawAnswer;
+    try {
+      answer = await this.call('POST', '/bets/status', JSON.stringify({ ticketIds }), this.credentials?.apiKey, batchResponseBytesMax);
+    } catch (error) {
+      return { kind: 'unavailable', detail: networkDetail(error) };
+    }
+    if (answer.statusCode !== 200) return { kind: 'unavailable', detail: failedDetail(answer.statusCode) };
+    const parsed = statusBatchResponseSchema.safeParse(answer.body);
+    if (!parsed.success) return { kind: 'unavailable', detail: 'malformed_response' };
+    // A bet for a ticket we did not ask about is as good as no answer: never trust it.
+    const asked = new Set(ticketIds);
+    if (parsed.data.bets.some((bet) => !asked.has(bet.ticketId))) return { kind: 'unavailable', detail: 'mismatched_bet' };
+    return { kind: 'answered', bets: parsed.data.bets.map(toBetView), notFound: parsed.data.notFound };
+  }
+
+  async settledSince(accountId: string, cursor: string | null, limit: number): Promise<SettledPageOutcome> {
+    const query = `limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+    let answer: RawAnswer;
+    try {
+      answer = await this.call('GET', `/accounts/${encodeURIComponent(accountId)}/settled?${query}`, undefined, this.credentials?.apiKey, batchResponseBytesMax);
+    } catch (error) {
+      return { kind: 'unavailable', detail: networkDetail(error) };
+    }
+    if (answer.statusCode !== 200) return { kind: 'unavailable', detail: failedDetail(answer.statusCode) };
+    const parsed = settledPageResponseSchema.safeParse(answer.body);
+    if (!parsed.success || parsed.data.bets.length > limit) return { kind: 'unavailable', detail: 'malformed_response' };
+    // Another account's bet in our feed: the answer cannot be trusted.
+    if (parsed.data.bets.some((bet) => bet.accountId !== accountId)) return { kind: 'unavailable', detail: 'mismatched_bet' };
+    return { kind: 'answered', bets: parsed.data.bets.map(toBetView), cursor: parsed.data.cursor, more: parsed.data.more };
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -131,7 +187,7 @@ export class HttpProvider implements Provider {
     return this.credentials?.accounts.get(accountId.toLowerCase()) ?? this.credentials?.apiKey;
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body: string | undefined, key: Secret | undefined): Promise<RawAnswer> {
+  private async call(method: 'GET' | 'POST', path: string, body: string | undefined, key: Secret | undefined, bytesMax = responseBytesMax): Promise<RawAnswer> {
     // One timer per call, cleared as soon as the call ends (AbortSignal.timeout would keep every one
     // alive for the whole timeout: thousands of them under settlement polling).
     const controller = new AbortController();
@@ -145,7 +201,7 @@ export class HttpProvider implements Provider {
         signal: controller.signal,
       });
       const length = Number(response.headers['content-length'] ?? 0);
-      if (length > responseBytesMax) {
+      if (length > bytesMax) {
         await response.body.dump();
         return { statusCode: response.statusCode, body: undefined };
       }
@@ -182,6 +238,10 @@ function lookupOutcomeFromAnswer(answer: RawAnswer): LookupOutcome {
   if (statusCode === 404 && errorName(answer.body) === notFoundError) return { kind: 'not_found' };
   if (unauthorizedStatuses.has(statusCode)) return { kind: 'unavailable', detail: unauthorizedReason(statusCode) };
   return { kind: 'unavailable', detail: `http_${statusCode}` };
+}
+
+function failedDetail(statusCode: number): string {
+  return unauthorizedStatuses.has(statusCode) ? unauthorizedReason(statusCode) : `http_${statusCode}`;
 }
 
 /** Built per call, so no header string holding a key outlives the request. */

@@ -1,10 +1,11 @@
 // InProcessProvider: the Provider port on a SimBookmaker in the same process (unit tests, conformance reference).
 import type { SimBookmaker, SimLookupResult } from '../sim/bookmaker.js';
-import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
+import type { AccountStatusOutcome, LookupOutcome, PlaceOutcome, PlaceRequest, Provider, SettledPageOutcome, SettlementBatchPort, StatusBatchOutcome } from './provider.js';
 import { placeOutcomeOf, toBetView } from './outcome.js';
 
-export class InProcessProvider implements Provider {
+export class InProcessProvider implements Provider, SettlementBatchPort {
   readonly name: string;
+  readonly batch: SettlementBatchPort = this;
 
   constructor(readonly bookmaker: SimBookmaker) {
     this.name = bookmaker.name;
@@ -24,6 +25,21 @@ export class InProcessProvider implements Provider {
 
   async status(ticketId: string): Promise<LookupOutcome> {
     return lookupOutcomeOf(this.bookmaker.status(ticketId));
+  }
+
+  async accountStatus(accountId: string): Promise<AccountStatusOutcome> {
+    if (this.bookmaker.sickness() !== null) return { kind: 'unavailable', detail: 'http_500' };
+    return { kind: 'found', status: this.bookmaker.accountStatus(accountId) };
+  }
+
+  async statuses(ticketIds: readonly string[]): Promise<StatusBatchOutcome> {
+    const { bets, notFound } = this.bookmaker.statuses(ticketIds);
+    return { kind: 'answered', bets: bets.map(toBetView), notFound };
+  }
+
+  async settledSince(accountId: string, cursor: string | null, limit: number): Promise<SettledPageOutcome> {
+    const page = this.bookmaker.settledSince(accountId, cursor, limit);
+    return { kind: 'answered', bets: page.bets.map(toBetView), cursor: page.cursor, more: page.more };
   }
 
   async close(): Promise<void> {}

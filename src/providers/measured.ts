@@ -1,7 +1,7 @@
 // A Provider that counts its placement calls (outcome, latency) for the operations API, off the bet's path.
 import { performance } from 'node:perf_hooks';
 import type { PlaceOutcomeName } from '../domain/stats.js';
-import type { LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
+import type { AccountStatusOutcome, LookupOutcome, PlaceOutcome, PlaceRequest, Provider } from './provider.js';
 
 export interface PlacementRecorder {
   /** Called after the call returned, on a later turn of the event loop; must not throw. */
@@ -9,7 +9,11 @@ export interface PlacementRecorder {
 }
 
 class MeasuredProvider implements Provider {
-  constructor(private readonly inner: Provider, private readonly recorder: PlacementRecorder) {}
+  readonly accountStatus?: (accountId: string) => Promise<AccountStatusOutcome>;
+
+  constructor(private readonly inner: Provider, private readonly recorder: PlacementRecorder) {
+    if (inner.accountStatus) this.accountStatus = (accountId) => inner.accountStatus?.(accountId) ?? Promise.resolve({ kind: 'unavailable', detail: 'unsupported' });
+  }
 
   get name(): string {
     return this.inner.name;

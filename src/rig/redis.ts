@@ -1,6 +1,7 @@
 // The rig's Redis topologies: REDIS_URL when given, one private primary, a primary with replicas, or that plus three Sentinels.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from '../infra/redis-server.js';
+import { TcpProxy } from './proxy.js';
 import { createRedis, redisEnvOf, sentinelConnection, type RedisConnection } from '../store/connection.js';
 
 export type TopologyKind = 'given' | 'single' | 'replicated' | 'sentinel';
@@ -19,6 +20,8 @@ export interface RedisTopology {
   sentinels: PrivateRedis[];
   /** The data server that is primary now (asks the Sentinels; else the first primary). */
   currentPrimary(): Promise<PrivateRedis | null>;
+  /** The primary and the replicas (sentinel, replicated), in start order. */
+  dataServers: PrivateRedis[];
   stop(): Promise<void>;
 }
 
@@ -36,7 +39,8 @@ export interface TopologyOptions extends Pick<PrivateRedisOptions, 'hz' | 'datab
 
 const sentinelCount = 3;
 const quorum = 2;
-const readyWaitMsMax = 20_000;
+/** Condition waits (replica synced, Sentinels acquainted): generous, since a loaded 2-core machine can take long. */
+const readyWaitMsMax = 60_000;
 
 async function stopAll(servers: Array<PrivateRedis | null>): Promise<void> {
   await Promise.all(servers.map((s) => s?.stop()));
@@ -98,7 +102,7 @@ async function waitSentinelsReady(sentinels: readonly PrivateRedis[], masterName
 export async function startRedisTopology(o: TopologyOptions = {}): Promise<RedisTopology> {
   const serverOptions: PrivateRedisOptions = { hz: o.hz ?? 50, ...(o.databases ? { databases: o.databases } : {}), ...(o.log ? { log: o.log } : {}) };
   if (o.givenUrl) {
-    return { kind: 'given', url: o.givenUrl, env: redisEnvOf(o.givenUrl), primary: null, replicas: [], sentinels: [], currentPrimary: async () => null, stop: async () => undefined };
+    return { kind: 'given', url: o.givenUrl, env: redisEnvOf(o.givenUrl), primary: null, replicas: [], sentinels: [], dataServers: [], currentPrimary: async () => null, stop: async () => undefined };
   }
   const kind = o.kind ?? 'single';
   const primary = await startPrivateRedis(serverOptions);
@@ -124,7 +128,7 @@ export async function startRedisTopology(o: TopologyOptions = {}): Promise<Redis
     const url = kind === 'sentinel' ? sentinelConnection({ sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), masterName }) : primary.url;
     const dataServers = [primary, ...replicas];
     return {
-      kind, url, env: redisEnvOf(url), primary, replicas, sentinels,
+      kind, url, env: redisEnvOf(url), primary, replicas, sentinels, dataServers,
       async currentPrimary() {
         if (kind !== 'sentinel') return primary;
         const port = await sentinelPrimaryPort(sentinels, masterName);
@@ -136,4 +140,90 @@ export async function startRedisTopology(o: TopologyOptions = {}): Promise<Redis
     await stopAll([...sentinels, ...replicas, primary]);
     throw error;
   }
+}
+
+export interface FailoverOptions {
+  /**
+   * Before the kill, the replica's link to the primary is re-routed through a TcpProxy and black-holed this
+   * long: the primary goes on acknowledging writes the replica never gets, and the proxy's connections are
+   * reset with the kill, so those writes are lost when the replica is promoted (asynchronous replication's
+   * window, made wide on purpose). 0: a plain kill.
+   */
+  lagMs?: number;
+  /** Longest wait for the Sentinels to promote the replica, and for the old primary to sync as a replica. */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface FailoverResult {
+  from: PrivateRedis;
+  to: PrivateRedis;
+  /** Replication bytes the old primary had acknowledged and the promoted replica never received (lost). */
+  lostBytes: number;
+  /** From the kill to the Sentinels naming the replica. */
+  promotedAfterMs: number;
+}
+
+async function replicationOffset(server: PrivateRedis, field: 'master_repl_offset' | 'slave_repl_offset'): Promise<number> {
+  const client = createRedis(server.url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
+  client.on('error', () => undefined);
+  try {
+    const info = await client.info('replication');
+    return Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? 0);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function replicaOf(server: PrivateRedis, port: number): Promise<void> {
+  const client = createRedis(server.url, { maxRetriesPerRequest: 1 });
+  try {
+    await client.call('REPLICAOF', '127.0.0.1', String(port));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * A Sentinel failover of the sentinel topology: SIGKILL the primary (after a replica lag window, see
+ * lagMs), wait until the Sentinels promote the replica, then restart the old primary as a replica of the
+ * new one (its AOF holds the writes the new primary lacks; the full resync drops them), so that the next
+ * failover has a target again. Only a Sentinel would re-route a replica pointed through a proxy back
+ * (+fix-slave-config, after failover-timeout), so the proxy is put in at the fault, not at start.
+ */
+export async function failOver(topology: RedisTopology, o: FailoverOptions = {}): Promise<FailoverResult> {
+  if (topology.kind !== 'sentinel') throw new Error('failOver needs the sentinel topology');
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const from = await topology.currentPrimary();
+  const to = topology.dataServers.find((s) => s !== from && s.process.exitCode === null && s.process.signalCode === null);
+  if (!from || !to) throw new Error('failOver: no primary, or no live replica to promote');
+  let link: TcpProxy | null = null;
+  let lostBytes = 0;
+  try {
+    if ((o.lagMs ?? 0) > 0) {
+      link = await TcpProxy.start({ host: '127.0.0.1', port: from.port });
+      await replicaOf(to, link.port);
+      await waitReplicaSynced(to);
+      link.blackhole();
+      await sleep(o.lagMs ?? 0);
+    }
+    const [primaryOffset, replicaOffset] = await Promise.all([replicationOffset(from, 'master_repl_offset'), replicationOffset(to, 'slave_repl_offset')]);
+    from.process.kill('SIGKILL');
+    // What the proxy held (acknowledged by the primary, not yet at the replica) dies with the primary.
+    link?.drop();
+    lostBytes = Math.max(0, primaryOffset - replicaOffset);
+  } finally {
+    await link?.close();
+  }
+  const killedAtMs = Date.now();
+  const deadline = killedAtMs + timeoutMs;
+  while ((await topology.currentPrimary()) !== to) {
+    if (Date.now() > deadline) throw new Error(`the Sentinels did not promote ${to.url} within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+  const promotedAfterMs = Date.now() - killedAtMs;
+  o.log?.(`failover: ${from.url} killed, ${to.url} promoted after ${promotedAfterMs} ms; ${lostBytes} replication byte(s) acknowledged by the old primary were lost`);
+  await from.restart({ extraArgs: ['--replicaof', '127.0.0.1', String(to.port)] });
+  await waitReplicaSynced(from);
+  return { from, to, lostBytes, promotedAfterMs };
 }

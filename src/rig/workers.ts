@@ -40,6 +40,8 @@ export interface WorkerProcessOptions {
   nodeArgs?: string[];
   /** The script and its arguments; default `bin/bet-executor.mjs worker --config FILE`. */
   script?: string[];
+  /** Working directory (a relative script or `--import tsx` resolves from it); default this process's. */
+  cwd?: string;
   stdio?: StdioOptions;
 }
 
@@ -47,6 +49,7 @@ export interface WorkerProcessOptions {
 export function spawnWorkerProcess(o: WorkerProcessOptions): ChildProcess {
   const script = o.script ?? ['bin/bet-executor.mjs', 'worker', '--config', o.configFile];
   return spawn(process.execPath, [...(o.nodeArgs ?? []), ...script], {
+    ...(o.cwd ? { cwd: o.cwd } : {}),
     env: { ...process.env, LOG_LEVEL: 'warn', ...o.env },
     stdio: o.stdio ?? ['ignore', 'pipe', 'pipe'],
   });

@@ -48,10 +48,27 @@ export async function processPoll(deps: ExecutorDeps, job: Job<PollJobData>, tok
   }
   if (recheck) return recheckResult(deps, data, found);
   const status = found ?? 'timeout';
-  const event = { arbId: data.arbId, role: data.role, clientRef: data.clientRef, ticketId: data.ticketId, status, polls: data.poll };
-  const complete = await store.recordBetResult(data.arbId, data.clientRef, status, data.betsPolled, event, config.pairRecordTtlMs);
-  const reconciled = complete ? await reconcilePair(deps, data.arbId) : false;
+  const reconciled = await recordFinalResult(deps, data, status, { polls: data.poll });
   return { outcome: 'final', status, reconciled };
+}
+
+/** The bet a final result is recorded for: which pair, which bet, and how many bets the pair polls. */
+export interface FinalBet {
+  arbId: string;
+  role: string;
+  clientRef: string;
+  ticketId: string;
+  betsPolled: number;
+}
+
+/**
+ * Records a bet's final result (or `timeout`) once, with its `bet_settled` event, and reconciles the pair when it
+ * was the last one; true when this call reconciled it. Safe to repeat: a recorded result stands.
+ */
+export async function recordFinalResult(deps: ExecutorDeps, bet: FinalBet, status: SettlementOutcome, extra: Record<string, unknown>): Promise<boolean> {
+  const event = { arbId: bet.arbId, role: bet.role, clientRef: bet.clientRef, ticketId: bet.ticketId, status, ...extra };
+  const complete = await deps.store.recordBetResult(bet.arbId, bet.clientRef, status, bet.betsPolled, event, deps.config.pairRecordTtlMs);
+  return complete ? reconcilePair(deps, bet.arbId) : false;
 }
 
 /** A re-check's answer: a result other than the recorded one replaces it and the pair is reconciled again. */

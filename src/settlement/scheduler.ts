@@ -7,6 +7,8 @@ import type { PairDoc } from '../domain/pair.js';
 import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import type { SettlementScheduler } from '../executor/run.js';
 import { keys } from '../store/keys.js';
+import type { SchedulePolicy } from '../domain/settlement-schedule.js';
+import type { AccountSettlementStore } from './account-store.js';
 
 export const settlementQueueName = 'bet-settlement';
 
@@ -44,6 +46,14 @@ function defaultRetention(): SettlementJobRetention {
   return { removeOnComplete: bullKeepJobs(completed), removeOnFail: bullKeepJobs(failed) };
 }
 
+/** Bets of batch-capable bookmakers are polled per account (src/settlement/account-poller.ts), not by a chain. */
+export interface AccountRouting {
+  store: AccountSettlementStore;
+  /** Providers configured `settlementBatch: true`. */
+  batchProviders: ReadonlySet<string>;
+  policy: SchedulePolicy;
+}
+
 export class BullSettlementScheduler implements SettlementScheduler {
   readonly queue: Queue<PollJobData>;
 
@@ -52,8 +62,19 @@ export class BullSettlementScheduler implements SettlementScheduler {
     private readonly timings: { pollIntervalMs: number; resettlementCheckDelayMs: number; sweepMs: number },
     queueName = settlementQueueName,
     private readonly jobOptions: SettlementJobRetention = defaultRetention(),
+    readonly accounts: AccountRouting | null = null,
   ) {
     this.queue = new Queue<PollJobData>(queueName, { connection });
+  }
+
+  /** The bet is polled per account (its bookmaker has batched status), not by a poll chain of its own. */
+  polledPerAccount(bet: BetToPoll): boolean {
+    return this.accounts !== null && bet.accountId !== undefined && this.accounts.batchProviders.has(bet.provider);
+  }
+
+  /** The bet's polling is alive: its account holds it open, or its chain's job is in a live state (see sweep.ts). */
+  async accountBetOpen(bet: BetToPoll): Promise<boolean> {
+    return this.accounts !== null && this.accounts.store.isOpen(bet);
   }
 
   /**
@@ -65,12 +86,22 @@ export class BullSettlementScheduler implements SettlementScheduler {
     if (bets.length === 0) return;
     // NX: a repeat (resume, duplicate) does not push back the sweep's next look at the pair.
     await this.connection.zadd(keys.settlePending, 'NX', Date.now() + this.sweepAfterMs(), doc.arbId);
-    await this.addChains(bets, bets.length, 1);
+    await this.start(bets, bets.length, 1);
   }
 
-  /** Starts a bet's poll chain again (the sweep found it dead), from poll `fromPoll`. */
+  /** Starts a bet's polling again (the sweep found it dead): a poll chain from poll `fromPoll`, or its account's set. */
   async restartChain(bet: BetToPoll, betsPolled: number, fromPoll: number): Promise<void> {
-    await this.addChains([bet], betsPolled, fromPoll);
+    await this.start([bet], betsPolled, fromPoll);
+  }
+
+  private async start(bets: BetToPoll[], betsPolled: number, fromPoll: number): Promise<void> {
+    const perAccount = bets.filter((bet) => this.polledPerAccount(bet));
+    const chains = bets.filter((bet) => !this.polledPerAccount(bet));
+    if (this.accounts !== null) {
+      const nowMs = Date.now();
+      for (const bet of perAccount) await this.accounts.store.register(bet, betsPolled, nowMs, this.accounts.policy);
+    }
+    if (chains.length > 0) await this.addChains(chains, betsPolled, fromPoll);
   }
 
   /** After a pair's first reconciliation: each bet checked once more, resettlementCheckDelayMs later (0 = off). */
@@ -101,13 +132,13 @@ export class BullSettlementScheduler implements SettlementScheduler {
     })));
   }
 
-  /** The scheduler of a worker's config, on its settlement queue. */
-  static fromConfig(connection: Redis, config: Config): BullSettlementScheduler {
+  /** The scheduler of a worker's config, on its settlement queue (with per-account routing when given). */
+  static fromConfig(connection: Redis, config: Config, accounts: AccountRouting | null = null): BullSettlementScheduler {
     return new BullSettlementScheduler(connection, {
       pollIntervalMs: config.settlementPollIntervalMs, resettlementCheckDelayMs: config.resettlementCheckDelayMs, sweepMs: config.settlementSweepMs,
     }, config.settlementQueueName, {
       removeOnComplete: bullKeepJobs(config.jobRetention.completed), removeOnFail: bullKeepJobs(config.jobRetention.failed),
-    });
+    }, accounts);
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,12 @@ import { keys } from '../store/keys.js';
 import { reviewFor } from './poller.js';
 import { settlementJobId, type PollJobData } from './scheduler.js';
 
+/** How the sweep tells a bet polled per account (alive while its account holds it open) from a chained one. */
+export interface PerAccountCheck {
+  polledPerAccount(bet: BetToPoll): boolean;
+  accountBetOpen(bet: BetToPoll): Promise<boolean>;
+}
+
 /** Pairs looked at per sweep (the rest wait for the next one). */
 export const settlementSweepBatchMax = 200;
 const reviewAttemptsMax = 10;
@@ -25,7 +31,7 @@ export interface SettlementSweepResult {
 /** States of a poll job whose chain is alive (it will poll again, or is polling now). */
 const aliveStates = new Set(['delayed', 'waiting', 'active', 'prioritized', 'waiting-children']);
 
-export async function sweepSettlement(deps: ExecutorDeps, queue: Queue<PollJobData>): Promise<SettlementSweepResult> {
+export async function sweepSettlement(deps: ExecutorDeps, queue: Queue<PollJobData>, perAccount?: PerAccountCheck): Promise<SettlementSweepResult> {
   const { store } = deps;
   const due = await store.redis.zrangebyscore(keys.settlePending, '-inf', Date.now(), 'LIMIT', 0, settlementSweepBatchMax);
   let restarted = 0;
@@ -40,9 +46,16 @@ export async function sweepSettlement(deps: ExecutorDeps, queue: Queue<PollJobDa
     const lost: BetToPoll[] = [];
     for (const bet of bets) {
       if (results[bet.clientRef] !== undefined) continue;
+      if (perAccount?.polledPerAccount(bet)) {
+        // Same race: a poll may record the result and close the bet between the two reads.
+        if (!(await perAccount.accountBetOpen(bet)) && (await store.settlementResults(arbId))[bet.clientRef] === undefined) lost.push(bet);
+        continue;
+      }
       const job = await queue.getJob(settlementJobId(arbId, bet.clientRef));
       const state = job ? await job.getState() : 'missing';
       if (aliveStates.has(state)) continue;
+      // The chain may have recorded its result and completed since the results were read: not lost.
+      if ((await store.settlementResults(arbId))[bet.clientRef] !== undefined) continue;
       lost.push(bet);
       // A failed (or completed without a result) job keeps its id: it goes, so the chain can start again.
       if (job) await job.remove();

@@ -91,6 +91,17 @@ export type SimPlaceResult =
 
 export type SimLookupResult = { kind: 'found'; bet: SimBetView } | { kind: 'not_found' } | { kind: 'error_500' };
 
+/**
+ * A sick bookmaker (POST /_sim/sick): every bookmaker request fails the same way until it is cured, placements
+ * (logged, decision error_500 or timeout_before_commit, fault `sick`, nothing committed), lookups, status checks
+ * and account requests alike. The model's own reads (tests, the chaos snapshot) are not affected.
+ */
+export type Sickness = { mode: 'error_500' } | { mode: 'timeout'; hangMs: number };
+
+/** An account's standing (POST /_sim/accounts): limited → placements rejected `account_limited`; suspended → 403. */
+export type SimAccountStatus = 'active' | 'limited' | 'suspended';
+export const accountLimitedReason = 'account_limited';
+
 export type SimSettleResult =
   | { kind: 'settled'; bet: SimBetView }
   | { kind: 'not_found' }
@@ -110,6 +121,8 @@ interface SimBet {
   pending: { pollsLeft: number; then: 'accepted' | 'rejected'; reason: string } | null;
   settlement: FinalBetStatus | null;
   settledAtMs: number | null;
+  /** A result set ahead of time is waiting for it (no automatic settlement meanwhile). */
+  scheduledResult?: boolean;
 }
 
 /** A `commit_late` request: the bookmaker commits it when `dueAtMs` has passed (checked on every call). */
@@ -138,6 +151,19 @@ export class SimBookmaker {
   private byTicket = new Map<string, SimBet>();
   private byRef = new Map<string, SimBet>();
   private lateCommits: LateCommit[] = [];
+  private sick: Sickness | null = null;
+  private readonly accounts = new Map<string, SimAccountStatus>();
+  /** Settlement feed: every result set (settled or re-settled), numbered; per account, in order. */
+  private settlementSeq = 0;
+  private settledByAccount = new Map<string, Array<{ seq: number; bet: SimBet }>>();
+  /** Accepted bets in acceptance order, for automatic settlement; `autoNext` is the first not yet looked at. */
+  private autoQueue: SimBet[] = [];
+  private autoNext = 0;
+  /** Settlements set ahead of time (`settleAt`), applied once their time has come; sorted by `atMs` when read. */
+  private scheduled: Array<{ atMs: number; bet: SimBet; result: FinalBetStatus }> = [];
+  private scheduledSorted = true;
+  /** Settlement requests received (per-ticket status, batched status, feed pages), for tests and the bench. */
+  requests = newRequestCounts();
   /** Lookups by client reference, in order (bounded like the placement log): proof of a lookup from the bookmaker's side. */
   private lookups: SimLookupEntry[] = [];
 
@@ -171,6 +197,25 @@ export class SimBookmaker {
     return this.entries.map((entry) => ({ ...entry }));
   }
 
+  /** Makes every bookmaker request fail (null: cured). */
+  setSickness(sickness: Sickness | null): void {
+    this.sick = sickness === null ? null : { ...sickness };
+  }
+
+  sickness(): Sickness | null {
+    return this.sick === null ? null : { ...this.sick };
+  }
+
+  setAccountStatus(accountId: string, status: SimAccountStatus): void {
+    if (status === 'active') this.accounts.delete(accountId.toLowerCase());
+    else this.accounts.set(accountId.toLowerCase(), status);
+  }
+
+  /** An account's standing (accounts compared ignoring case); active unless set otherwise. */
+  accountStatus(accountId: string): SimAccountStatus {
+    return this.accounts.get(accountId.toLowerCase()) ?? 'active';
+  }
+
   /** The bet held under a client reference, as the control endpoints see it (not a lookup: not logged, no fault). */
   peek(clientRef: string): SimBetView | undefined {
     this.commitDue();
@@ -184,6 +229,8 @@ export class SimBookmaker {
   }
 
   reset(): void {
+    this.sick = null;
+    this.accounts.clear();
     this.lookups = [];
     this.faultQueue.clear();
     this.entries = [];
@@ -191,13 +238,34 @@ export class SimBookmaker {
     this.byTicket = new Map();
     this.byRef = new Map();
     this.lateCommits = [];
+    this.settlementSeq = 0;
+    this.settledByAccount = new Map();
+    this.autoQueue = [];
+    this.autoNext = 0;
+    this.scheduled = [];
+    this.scheduledSorted = true;
+    this.requests = newRequestCounts();
   }
 
   place(request: PlaceRequest): SimPlaceResult {
     this.commitDue();
     this.assertRoom(this.entries.length, 'log entries');
+    if (this.sick !== null) {
+      // Sick: nothing is committed, whatever the request (a repeat of a known reference too).
+      const decision: PlacementDecision = this.sick.mode === 'error_500' ? 'error_500' : 'timeout_before_commit';
+      this.append(request, decision, null, null);
+      const entry = this.entries[this.entries.length - 1];
+      if (entry !== undefined) entry.fault = 'sick';
+      return this.sick.mode === 'error_500' ? { kind: 'error_500' } : { kind: 'no_answer', committed: false, hangMs: this.sick.hangMs };
+    }
     const existing = this.dedupe ? this.byRef.get(request.clientRef) : undefined;
     if (existing !== undefined) return this.placeDuplicate(request, existing);
+    // A limited account takes no new bet (a repeat of a bet it took before is answered above).
+    if (this.accountStatus(request.accountId) === 'limited') {
+      const bet = this.record(request, { ...commitFor(request, null), placement: 'rejected', reason: accountLimitedReason }, null);
+      this.append(request, 'rejected', bet, null);
+      return { kind: 'answer', bet: this.placementView(bet), duplicate: false };
+    }
     const fault = this.faultQueue.take(placementFaultKinds, request);
     if (fault?.fault === 'error_500') return this.refuse(request, fault, 'error_500', { kind: 'error_500' });
     if (fault?.fault === 'timeout_before_commit') {
@@ -220,16 +288,19 @@ export class SimBookmaker {
     if (this.lookups.length < this.entriesMax) this.lookups.push({ atMs: this.now(), clientRef, answer: fault !== null ? 'error_500' : bet === undefined ? 'not_found' : 'found' });
     if (fault !== null) return { kind: 'error_500' };
     if (bet === undefined) return { kind: 'not_found' };
+    this.applyDueSettlements();
     this.settleIfDue(bet);
     return { kind: 'found', bet: this.view(bet) };
   }
 
   /** A status poll: advances a pending bet towards its outcome and settles an accepted one when due. */
   status(ticketId: string): SimLookupResult {
+    this.requests.status++;
     this.commitDue();
     const bet = this.byTicket.get(ticketId);
     if (bet === undefined) return { kind: 'not_found' };
     this.pollPending(bet);
+    this.applyDueSettlements();
     this.settleIfDue(bet);
     return { kind: 'found', bet: this.view(bet) };
   }
@@ -240,9 +311,108 @@ export class SimBookmaker {
     const bet = this.byTicket.get(ticketIdOrClientRef) ?? this.byRef.get(ticketIdOrClientRef);
     if (bet === undefined) return { kind: 'not_found' };
     if (bet.placement !== 'accepted') return { kind: 'not_accepted', status: bet.placement };
-    bet.settlement = result;
-    bet.settledAtMs = this.now();
+    this.setResult(bet, result, this.now());
     return { kind: 'settled', bet: this.view(bet) };
+  }
+
+  /**
+   * Settles a bet at a given time (control: the bench and tests schedule results ahead). A time already
+   * passed settles it now, with `settledAtMs` = `atMs`; a later one when the model next looks after it.
+   */
+  settleAt(ticketIdOrClientRef: string, result: FinalBetStatus, atMs: number = this.now()): SimSettleResult {
+    invariant(isFinalBetStatus(result), `settle result (${String(result)}) is not a final status`);
+    invariant(Number.isSafeInteger(atMs), `settleAt atMs (${atMs}) is not an integer`);
+    this.commitDue();
+    const bet = this.byTicket.get(ticketIdOrClientRef) ?? this.byRef.get(ticketIdOrClientRef);
+    if (bet === undefined) return { kind: 'not_found' };
+    if (bet.placement !== 'accepted') return { kind: 'not_accepted', status: bet.placement };
+    if (atMs <= this.now()) this.setResult(bet, result, atMs);
+    else {
+      this.scheduled.push({ atMs, bet, result });
+      this.scheduledSorted = false;
+      bet.scheduledResult = true;
+    }
+    return { kind: 'settled', bet: this.view(bet) };
+  }
+
+  /** Statuses of several tickets in one request: each as `status()` would answer it (pending bets advance). */
+  statuses(ticketIds: readonly string[]): { bets: SimBetView[]; notFound: string[] } {
+    this.requests.statuses++;
+    this.requests.status -= ticketIds.length; // counted once, as one batched request
+    const bets: SimBetView[] = [];
+    const notFound: string[] = [];
+    for (const ticketId of ticketIds) {
+      const result = this.status(ticketId);
+      if (result.kind === 'found') bets.push(result.bet);
+      else notFound.push(ticketId);
+    }
+    return { bets, notFound };
+  }
+
+  /**
+   * An account's bets whose result was set (settled, or re-settled) after `cursor`, oldest first, at most
+   * `limit`; the cursor of the last one returned (the same cursor when none), and whether more are waiting.
+   * No cursor: from the first result. The cursor is the feed's sequence number, opaque to clients.
+   */
+  settledSince(accountId: string, cursor: string | null, limit: number): { bets: SimBetView[]; cursor: string; more: boolean } {
+    this.requests.settled++;
+    this.requests.settledByAccount.set(accountId, (this.requests.settledByAccount.get(accountId) ?? 0) + 1);
+    this.commitDue();
+    this.applyDueSettlements();
+    const after = cursor === null ? 0 : Number(cursor);
+    const feed = this.settledByAccount.get(accountId) ?? [];
+    let lo = 0;
+    let hi = feed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((feed[mid]?.seq ?? 0) <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    const page = feed.slice(lo, lo + limit);
+    const last = page[page.length - 1];
+    return {
+      bets: page.map((entry) => this.view(entry.bet)),
+      cursor: String(last?.seq ?? (Number.isSafeInteger(after) ? after : 0)),
+      more: lo + limit < feed.length,
+    };
+  }
+
+  /** Applies every automatic and scheduled settlement whose time has come (the feed must not miss one). */
+  private applyDueSettlements(): void {
+    const nowMs = this.now();
+    if (this.settleAfterMs !== null) {
+      while (this.autoNext < this.autoQueue.length) {
+        const bet = this.autoQueue[this.autoNext];
+        if (bet === undefined || bet.acceptedAtMs === null || nowMs - bet.acceptedAtMs < this.settleAfterMs) break;
+        this.settleIfDue(bet);
+        this.autoNext++;
+      }
+    }
+    if (this.scheduled.length === 0) return;
+    if (!this.scheduledSorted) {
+      this.scheduled.sort((a, b) => a.atMs - b.atMs);
+      this.scheduledSorted = true;
+    }
+    let due = 0;
+    while (due < this.scheduled.length && (this.scheduled[due]?.atMs ?? Infinity) <= nowMs) due++;
+    for (const item of this.scheduled.splice(0, due)) {
+      item.bet.scheduledResult = false;
+      this.setResult(item.bet, item.result, item.atMs);
+    }
+  }
+
+  /** Sets a bet's (latest) result and enters it in its account's settlement feed. */
+  private setResult(bet: SimBet, result: FinalBetStatus, atMs: number): void {
+    bet.settlement = result;
+    bet.settledAtMs = atMs;
+    this.settlementSeq++;
+    const accountId = bet.request.accountId;
+    let feed = this.settledByAccount.get(accountId);
+    if (feed === undefined) {
+      feed = [];
+      this.settledByAccount.set(accountId, feed);
+    }
+    feed.push({ seq: this.settlementSeq, bet });
   }
 
   /**
@@ -297,10 +467,12 @@ export class SimBookmaker {
     const acceptedAtMs = commit.placement === 'accepted' ? atMs : null;
     // settleAs: the bookmaker settles (e.g. voids) the bet the moment it takes it, before anyone looks it up.
     const settleAs = commit.placement === 'accepted' ? fault?.params.settleAs ?? null : null;
-    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: settleAs, settledAtMs: settleAs === null ? null : atMs };
+    const bet: SimBet = { ...commit, ticketId, request: { ...request }, acceptedAtMs, settlement: null, settledAtMs: null };
     this.bets.push(bet);
     this.byTicket.set(ticketId, bet);
     if (!this.byRef.has(request.clientRef)) this.byRef.set(request.clientRef, bet);
+    if (settleAs !== null) this.setResult(bet, settleAs, atMs);
+    if (acceptedAtMs !== null) this.autoQueue.push(bet);
     return bet;
   }
 
@@ -331,17 +503,19 @@ export class SimBookmaker {
     }
     bet.placement = pending.then;
     bet.pending = null;
-    if (pending.then === 'accepted') bet.acceptedAtMs = this.now();
-    else bet.reason = pending.reason;
+    if (pending.then === 'accepted') {
+      bet.acceptedAtMs = this.now();
+      this.autoQueue.push(bet);
+    } else bet.reason = pending.reason;
   }
 
   private settleIfDue(bet: SimBet): void {
-    if (bet.placement !== 'accepted' || bet.settlement !== null) return;
+    if (bet.placement !== 'accepted' || bet.settlement !== null || bet.scheduledResult === true) return;
     if (this.settleAfterMs === null || bet.acceptedAtMs === null) return;
     if (this.now() - bet.acceptedAtMs < this.settleAfterMs) return;
     const { eventId, market, selection } = bet.request;
-    bet.settlement = seededSettlement(this.seed, eventId, market, selection);
-    bet.settledAtMs = bet.acceptedAtMs + this.settleAfterMs; // when it became due, not when someone looked
+    // When it became due, not when someone looked.
+    this.setResult(bet, seededSettlement(this.seed, eventId, market, selection), bet.acceptedAtMs + this.settleAfterMs);
   }
 
   /** The bet as a placement answer reports it: its placement status, never a settlement. */
@@ -373,6 +547,20 @@ export class SimBookmaker {
   private assertRoom(count: number, what: string): void {
     if (count >= this.entriesMax) throw new Error(`sim ${what} (${count}) >= entriesMax (${this.entriesMax})`);
   }
+}
+
+export interface SimRequestCounts {
+  /** `GET /bets/:ticketId` */
+  status: number;
+  /** `POST /bets/status` */
+  statuses: number;
+  /** `GET /accounts/:id/settled`, in all and by account */
+  settled: number;
+  settledByAccount: Map<string, number>;
+}
+
+function newRequestCounts(): SimRequestCounts {
+  return { status: 0, statuses: 0, settled: 0, settledByAccount: new Map() };
 }
 
 function transportDecision(kind: SimFaultKind): PlacementDecision {

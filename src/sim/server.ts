@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { secretCharsRe, secretLengthMax } from '../credentials.js';
-import { betStatusSchema, idLengthMax, notFoundError, placeRequestSchema } from '../providers/protocol.js';
+import { accountStatusSchema, betStatusSchema, idLengthMax, notFoundError, placeRequestSchema, settledPageLimitMax, statusBatchRequestSchema } from '../providers/protocol.js';
 import { SimBookmaker, type SimLookupResult, type SimPlaceResult } from './bookmaker.js';
-import { faultSpecSchema } from './faults.js';
+import { faultSpecSchema, hangMsDefault, hangMsMax } from './faults.js';
 
 export const bodyLimitBytes = 64 * 1024;
 const latencyMsMax = 60_000;
@@ -52,6 +52,31 @@ const settleBodySchema = z
 
 const faultsBodySchema = z.union([faultSpecSchema, z.array(faultSpecSchema).max(1000)]);
 
+const sickBodySchema = z.strictObject({ mode: z.enum(['error_500', 'timeout', 'off']), hangMs: z.int().min(0).max(hangMsMax).optional() });
+const accountBodySchema = z.strictObject({ accountId: z.string().min(1).max(idLengthMax), status: accountStatusSchema });
+
+/** Bookmaker requests received, by kind (GET /_sim/requests): a circuit probe shows here, never in /_sim/bets. */
+interface RequestCounts {
+  place: number;
+  lookup: number;
+  status: number;
+  account: number;
+}
+/** Control: results set ahead of time (or now), many at once (the bench settles thousands of bets on a schedule). */
+const settleManyBodySchema = z.array(z.object({
+  ticketId: z.string().min(1).max(idLengthMax),
+  result: betStatusSchema.extract(['won', 'lost', 'void', 'half_won', 'half_lost']),
+  atMs: z.int().nonnegative().optional(),
+})).max(10_000);
+/** Control: placements many at once (the bench opens 100,000s of bets), each as `POST /bets` would take it. */
+const placeManyBodySchema = z.array(placeRequestSchema).max(10_000);
+const controlBodyLimitBytes = 8 * 1024 * 1024;
+
+const settledQuerySchema = z.object({
+  cursor: z.string().min(1).max(idLengthMax).regex(/^\d+$/).optional(),
+  limit: z.coerce.number().int().min(1).max(settledPageLimitMax).default(settledPageLimitMax),
+});
+
 interface ServerContext {
   bookmaker: SimBookmaker;
   /** Null: no Authorization checked. */
@@ -59,6 +84,7 @@ interface ServerContext {
   latencyMs: number;
   /** Aborted on close(): ends latency waits and hangs at once. */
   closing: AbortController;
+  requests: RequestCounts;
 }
 
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
@@ -73,7 +99,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     dedupe: options.dedupe ?? true,
     settleAfterMs: options.settleAfterMs,
   });
-  const context: ServerContext = { bookmaker, latencyMs, closing: new AbortController(), auth: simAuth(options) };
+  const context: ServerContext = { bookmaker, latencyMs, closing: new AbortController(), auth: simAuth(options), requests: { place: 0, lookup: 0, status: 0, account: 0 } };
   const app = buildApp(context);
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -108,7 +134,7 @@ function buildApp(context: ServerContext): FastifyInstance {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'no_route' }));
   if (context.auth) registerAuthCheck(app, context.auth);
   registerBookmakerRoutes(app, context);
-  registerControlRoutes(app, context.bookmaker);
+  registerControlRoutes(app, context);
   return app;
 }
 
@@ -126,22 +152,51 @@ function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
 function registerBookmakerRoutes(app: FastifyInstance, context: ServerContext): void {
   const { bookmaker } = context;
   app.post('/bets', async (request, reply) => {
+    context.requests.place += 1;
     const parsed = placeRequestSchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
     // An account with a key of its own takes placements only under that key (checked before anything is placed).
     if (context.auth && !context.auth.placementAllowed(request.headers.authorization, parsed.data.accountId)) return unauthorized(reply);
+    // A suspended account is refused before anything is read further, like a refused key (not in /_sim/bets).
+    if (bookmaker.sickness() === null && bookmaker.accountStatus(parsed.data.accountId) === 'suspended') return reply.code(403).send({ error: 'account_suspended' });
     const result = bookmaker.place(parsed.data);
     return answerPlacement(request, reply, context, result);
   });
   app.get<{ Params: { clientRef: string } }>('/bets/by-ref/:clientRef', async (request, reply) => {
+    context.requests.lookup += 1;
+    if (bookmaker.sickness() !== null) return answerSick(request, reply, context);
     const result = bookmaker.lookupByClientRef(request.params.clientRef);
     await delay(context);
     return answerLookup(reply, result);
   });
+  app.post('/bets/status', async (request, reply) => {
+    const parsed = statusBatchRequestSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const result = bookmaker.statuses(parsed.data.ticketIds);
+    await delay(context);
+    return reply.code(200).send(result);
+  });
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId/settled', async (request, reply) => {
+    const parsed = settledQuerySchema.safeParse(request.query);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const page = bookmaker.settledSince(request.params.accountId, parsed.data.cursor ?? null, parsed.data.limit);
+    await delay(context);
+    return reply.code(200).send(page);
+  });
   app.get<{ Params: { ticketId: string } }>('/bets/:ticketId', async (request, reply) => {
+    context.requests.status += 1;
+    if (bookmaker.sickness() !== null) return answerSick(request, reply, context);
     const result = bookmaker.status(request.params.ticketId);
     await delay(context);
     return answerLookup(reply, result);
+  });
+  // The account's standing, under the key its placements use: it places nothing (a circuit probe asks it).
+  app.get<{ Params: { accountId: string } }>('/accounts/:accountId', async (request, reply) => {
+    context.requests.account += 1;
+    if (context.auth && !context.auth.placementAllowed(request.headers.authorization, request.params.accountId)) return unauthorized(reply);
+    if (bookmaker.sickness() !== null) return answerSick(request, reply, context);
+    await delay(context);
+    return reply.code(200).send({ account: { accountId: request.params.accountId, status: bookmaker.accountStatus(request.params.accountId) } });
   });
 }
 
@@ -155,6 +210,14 @@ async function answerPlacement(
   await delay(context);
   if (result.kind === 'error_500') return reply.code(500).send({ error: 'internal' });
   return reply.code(200).send({ bet: result.bet, duplicate: result.duplicate });
+}
+
+/** A sick bookmaker's answer to a read: a 500, or none (the request hangs, then the socket is dropped). */
+async function answerSick(request: FastifyRequest, reply: FastifyReply, context: ServerContext): Promise<FastifyReply> {
+  const sickness = context.bookmaker.sickness();
+  if (sickness?.mode === 'timeout') return hang(request, reply, sickness.hangMs, context.closing.signal);
+  await delay(context);
+  return reply.code(500).send({ error: 'internal' });
 }
 
 function answerLookup(reply: FastifyReply, result: SimLookupResult): FastifyReply {
@@ -242,14 +305,37 @@ function registerAuthCheck(app: FastifyInstance, auth: SimAuth): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/_sim' || request.url.startsWith('/_sim/')) return;
     const header = request.headers.authorization;
-    // A placement's account is known only from its body: the handler checks an account's own key.
-    const allowed = request.method === 'POST' && request.url.split('?')[0] === '/bets' ? auth.anyKey(header) : auth.providerKey(header);
+    // A placement's account is known only from its body, an account request's from its path: the handler checks
+    // an account's own key.
+    const path = request.url.split('?')[0] ?? '';
+    const accountScoped = (request.method === 'POST' && path === '/bets') || (request.method === 'GET' && path.startsWith('/accounts/'));
+    const allowed = accountScoped ? auth.anyKey(header) : auth.providerKey(header);
     if (!allowed) return unauthorized(reply);
   });
 }
 
-function registerControlRoutes(app: FastifyInstance, bookmaker: SimBookmaker): void {
+function registerControlRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { bookmaker } = context;
   app.get('/_sim/health', async () => ({ ok: true, name: bookmaker.name }));
+  app.get('/_sim/requests', async () => {
+    // Requests over HTTP by kind; the settlement ones (batched status, feed pages) as the bookmaker counted them.
+    const { statuses, settled, settledByAccount } = bookmaker.requests;
+    return { requests: { ...context.requests, statuses, settled, settledAccounts: settledByAccount.size } };
+  });
+  app.get('/_sim/sick', async () => ({ sick: bookmaker.sickness() }));
+  app.post('/_sim/sick', async (request, reply) => {
+    const parsed = sickBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const { mode, hangMs } = parsed.data;
+    bookmaker.setSickness(mode === 'off' ? null : mode === 'error_500' ? { mode } : { mode, hangMs: hangMs ?? hangMsDefault });
+    return reply.code(200).send({ sick: bookmaker.sickness() });
+  });
+  app.post('/_sim/accounts', async (request, reply) => {
+    const parsed = accountBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    bookmaker.setAccountStatus(parsed.data.accountId, parsed.data.status);
+    return reply.code(200).send({ account: { accountId: parsed.data.accountId, status: bookmaker.accountStatus(parsed.data.accountId) } });
+  });
   app.get('/_sim/bets', async () => ({ bets: bookmaker.log() }));
   app.get('/_sim/lookups', async () => ({ lookups: bookmaker.lookupLog() }));
   app.get('/_sim/faults', async () => ({ faults: bookmaker.faults() }));
@@ -269,8 +355,25 @@ function registerControlRoutes(app: FastifyInstance, bookmaker: SimBookmaker): v
     if (settled.kind === 'not_accepted') return reply.code(409).send({ error: 'not_accepted', status: settled.status });
     return reply.code(200).send({ bet: settled.bet });
   });
+  app.post('/_sim/settle-many', { bodyLimit: controlBodyLimitBytes }, async (request, reply) => {
+    const parsed = settleManyBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    let settled = 0;
+    for (const item of parsed.data) if (bookmaker.settleAt(item.ticketId, item.result, item.atMs).kind === 'settled') settled++;
+    return reply.code(200).send({ settled });
+  });
+  app.post('/_sim/place-many', { bodyLimit: controlBodyLimitBytes }, async (request, reply) => {
+    const parsed = placeManyBodySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const tickets = parsed.data.map((body) => {
+      const result = bookmaker.place(body);
+      return result.kind === 'answer' ? { clientRef: body.clientRef, ticketId: result.bet.ticketId, status: result.bet.status } : { clientRef: body.clientRef, status: result.kind };
+    });
+    return reply.code(200).send({ tickets });
+  });
   app.post('/_sim/reset', async () => {
     bookmaker.reset();
+    context.requests = { place: 0, lookup: 0, status: 0, account: 0 };
     return { ok: true };
   });
 }

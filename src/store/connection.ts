@@ -16,6 +16,11 @@ export interface SentinelTarget {
   db: number;
   username?: string;
   password?: string;
+  /**
+   * Addresses the Sentinels report (`host:port`) → the address to dial instead, for servers behind NAT or a
+   * proxy (REDIS_SENTINEL_NAT_MAP, `host:port>host:port,...`; ioredis's natMap).
+   */
+  natMap?: Record<string, { host: string; port: number }>;
 }
 
 const sentinelScheme = 'redis-sentinel://';
@@ -49,17 +54,40 @@ export function parseSentinelTarget(connection: RedisConnection): SentinelTarget
     username = decodeURIComponent(colon >= 0 ? auth.slice(0, colon) : auth) || undefined;
     password = colon >= 0 ? decodeURIComponent(auth.slice(colon + 1)) : undefined;
   }
+  const query = rest.indexOf('?');
+  const natText = query >= 0 ? new URLSearchParams(rest.slice(query + 1)).get('natMap') : null;
+  if (query >= 0) rest = rest.slice(0, query);
   const [hosts = '', masterName = '', dbText = '0', ...extra] = rest.split('/');
   if (extra.length > 0 || !masterNameRe.test(masterName)) throw new ConfigError('a Sentinel target is redis-sentinel://host:port,host:port/masterName[/db]');
   const db = Number(dbText);
   if (!Number.isSafeInteger(db) || db < 0) throw new ConfigError(`Sentinel target: database "${dbText.slice(0, 20)}" is not an integer >= 0`);
-  return { sentinels: parseHostPorts(hosts, 'Sentinel target'), masterName, db, ...(username ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+  return {
+    sentinels: parseHostPorts(hosts, 'Sentinel target'), masterName, db, ...(username ? { username } : {}), ...(password !== undefined ? { password } : {}),
+    ...(natText ? { natMap: parseNatMap(natText, 'Sentinel target natMap') } : {}),
+  };
+}
+
+function parseNatMap(text: string, what: string): NonNullable<SentinelTarget['natMap']> {
+  const map: NonNullable<SentinelTarget['natMap']> = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0).slice(0, sentinelsMax * 4)) {
+    const [from = '', to = ''] = item.split('>');
+    const [fromAddress] = parseHostPorts(from, what);
+    const [toAddress] = parseHostPorts(to, what);
+    if (!fromAddress || !toAddress) throw new ConfigError(`${what}: "${item.slice(0, 80)}" is not host:port>host:port`);
+    map[`${fromAddress.host}:${fromAddress.port}`] = toAddress;
+  }
+  return map;
+}
+
+function natMapText(natMap: NonNullable<SentinelTarget['natMap']>): string {
+  return Object.entries(natMap).map(([from, to]) => `${from}>${to.host}:${to.port}`).join(',');
 }
 
 /** The `redis-sentinel://` target of these sentinels and master (the inverse of parseSentinelTarget). */
 export function sentinelConnection(target: Omit<SentinelTarget, 'db'> & { db?: number }): RedisConnection {
   const auth = target.username || target.password ? `${encodeURIComponent(target.username ?? '')}${target.password !== undefined ? `:${encodeURIComponent(target.password)}` : ''}@` : '';
-  return `${sentinelScheme}${auth}${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}/${target.masterName}${target.db ? `/${target.db}` : ''}`;
+  const nat = target.natMap && Object.keys(target.natMap).length > 0 ? `?natMap=${natMapText(target.natMap)}` : '';
+  return `${sentinelScheme}${auth}${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}/${target.masterName}${target.db ? `/${target.db}` : ''}${nat}`;
 }
 
 /**
@@ -78,6 +106,7 @@ export function redisConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): Re
       sentinels: parseHostPorts(sentinels, 'REDIS_SENTINELS'), masterName, db,
       ...(env.REDIS_USERNAME ? { username: env.REDIS_USERNAME } : {}),
       ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+      ...(env.REDIS_SENTINEL_NAT_MAP ? { natMap: parseNatMap(env.REDIS_SENTINEL_NAT_MAP, 'REDIS_SENTINEL_NAT_MAP') } : {}),
     });
   }
   return env.REDIS_URL || undefined;
@@ -93,6 +122,7 @@ export function redisEnvOf(connection: RedisConnection): Record<string, string> 
     REDIS_DB: String(target.db),
     ...(target.username ? { REDIS_USERNAME: target.username } : {}),
     ...(target.password !== undefined ? { REDIS_PASSWORD: target.password } : {}),
+    ...(target.natMap ? { REDIS_SENTINEL_NAT_MAP: natMapText(target.natMap) } : {}),
   };
 }
 
@@ -126,6 +156,7 @@ export function createRedis(connection: RedisConnection, options: RedisOptions =
     db: target.db,
     ...(target.username ? { username: target.username } : {}),
     ...(target.password !== undefined ? { password: target.password } : {}),
+    ...(target.natMap ? { natMap: target.natMap } : {}),
     // Told of a new primary by the sentinels (+switch-master) instead of finding out by a failed command.
     failoverDetector: true,
     // A sentinel that is down is skipped; the list is retried with a short, capped backoff.

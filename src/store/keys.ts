@@ -29,6 +29,16 @@ export const keys = {
   settlement: (arbId: string) => `be:settle:${arbId}`,
   /** Pairs whose settlement polling is under way, by when the sweep for lost poll chains looks at them next (unix ms). */
   settlePending: 'be:settle:pending',
+  /** Accounts of batch-capable bookmakers with open bets, by when each is polled next (unix ms); member `{provider}:{accountId}`. */
+  settleAccountsDue: 'be:settle:accounts:due',
+  /** One account's polling state: feed `cursor`, fast window `hotFrom`/`hotUntil`, `idle` polls, the poll's `claim`. */
+  settleAccount: (provider: string, accountId: string) => `be:settle:account:${provider}:${accountId}`,
+  /** One account's open bets: ticketId → JSON (arbId, role, clientRef, bets the pair polls, registration time). */
+  settleAccountBets: (provider: string, accountId: string) => `be:settle:account-bets:${provider}:${accountId}`,
+  /** One account's open bets not yet checked by id (each is, once: it may have settled before it was opened here). */
+  settleAccountUnchecked: (provider: string, accountId: string) => `be:settle:account-unchecked:${provider}:${accountId}`,
+  /** One account's open bets by deadline (unix ms): past it, a bet without a result is a `timeout`. */
+  settleAccountDeadlines: (provider: string, accountId: string) => `be:settle:account-deadlines:${provider}:${accountId}`,
   /** Set of the arbIds of a betPairId with an open review: while not empty, new arbs of the betPairId are blocked. */
   reviewByPair: (whitelabel: string, positiveProvider: string, betPairId: string) => `be:review:pair:${whitelabel}:${positiveProvider}:${betPairId}`,
   /** A worker process's heartbeat: value its wall clock in unix ms, TTL a few refresh intervals. */
@@ -59,4 +69,19 @@ export const opsKeys = {
   pnlDay: (day: string) => `be:stats:pnl:${day}`,
   /** The last audit-stream entry the P&L projection has counted. */
   pnlCursor: 'be:stats:pnl:cursor',
+};
+
+// Circuit breakers per bookmaker and account (issue 10, src/store/circuit.ts). `scope` is formatCircuitScope's text:
+// provider:{p} or account:{p}:{account, lower case}.
+export const circuitKeys = {
+  /** One circuit: state, generation, forced, streak, open-until, probe lock, last change (hash). */
+  circuit: (scope: string) => `be:circuit:${scope}`,
+  /** Its sliding window: outcome counts by class and bucket (hash, expires a window after the last report). */
+  window: (scope: string) => `be:circuit-window:${scope}`,
+  /** Every circuit not closed, by when a worker may probe it next (forced-open ones at +inf): the probers' work list. */
+  notClosed: 'be:circuits:not-closed',
+  /** Every circuit ever created, by its last change (unix ms): the API lists them from here. */
+  all: 'be:circuits:all',
+  /** Transitions so far, field {provider}:{kind}:{to} (the metrics' counter). */
+  transitions: 'be:circuits:transitions',
 };

@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PairDoc, PairState } from '../domain/pair.js';
 import type { ReviewAction } from '../domain/review.js';
+import { accountCircuit, formatCircuitScope, providerCircuit } from '../domain/circuit.js';
 import { assertNever } from '../domain/types.js';
 import { luaCodeTable, replyName } from './codes.js';
-import { auditStream, eventsStream, keys, opsKeys } from './keys.js';
+import { auditStream, circuitKeys, eventsStream, keys, opsKeys } from './keys.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 const luaFile = (name: string) => readFileSync(join(luaDir, `${name}.lua`), 'utf8');
@@ -41,16 +42,29 @@ export type ClaimResult =
    * The journal was created (state received). With a preflight asked, `blocked` says which guard refused the
    * pair (nothing claimed, no intent): the caller journals the block.
    */
-  | { kind: 'created'; rev: number; doc: PairDoc; blocked?: { reason: BlockReason; remainingMs: number } }
+  | { kind: 'created'; rev: number; doc: PairDoc; blocked?: { reason: BlockReason; remainingMs: number; circuit?: string } }
   /** The journal was created and the preflight passed in the same step: state positive_placing, its doc journaled. */
   | { kind: 'started'; rev: number; doc: PairDoc }
   | { kind: 'existing'; rev: number; doc: PairDoc };
 
 export type PreflightResult =
   | { kind: 'passed'; rev: number }
-  | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
+  | { kind: 'blocked'; reason: BlockReason; remainingMs: number; circuit?: string };
 
-export type BlockReason = 'kill_switch' | 'created_at_in_future' | 'stale' | 'exposure_open' | 'cooldown' | 'rate_limit';
+export type BlockReason = 'kill_switch' | 'created_at_in_future' | 'stale' | 'exposure_open' | 'circuit_open' | 'cooldown' | 'rate_limit';
+
+/** The circuit keys a pair needs closed: both legs' bookmakers and both legs' accounts (src/store/lua/circuit.lua). */
+export function pairCircuitKeys(pair: { positive: { provider: string; accountId: string }; hedge: { provider: string; accountId: string } }): string[] {
+  const { positive: p, hedge: h } = pair;
+  return [providerCircuit(p.provider), providerCircuit(h.provider), accountCircuit(p.provider, p.accountId), accountCircuit(h.provider, h.accountId)]
+    .map((scope) => circuitKeys.circuit(formatCircuitScope(scope)));
+}
+
+/** A blocked reply's fields: reason, time left, and the circuit's scope when a circuit refused. */
+function blockedOf(reply: Reply): { kind: 'blocked'; reason: BlockReason; remainingMs: number; circuit?: string } {
+  const reason = String(reply[1]) as BlockReason;
+  return { kind: 'blocked', reason, remainingMs: Number(reply[2]), ...(reason === 'circuit_open' ? { circuit: String(reply[3] ?? '') } : {}) };
+}
 
 export interface ExposureWrite {
   /** The contract key exposure:{whitelabel}:{positiveProvider}:{betPairId} (24 h TTL). */
@@ -65,7 +79,7 @@ export interface ExposureWrite {
 
 /** Guards re-checked in the same step that journals a positive send that is not the first, fresh one. */
 export interface SendGuards {
-  /** Kill switches that apply to the leg (global, its provider, its account). */
+  /** Kill switches that apply to the leg (global, its provider, its account), and the pair's circuits (pairCircuitKeys). */
   killKeys: string[];
   /** The arb's age runs from here (the earlier of createdAt and the enqueue time); null = unknown. */
   ageBaseMs: number | null;
@@ -105,7 +119,7 @@ export interface CooldownHold {
 export type TransitionResult =
   | { kind: 'ok'; rev: number }
   | { kind: 'cooldown_conflict' }
-  | { kind: 'blocked'; reason: BlockReason; remainingMs: number };
+  | { kind: 'blocked'; reason: BlockReason; remainingMs: number; circuit?: string };
 
 /** What the preflight checks, claims and journals: run by claim() on a journal it creates, or by preflight(). */
 export interface PreflightPlan {
@@ -130,10 +144,10 @@ export interface PreflightWrite extends PreflightPlan {
   rev: number;
 }
 
-type Reply = [number, (string | number | null)?, (string | number)?, (string | number)?, (string | number)?];
+type Reply = [number, (string | number | null)?, (string | number)?, (string | number)?, (string | number)?, (string | number | null)?];
 
 /** How many keys and arguments the preflight's guards take (guards.lua: guardKeyCount, guardArgCount). */
-const guardKeyCount = 13;
+const guardKeyCount = 17;
 
 /** The guards' keys, in guards.lua's layout: kill switches, cooldowns, their owners, rate windows, open reviews. */
 function guardKeys(doc: PairDoc): string[] {
@@ -147,6 +161,7 @@ function guardKeys(doc: PairDoc): string[] {
     keys.cooldownOwner(p.whitelabel, p.provider, p.accountId), keys.cooldownOwner(h.whitelabel, h.provider, h.accountId),
     keys.rate(p.whitelabel, p.provider, p.accountId), keys.rate(h.whitelabel, h.provider, h.accountId),
     keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
+    ...pairCircuitKeys(pair),
   ];
 }
 
@@ -255,10 +270,10 @@ export class Store {
     }
     const doc = JSON.parse(String(reply[2])) as PairDoc;
     if (code === 'existing') return { kind: 'existing', rev, doc };
-    const [, , , reason, remainingMs] = reply;
-    return reason === undefined || reason === null
-      ? { kind: 'created', rev, doc }
-      : { kind: 'created', rev, doc, blocked: { reason: String(reason) as BlockReason, remainingMs: Number(remainingMs) } };
+    const [, , , reason, remainingMs, circuit] = reply;
+    if (reason === undefined || reason === null) return { kind: 'created', rev, doc };
+    const blocked = { reason: String(reason) as BlockReason, remainingMs: Number(remainingMs) };
+    return { kind: 'created', rev, doc, blocked: typeof circuit === 'string' ? { ...blocked, circuit } : blocked };
   }
 
   /**
@@ -308,7 +323,7 @@ export class Store {
     );
     const code = replyName(reply, 'transition', ['ok', 'blocked', 'fenced', 'moved', 'wrongState', 'cooldownConflict']);
     if (code === 'cooldownConflict') return { kind: 'cooldown_conflict' };
-    if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    if (code === 'blocked') return blockedOf(reply);
     return { kind: 'ok', rev: this.fenced(code, reply, write.arbId, doc.state) };
   }
 
@@ -318,7 +333,7 @@ export class Store {
       write.token, write.rev, write.arbId, JSON.stringify(write.doc), write.nowMs, ...guardArgs(write), ...entryArgs(write.audit),
     );
     const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
-    if (code === 'blocked') return { kind: 'blocked', reason: String(reply[1]) as BlockReason, remainingMs: Number(reply[2]) };
+    if (code === 'blocked') return blockedOf(reply);
     return { kind: 'passed', rev: this.fenced(code, reply, write.arbId, 'positive_placing') };
   }
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { cooldownHoldMs } from '../../src/domain/cooldown.js';
 import { cooldownTimingsOf, crashPoints } from '../../src/executor/run.js';
 import { settlementQueueName } from '../../src/settlement/scheduler.js';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { SimLogEntry } from '../../src/sim/bookmaker.js';
 import { assertSafetyChecks, createHarness, eventsFor, makePair } from '../support/harness.js';
 
@@ -125,6 +125,44 @@ describe('a pair whose job is gone after its worker died', () => {
       assertSafetyChecks(h);
       const resumed = eventsFor(await h.events(), pair.arbId).find((e) => e.type === 'arb_resumed');
       assert.ok(resumed, 'resumed from the journal');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('is resumed again when an earlier resume of the same revision finished without writing (fenced out)', async () => {
+    const h = await createHarness({ lockTtlMs: 600, jobLockMs: 600, stalledCheckMs: 300 });
+    try {
+      const pair = makePair();
+      const doomed = h.spawnWorker({ ...testHooks, BET_EXECUTOR_CRASH_AT: 'positive_intent_journaled' });
+      const jobId = await h.enqueue(pair);
+      await once(doomed, 'exit');
+      await h.waitFor('job removable', async () => {
+        try {
+          await (await h.queue.getJob(jobId))?.remove();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      // A resume job of this revision that already ran and ended fenced (its lease lost in a stall, nothing
+      // written): BullMQ keeps it completed, so a sweep adding the same job id would add nothing.
+      const rev = await h.redis.hget(`be:pair:${pair.arbId}`, 'rev');
+      await h.queue.add('resume', { arbId: pair.arbId }, { jobId: `resume-${pair.arbId}-${rev}` });
+      const connection = h.redis.duplicate({ maxRetriesPerRequest: null });
+      const manual = new Worker(h.config.queueName, undefined, { connection });
+      try {
+        const token = 'test-fenced-resume';
+        const job = await manual.getNextJob(token);
+        assert.equal(job?.id, `resume-${pair.arbId}-${rev}`);
+        await job?.moveToCompleted({ outcome: 'fenced' }, token, false);
+      } finally {
+        await manual.close();
+        connection.disconnect();
+      }
+      await h.startWorker();
+      await h.waitForEvent(pair.arbId, ['arb_executed'], 20_000);
+      assertSafetyChecks(h);
     } finally {
       await h.close();
     }

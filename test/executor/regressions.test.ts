@@ -33,3 +33,25 @@ describe('chaos seed 777: the fast-path hedge of a slow positive was sent inside
     }
   });
 });
+
+describe('demo seed 7: a hedge accepted in full was topped up by a bet of 1-2 minor units', () => {
+  it('places one hedge when the positive was taken in part and the rebalanced hedge, in whole minor units, returns a little less', async () => {
+    const h = await createHarness();
+    try {
+      await h.startWorker();
+      // The positive (10,000 at 2.100) is taken for 3,000: its share of the hedge (10,715 at 1.960) is a return of
+      // 6,300, and the closest whole-unit stake, 3,214, returns 6,299. That unit is rounding, not a partial hedge:
+      // no second bet for it (it was topped up by a bet of 1 minor unit).
+      const pair = makePair({}, { hedge: { odds: '1.960', stakeMinor: 10_715 } });
+      h.bookA.bookmaker.addFault({ fault: 'partial', match: { clientRef: `be1.${pair.arbId}.p1` }, params: { stakeMinor: 3_000 } });
+      await h.enqueue(pair);
+      const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'arb_blocked', 'arb_failed', 'exposure_alert']);
+      assert.equal(end.type, 'arb_executed', JSON.stringify(end.data));
+      await h.waitFor('the pair settled into its end state', async () => (await h.redis.hget(`be:pair:${pair.arbId}`, 'state')) !== 'hedge_placing');
+      const hedges = h.bookB.bookmaker.log().filter((e) => e.clientRef.startsWith(`be1.${pair.arbId}.`));
+      assert.deepEqual(hedges.map((e) => [e.clientRef, e.stakeMinor]), [[`be1.${pair.arbId}.h1`, 3_214]], 'one hedge bet, the rebalanced stake');
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -135,7 +135,7 @@ describe('when Redis never answers a scrape-time read', () => {
       assert.equal(sumOf(first, 'bet_executor_scrape_errors_total', { source: 'queues' }), 0, 'no queue, nothing to fail');
       const second = await scrape(server.url);
       assert.equal(sumOf(second, 'bet_executor_scrape_errors_total', { source: 'kill_switches' }), 2, 'a scan left running is joined, and fails the next scrape in time too');
-      assert.deepEqual(errors.sort(), ['exposures', 'exposures', 'kill_switches', 'kill_switches']);
+      assert.deepEqual(errors.sort(), ['circuits', 'circuits', 'exposures', 'exposures', 'kill_switches', 'kill_switches']);
     } finally {
       await server.close();
     }

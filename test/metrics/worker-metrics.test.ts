@@ -191,7 +191,7 @@ describe('a worker serving /metrics, after pairs of every outcome', () => {
 
   it('follows Prometheus naming: _total counters, base units, no identifier in any label', () => {
     const ids = [...h.bookA.bookmaker.log(), ...h.bookB.bookmaker.log()].flatMap((e) => [e.clientRef, e.accountId, e.eventId, e.ticketId ?? '']).filter(Boolean);
-    const ourLabels = new Set(['outcome', 'reason', 'provider', 'leg', 'result', 'phase', 'operation', 'queue', 'state', 'scope', 'source', 'le']);
+    const ourLabels = new Set(['outcome', 'reason', 'provider', 'leg', 'result', 'phase', 'operation', 'queue', 'state', 'scope', 'source', 'kind', 'to', 'le']);
     for (const [name, type] of s.types) {
       assert.match(name, /^[a-z][a-z0-9_]*$/, name);
       assert.ok(/^(bet_executor|process|nodejs)_/.test(name), `${name}: our prefix, or Node's process metrics`);

@@ -150,6 +150,7 @@ function describeConformance(label: string, make: MakeTarget): void {
 
     describeFaults(() => t);
     describeSettlement(() => t, make);
+    describeBatchStatus(() => t);
   });
 }
 
@@ -277,6 +278,81 @@ function describeFaults(target: () => Target): void {
       acceptedBet(await provider.place(request({ accountId: 'acc-1' })));
       assert.equal((await provider.place(request({ accountId: 'acc-2' }))).kind, 'rejected');
       acceptedBet(await provider.place(request({ accountId: 'acc-2' })));
+    });
+  });
+}
+
+function batchOf(provider: Provider): NonNullable<Provider['batch']> {
+  assert.ok(provider.batch, 'the adapter speaks batched status');
+  return provider.batch;
+}
+
+function describeBatchStatus(target: () => Target): void {
+  describe('batched settlement status', () => {
+    it('answers the statuses of several tickets in one request, and names the unknown ones', async () => {
+      const { provider, bookmaker } = target();
+      const first = acceptedBet(await provider.place(request()));
+      const second = acceptedBet(await provider.place(request()));
+      bookmaker.settle(second.ticketId, 'void');
+      const before = bookmaker.requests.statuses;
+      const answer = await batchOf(provider).statuses([first.ticketId, 'bk-999', second.ticketId]);
+      assert.equal(bookmaker.requests.statuses, before + 1);
+      assert.equal(answer.kind, 'answered');
+      if (answer.kind !== 'answered') return;
+      assert.deepEqual(answer.bets.map((b) => [b.ticketId, b.status]), [[first.ticketId, 'accepted'], [second.ticketId, 'void']]);
+      assert.deepEqual(answer.notFound, ['bk-999']);
+    });
+
+    it("pages an account's settlement feed from a cursor: only that account, every result once, re-settlements again", async () => {
+      const { provider, bookmaker } = target();
+      const batch = batchOf(provider);
+      const a1 = acceptedBet(await provider.place(request({ accountId: 'acc-1' })));
+      const a2 = acceptedBet(await provider.place(request({ accountId: 'acc-1' })));
+      const a3 = acceptedBet(await provider.place(request({ accountId: 'acc-1' })));
+      const other = acceptedBet(await provider.place(request({ accountId: 'acc-2' })));
+      const empty = await batch.settledSince('acc-1', null, 10);
+      assert.equal(empty.kind, 'answered');
+      if (empty.kind !== 'answered') return;
+      assert.deepEqual(empty.bets, []);
+      bookmaker.settle(a1.ticketId, 'won');
+      bookmaker.settle(other.ticketId, 'lost');
+      bookmaker.settle(a2.ticketId, 'half_won');
+      bookmaker.settle(a3.ticketId, 'half_lost');
+      const page1 = await batch.settledSince('acc-1', empty.cursor, 2);
+      assert.ok(page1.kind === 'answered');
+      assert.deepEqual(page1.bets.map((b) => [b.ticketId, b.status]), [[a1.ticketId, 'won'], [a2.ticketId, 'half_won']]);
+      assert.equal(page1.more, true);
+      const page2 = await batch.settledSince('acc-1', page1.cursor, 2);
+      assert.ok(page2.kind === 'answered');
+      assert.deepEqual(page2.bets.map((b) => [b.ticketId, b.status]), [[a3.ticketId, 'half_lost']]);
+      assert.equal(page2.more, false);
+      const none = await batch.settledSince('acc-1', page2.cursor, 2);
+      assert.ok(none.kind === 'answered');
+      assert.deepEqual(none.bets, []);
+      assert.equal(none.cursor, page2.cursor, 'nothing new: the same cursor');
+      bookmaker.settle(a1.ticketId, 'void');
+      const resettled = await batch.settledSince('acc-1', none.cursor, 2);
+      assert.ok(resettled.kind === 'answered');
+      assert.deepEqual(resettled.bets.map((b) => [b.ticketId, b.status]), [[a1.ticketId, 'void']]);
+      const otherFeed = await batch.settledSince('acc-2', null, 10);
+      assert.ok(otherFeed.kind === 'answered');
+      assert.deepEqual(otherFeed.bets.map((b) => b.ticketId), [other.ticketId]);
+    });
+
+    it('puts automatic and scheduled settlements in the feed once their time has come', async () => {
+      const { provider, bookmaker, clock } = target();
+      const batch = batchOf(provider);
+      const auto = acceptedBet(await provider.place(request({ accountId: 'acc-1' })));
+      const scheduled = acceptedBet(await provider.place(request({ accountId: 'acc-1' })));
+      bookmaker.settleAt(scheduled.ticketId, 'lost', clock.nowMs + 500);
+      clock.advance(499);
+      const early = await batch.settledSince('acc-1', null, 10);
+      assert.ok(early.kind === 'answered');
+      assert.deepEqual(early.bets, []);
+      clock.advance(501); // 1000 ms after acceptance: the automatic settlement is due too
+      const late = await batch.settledSince('acc-1', early.cursor, 10);
+      assert.ok(late.kind === 'answered');
+      assert.deepEqual(late.bets.map((b) => [b.ticketId, b.status]).sort(), [[auto.ticketId, foundStatus(await provider.status(auto.ticketId))], [scheduled.ticketId, 'lost']].sort());
     });
   });
 }

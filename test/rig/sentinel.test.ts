@@ -44,11 +44,11 @@ describe('a worker connected through Sentinel', () => {
     const promoted = await h.waitFor('a new primary', async () => {
       const now = await topology.currentPrimary();
       return now !== null && now !== before ? now : null;
-    }, 20_000);
+    }, 60_000);
     assert.equal(promoted, topology.replicas[0]);
     const second = makePair();
     await h.enqueue(second);
-    await h.waitForEvent(second.arbId, ['arb_executed'], 20_000);
+    await h.waitForEvent(second.arbId, ['arb_executed'], 60_000);
     assertSafetyChecks(h);
   });
 });

@@ -8,17 +8,12 @@ import { Redis } from 'ioredis';
 import { reconcile } from '../../src/domain/settlement.js';
 import type { FinalBetStatus } from '../../src/domain/types.js';
 import { recheckJobId, settlementJobId } from '../../src/settlement/scheduler.js';
-import { createHarness, eventsFor, makePair, type Harness, type StreamRow } from '../support/harness.js';
+import { createHarness, executed, eventsFor, makePair, type Harness, type StreamRow } from '../support/harness.js';
 
 const timings = { settlementPollIntervalMs: 20, settlementPollCountMax: 10_000, cooldownMs: 5_000, resettlementCheckDelayMs: 300, settlementSweepMs: 100 };
 
 type Json = Record<string, unknown>;
 
-async function executed(h: Harness, pair: ReturnType<typeof makePair>): Promise<void> {
-  await h.enqueue(pair);
-  const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'exposure_alert', 'arb_failed', 'arb_blocked']);
-  assert.equal(end.type, 'arb_executed');
-}
 
 function settle(h: Harness, arbId: string, leg: 'p' | 'h', status: FinalBetStatus): void {
   const book = leg === 'p' ? h.bookA : h.bookB;

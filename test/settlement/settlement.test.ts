@@ -4,15 +4,10 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { FinalBetStatus } from '../../src/domain/types.js';
 import { reconcilePair } from '../../src/settlement/poller.js';
-import { createHarness, eventsFor, makePair, type Harness, type StreamRow } from '../support/harness.js';
+import { createHarness, executed, eventsFor, makePair, type Harness, type StreamRow } from '../support/harness.js';
 
 const settlementTimings = { settlementPollIntervalMs: 20, settlementPollCountMax: 50, cooldownMs: 5_000 };
 
-async function executed(h: Harness, pair: ReturnType<typeof makePair>): Promise<void> {
-  await h.enqueue(pair);
-  const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'exposure_alert', 'arb_failed', 'arb_blocked']);
-  assert.equal(end.type, 'arb_executed');
-}
 
 function settleBoth(h: Harness, arbId: string, p: FinalBetStatus, hd: FinalBetStatus): void {
   assert.equal(h.bookA.bookmaker.settle(`be1.${arbId}.p1`, p).kind, 'settled');

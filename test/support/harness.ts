@@ -13,6 +13,7 @@ import type { Clock } from '../../src/executor/clock.js';
 import type { RunningWorker } from '../../src/app/worker.js';
 import { startBooks } from '../../src/rig/books.js';
 import { bookmakerSafetyChecks } from '../../src/rig/collect.js';
+import { pairFixture, type PairFixture, type PairLegs } from '../../src/rig/pairs.js';
 import { waitFor } from '../../src/rig/events.js';
 import type { InvariantResult } from '../../src/rig/invariants.js';
 import { spawnWorkerProcess, startInProcessWorker, writeConfigFile } from '../../src/rig/workers.js';
@@ -141,21 +142,17 @@ export async function createHarness(overrides: Record<string, unknown> = {}, sim
 
 let counter = 0;
 
+/** Enqueues a pair and waits for its first outcome, which must be arb_executed (the start of most settlement tests). */
+export async function executed(h: Harness, pair: { arbId: string }, timeoutMs = 20_000): Promise<void> {
+  await h.enqueue(pair);
+  const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'exposure_alert', 'arb_failed', 'arb_blocked'], timeoutMs);
+  assert.equal(end.type, 'arb_executed', JSON.stringify(end.data));
+}
+
 /** A valid bet pair on two fresh accounts of bookA/bookB (no cooldown shared unless asked); override any field. */
-export function makePair(overrides: Record<string, unknown> = {}, legs: { positive?: Record<string, unknown>; hedge?: Record<string, unknown> } = {}): Record<string, unknown> & { arbId: string } {
+export function makePair(overrides: Record<string, unknown> = {}, legs: PairLegs = {}): PairFixture {
   counter++;
-  const id = `${randomUUID().slice(0, 8)}-${counter}`;
-  return {
-    arbId: `arb-${id}`,
-    betPairId: `bp-${id}`,
-    whitelabel: 'wl1',
-    provider: 'bookA',
-    currency: 'EUR',
-    createdAt: new Date().toISOString(),
-    positiveBet: { betId: `pos-${id}`, accountId: `accp-${id}`, provider: 'bookA', eventId: `ev-${id}`, market: 'match_winner', selection: 'home', odds: '2.100', stakeMinor: 10_000, ...legs.positive },
-    hedgeBet: { betId: `hed-${id}`, accountId: `acch-${id}`, provider: 'bookB', eventId: `ev-${id}`, market: 'match_winner', selection: 'away', odds: '2.050', stakeMinor: 10_244, ...legs.hedge },
-    ...overrides,
-  } as Record<string, unknown> & { arbId: string };
+  return pairFixture(`${randomUUID().slice(0, 8)}-${counter}`, legs, overrides);
 }
 
 export function eventsFor(events: StreamRow[], arbId: string): StreamRow[] {

@@ -3,7 +3,7 @@
 -- trip: lease, journal, guards, both accounts' cooldowns and rate windows, and the positive's intent.
 -- KEYS[1] pair journal hash (be:pair:{arbId})   KEYS[2] lease (lock:arb:{arbId})   KEYS[3] open pairs zset
 -- KEYS[4] every pair by claim time (the API's list; entries older than the journal TTL, or past the cap, dropped)
--- With the preflight: KEYS[5] audit stream   KEYS[6 .. 18] the guards' keys (guards.lua)
+-- With the preflight: KEYS[5] audit stream   KEYS[6 .. 22] the guards' keys (guards.lua)
 -- ARGV[1] lease token   ARGV[2] lease ms   ARGV[3] initial doc JSON (state received)   ARGV[4] now ms
 -- ARGV[5] journal TTL ms   ARGV[6] arbId
 -- ARGV[7] job id that creates the journal (kept as a field, so a busy reply can name it)
@@ -14,7 +14,8 @@
 -- Returns {CODE.busy, jobId} lease held by another token; jobId of the journal's job, or false
 --         {CODE.existing, rev, doc} journal existed: resume or duplicate (never preflighted here)
 --         {CODE.created, rev, doc} journal created (state received), no preflight asked
---         {CODE.created, rev, doc, reason, remainingMs} journal created (received), a guard blocked the pair
+--         {CODE.created, rev, doc, reason, remainingMs, circuit} journal created (received), a guard blocked the
+--           pair (circuit: the refusing circuit's scope for circuit_open, else false)
 --         {CODE.ok, rev} journal created and preflight passed: state positive_placing, ARGV[18] journaled
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then
@@ -50,7 +51,7 @@ local blocked = preflight_guards(g, nowMs)
 if blocked then
   -- The journal stays in received: the caller journals the block (an arb_blocked transition, lease released).
   create_received()
-  return {CODE.created, 1, ARGV[3], blocked[2], blocked[3]}
+  return {CODE.created, 1, ARGV[3], blocked[2], blocked[3], blocked[4] or false}
 end
 local claimError = preflight_claim(g, nowMs, seconds)
 if claimError then

@@ -75,3 +75,16 @@ local function hold_cooldown(key, ownerKey, arbId, holdMs, seconds)
   end
   return true
 end
+
+-- Whether a bookmaker's (or account's) circuit refuses new pairs (src/store/lua/circuit.lua keeps it): nil when it
+-- is closed or was never opened, else {ms until a probe may test it (0 when half-open or forced open), its scope}.
+local function circuit_refusal(key, nowMs)
+  local c = redis.call('HMGET', key, 'state', 'openUntilMs', 'scope')
+  if c[1] ~= 'open' and c[1] ~= 'half_open' then
+    return nil
+  end
+  local leftMs = 0
+  local untilMs = tonumber(c[2])
+  if c[1] == 'open' and untilMs ~= nil and untilMs > nowMs then leftMs = untilMs - nowMs end
+  return {leftMs, c[3] or ''}
+end

@@ -3,12 +3,14 @@
 -- Both callers pass the guards' keys and arguments in the same layout (Store.guardKeys / Store.guardArgs):
 -- KEYS[first ..]  kill global, kill provider (positive), kill provider (hedge), kill account (positive),
 --                 kill account (hedge), cooldown (positive), cooldown (hedge), owner (positive), owner (hedge),
---                 rate zset (positive), rate zset (hedge), exposure key of the betPairId, review set of the betPairId
+--                 rate zset (positive), rate zset (hedge), exposure key of the betPairId, review set of the betPairId,
+--                 circuit of the positive's bookmaker, of the hedge's, of the positive's account, of the hedge's account
+--                 (circuit.lua: a pair needing a bookmaker or account whose circuit is not closed never starts)
 -- ARGV[first ..]  cooldown hold of the positive's account ms, of the hedge's account ms (cooldownMs + the time its
 --                 request may take, see domain/cooldown.ts), age base ms (the earlier of createdAt and the enqueue
 --                 time, '' = unknown), max arb age ms, createdAt ms as stamped ('' = none), max createdAt skew ahead
 --                 of Redis time ms, rate placements max, rate window ms
-local guardKeyCount = 13
+local guardKeyCount = 17
 local guardArgCount = 8
 
 local function guard_context(keyFirst, argFirst, arbId)
@@ -22,6 +24,7 @@ local function guard_context(keyFirst, argFirst, arbId)
     rate = {KEYS[k + 9], KEYS[k + 10]},
     exposure = KEYS[k + 11],
     reviewSet = KEYS[k + 12],
+    circuits = {KEYS[k + 13], KEYS[k + 14], KEYS[k + 15], KEYS[k + 16]},
     holdMs = {ARGV[a], ARGV[a + 1]},
     ageBaseMs = ARGV[a + 2],
     arbAgeMsMax = tonumber(ARGV[a + 3]),
@@ -32,8 +35,8 @@ local function guard_context(keyFirst, argFirst, arbId)
   }
 end
 
--- Returns nil when every guard passes, else the reply {CODE.blocked, reason, remainingMs}; writes nothing but the
--- rate windows' expired entries.
+-- Returns nil when every guard passes, else the reply {CODE.blocked, reason, remainingMs} (with the circuit's scope
+-- fourth for circuit_open); writes nothing but the rate windows' expired entries.
 local function preflight_guards(g, nowMs)
   -- ===================================== GUARDS =====================================
   -- Every check a pair must pass before its positive may leave, read in the same atomic step that claims both
@@ -56,6 +59,12 @@ local function preflight_guards(g, nowMs)
   end
   if redis.call('EXISTS', g.exposure) == 1 or redis.call('EXISTS', g.reviewSet) == 1 then
     return {CODE.blocked, 'exposure_open', 0}
+  end
+  for i = 1, #g.circuits do
+    local refusal = circuit_refusal(g.circuits[i], nowMs)
+    if refusal then
+      return {CODE.blocked, 'circuit_open', refusal[1], refusal[2]}
+    end
   end
   local cooldownLeft = 0
   for i = 1, 2 do

@@ -4,12 +4,13 @@
 -- accounts, count both placements in the rate limit, and journal the positive's intent (received →
 -- positive_placing through the fenced write path).
 -- KEYS[1] pair journal hash   KEYS[2] lease   KEYS[3] audit stream   KEYS[4] open pairs zset
--- KEYS[5 .. 17] the guards' keys (guards.lua)
+-- KEYS[5 .. 21] the guards' keys (guards.lua)
 -- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] arbId   ARGV[4] doc JSON when passed (state positive_placing)
 -- ARGV[5] now ms (worker clock, for the open set)   ARGV[6 .. 13] the guards' arguments (guards.lua)
 -- ARGV[14] audit entry count A   ARGV[15 ..] A pairs (type, data): the requests journaled as intents
 -- Returns {CODE.ok, newRev} passed, claims made
 --         {CODE.blocked, reason, remainingMs}: kill_switch | created_at_in_future | stale | exposure_open | cooldown | rate_limit
+--         {CODE.blocked, 'circuit_open', remainingMs (until a probe may test it), circuit scope}
 --         {CODE.fenced} | {CODE.moved, rev} | {CODE.wrongState, state}
 local refused = fence_check(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 'received')
 if refused then

@@ -4,7 +4,8 @@
 -- KEYS[1] pair journal hash   KEYS[2] lease   KEYS[3] events stream   KEYS[4] audit stream   KEYS[5] open pairs zset
 -- KEYS[6] exposure key   KEYS[7] review hash (open)   KEYS[8] review set of the betPairId   (used when ARGV[11] ~= '')
 -- KEYS[9 .. 8+2C] C pairs (cooldown key, its owner key)
--- KEYS[9+2C ..] G kill-switch keys (guards; any one present blocks the step)
+-- KEYS[9+2C ..] G guard keys: a kill switch (a string: present blocks the step) or a circuit (a hash, circuit.lua:
+--         open or half-open blocks the step with 'circuit_open')
 -- ARGV[1] lease token   ARGV[2] expected rev   ARGV[3] expected from-state   ARGV[4] new state   ARGV[5] new doc JSON
 -- ARGV[6] '1' when the pair leaves the open set (its lease is released too)   ARGV[7] now ms (worker clock, open-set score)
 -- ARGV[8] arbId
@@ -16,6 +17,7 @@
 -- ARGV[17] guard count G   ARGV[18] age base ms ('' = no staleness guard)   ARGV[19] max age ms
 -- ARGV[20 ..] E pairs (type, data) then A pairs (type, data)
 -- Returns {CODE.ok, newRev} | {CODE.blocked, 'kill_switch'|'stale', remainingMs} | {CODE.fenced}
+--         | {CODE.blocked, 'circuit_open', remainingMs, circuit scope}
 --         | {CODE.moved, rev} | {CODE.wrongState, state} | {CODE.cooldownConflict}
 local refused = fence_check(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 if refused then
@@ -24,7 +26,13 @@ end
 local modes = ARGV[9]
 local guardFirst = 9 + 2 * #modes
 for k = guardFirst, guardFirst + tonumber(ARGV[17]) - 1 do
-  if redis.call('EXISTS', KEYS[k]) == 1 then
+  local kind = redis.call('TYPE', KEYS[k]).ok
+  if kind == 'hash' then
+    local refusal = circuit_refusal(KEYS[k], redis_now_ms())
+    if refusal then
+      return {CODE.blocked, 'circuit_open', refusal[1], refusal[2]}
+    end
+  elseif kind ~= 'none' then
     local ttl = redis.call('PTTL', KEYS[k])
     if ttl < 0 then ttl = 0 end
     return {CODE.blocked, 'kill_switch', ttl}
