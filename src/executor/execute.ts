@@ -89,7 +89,9 @@ async function claimAndRun(deps: ExecutorDeps, pair: BetPair, jobId: string, rec
   const claim = await store.claim(pair.arbId, token, config.lockTtlMs, initial, config.pairRecordTtlMs, plan);
   const ref = { arbId: pair.arbId, betPairId: pair.betPairId, whitelabel: pair.whitelabel, jobId };
   if (claim.kind === 'busy') {
-    if (recovery || claim.jobId === jobId) {
+    // No journal behind the lease (jobId null): nothing shows another job has this pair in hand, so it is not
+    // called a duplicate (a duplicate would end the job and lose the pair); the job retries once the lease lapses.
+    if (recovery || claim.jobId === jobId || claim.jobId === null) {
       deps.log.debug({ ...ref, heldByJobId: claim.jobId }, 'pair leased by another worker; the job will run again later');
       return { outcome: 'busy', arbId: pair.arbId };
     }

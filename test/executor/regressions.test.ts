@@ -55,3 +55,21 @@ describe('demo seed 7: a hedge accepted in full was topped up by a bet of 1-2 mi
     }
   });
 });
+
+describe('chaos seed 20150: a lease with no journal behind it made the job call itself a duplicate, and the pair was lost', () => {
+  it('retries a job whose pair is leased with no journal (a failed attempt\'s lease) and executes it once the lease lapses', async () => {
+    const h = await createHarness();
+    try {
+      await h.startWorker();
+      const pair = makePair();
+      // What a claim that failed after writing its lease left (claim.lua now journals before such a failure).
+      await h.redis.set(`lock:arb:${pair.arbId}`, 'a-failed-attempt', 'PX', 300);
+      await h.enqueue(pair);
+      const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'arb_duplicate', 'arb_blocked', 'arb_failed', 'exposure_alert']);
+      assert.equal(end.type, 'arb_executed', JSON.stringify(end.data));
+      assert.equal(eventsFor(await h.events(), pair.arbId).filter((e) => e.type === 'arb_duplicate').length, 0);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -77,4 +77,26 @@ describe('the claim with its preflight (one Redis step)', () => {
     assert.equal(await redis.exists(cooldownOf(doc, 'positive'), cooldownOf(doc, 'hedge')), 0);
     assert.equal(await redis.xlen(auditStream), auditBefore);
   });
+
+  it('chaos seed 20150: an account held by another pair up to its last millisecond blocks, never errors after the lease', async () => {
+    // The guards read a cooldown's PTTL, the claim tested EXISTS and the owner: at the hold's last millisecond
+    // (PTTL 0, the key still there) the guards passed and the claim failed with a Lua error, after the lease
+    // was written and before the journal: the job's retry found a lease with no journal and called itself a
+    // duplicate, and the pair was lost. Claim fresh pairs on the account while a 2 ms hold runs out, many times.
+    const template = docFor(makePair());
+    let claims = 0;
+    for (let round = 0; round < 150; round += 1) {
+      await redis.set(cooldownOf(template, 'positive'), '1', 'PX', 2);
+      await redis.set(keys.cooldownOwner(template.pair.positive.whitelabel, template.pair.positive.provider, template.pair.positive.accountId), 'other-arb', 'PX', 2);
+      for (;;) {
+        claims += 1;
+        const doc = docFor(makePair({}, { positive: { accountId: template.pair.positive.accountId }, hedge: { accountId: `h-${round}-${claims}` } }));
+        const claim = await store.claim(doc.arbId, 'token-A', 60_000, doc, 60_000, { ...planFor(doc), rateLimit: { placementsMax: 1_000_000, windowMs: 60_000 } });
+        if (claim.kind === 'started') break;
+        assert.equal(claim.kind === 'created' && claim.blocked?.reason, 'cooldown', JSON.stringify(claim));
+        assert.ok(claim.kind === 'created' && claim.blocked !== undefined && claim.blocked.remainingMs >= 1, 'a block says how long is left');
+      }
+      await redis.del(cooldownOf(template, 'positive'));
+    }
+  });
 });

@@ -55,6 +55,9 @@ if blocked then
 end
 local claimError = preflight_claim(g, nowMs, seconds)
 if claimError then
+  -- Redis keeps a script's writes made before an error: the lease is written, so the journal must be too, or
+  -- a retry of the job would find a lease with no journal. In received, a retry resumes it (preflight.lua).
+  create_received()
   return claimError
 end
 -- Revision 1 (received) and 2 (positive_placing) in one step: nobody can read the journal between them.

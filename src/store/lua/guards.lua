@@ -66,11 +66,17 @@ local function preflight_guards(g, nowMs)
       return {CODE.blocked, 'circuit_open', refusal[1], refusal[2]}
     end
   end
+  -- The same test as hold_cooldown's (cooldown_ours): an account another pair holds blocks, even at its hold's
+  -- last millisecond (PTTL 0 while the key still exists). A check that disagreed with the claim below let the
+  -- claim fail after the guards passed (a Lua error after the lease was written: see claim.lua).
   local cooldownLeft = 0
   for i = 1, 2 do
-    local ttl = redis.call('PTTL', g.cooldown[i])
-    if ttl == -1 then ttl = tonumber(g.holdMs[1]) end
-    if ttl > cooldownLeft then cooldownLeft = ttl end
+    if not cooldown_ours(g.cooldown[i], g.owner[i], g.arbId) then
+      local ttl = redis.call('PTTL', g.cooldown[i])
+      if ttl == -1 then ttl = tonumber(g.holdMs[i]) end
+      if ttl < 1 then ttl = 1 end
+      if ttl > cooldownLeft then cooldownLeft = ttl end
+    end
   end
   if cooldownLeft > 0 then
     return {CODE.blocked, 'cooldown', cooldownLeft}
