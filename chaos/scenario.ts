@@ -36,6 +36,12 @@ export const faultClasses = [
    * bookmaker answers 60 ms late, so some positives are answered, and their hedges sent, during the pause).
    */
   'journal_gap',
+  /**
+   * A hedge price at which whole minor units cannot return the target exactly: the positive is taken in part
+   * (half), and the rebalanced hedge, taken in full, returns 1 unit short of its share. Nothing more may be bet
+   * on that leg (a top-up of 1-2 units was a second bet on a placed leg: fixed in dc3ebc1, invariant 1).
+   */
+  'stake_rounding',
 ] as const;
 export type FaultClass = (typeof faultClasses)[number];
 
@@ -240,7 +246,7 @@ interface ClassRandom {
 }
 
 /** Pair-level classes, each drawn independently per pair; a pair gets at most one of them. */
-type PairClass = Extract<FaultClass, 'late_commit' | 'void_lookup' | 'clock_step' | 'shared_pair' | 'resettle' | 'lost_chain' | 'non_arb' | 'future_stamped'>;
+type PairClass = Extract<FaultClass, 'late_commit' | 'void_lookup' | 'clock_step' | 'shared_pair' | 'resettle' | 'lost_chain' | 'non_arb' | 'future_stamped' | 'stake_rounding'>;
 const pairClassRates: Array<[PairClass, number]> = [
   ['late_commit', 0.06],
   ['clock_step', 0.1],
@@ -250,6 +256,7 @@ const pairClassRates: Array<[PairClass, number]> = [
   ['lost_chain', 0.02],
   ['non_arb', 0.02],
   ['future_stamped', 0.015],
+  ['stake_rounding', 0.06],
 ];
 
 function addClasses(o: ScenarioOptions, classes: readonly FaultClass[], pairs: PlannedPair[], faults: ProcessFault[]): void {
@@ -297,6 +304,7 @@ function applyPairClass(c: PairClass, pairs: PlannedPair[], i: number, o: Scenar
     case 'lost_chain': return loseChainLater(pair, r);
     case 'non_arb': return notAnArb(pair, r);
     case 'future_stamped': return futureStamped(pair, o, r);
+    case 'stake_rounding': return roundingShort(pair, r);
   }
 }
 
@@ -435,4 +443,25 @@ export function stampCreatedAt(stamp: CreatedAtStamp, nowMs: number): { text: st
       return { text, ms: nowMs };
     }
   }
+}
+
+/**
+ * Hedge prices (odds milli: planned hedge stake, the smallest whose return covers the positive's 21,000) at
+ * which a positive taken for half (the simulator's `partial`: 5,000 of 10,000 at 2.100) rebalances the hedge to
+ * a whole-unit stake returning 1 unit short of its share (found by brute force over 1.910-2.090 with
+ * src/domain/hedge.ts; test/chaos/scenario.test.ts checks each). All at or above 1.910: the pair stays an arb.
+ */
+export const roundingShortPrices: ReadonlyArray<readonly [number, number]> = [
+  [1_910, 10_995], [1_925, 10_910], [1_950, 10_770], [1_961, 10_709], [1_975, 10_633], [1_990, 10_553], [1_999, 10_506],
+];
+
+/** stake_rounding: the positive is taken for half, the hedge priced where its rebalanced stake returns 1 short. */
+function roundingShort(pair: PlannedPair, r: ClassRandom): boolean {
+  if (pair.faultsA.length > 0 || pair.faultsB.length > 0) return false;
+  const [oddsMilli, stakeMinor] = roundingShortPrices[r.int(roundingShortPrices.length)] as readonly [number, number];
+  const hedge = pair.data.hedgeBet as Record<string, unknown>;
+  hedge.odds = (oddsMilli / 1000).toFixed(3);
+  hedge.stakeMinor = stakeMinor;
+  pair.faultsA = [{ fault: 'partial', match: { clientRef: `be1.${pair.plan.arbId}.p1` } }];
+  return true;
 }
