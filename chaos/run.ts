@@ -530,7 +530,7 @@ async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: (
       const open = rig.kind === 'ours' ? await connection.zcard(keys.openPairs) : 0;
       const unsettled = rig.kind === 'ours' ? await countUnsettled(connection, pairs) : 0;
       if (!busy && open === 0 && unsettled === 0) return true;
-      last = `jobs ${JSON.stringify(counts)}, open pairs ${open}, unsettled pairs ${unsettled}`;
+      last = `jobs ${JSON.stringify(counts)}, open pairs ${open}${open > 0 ? ` ${await describeOpen(connection)}` : ''}, unsettled pairs ${unsettled}`;
       await sleep(250);
     }
     rig.notes.push(`not quiet after ${quiesceMsMax} ms: ${last}`);
@@ -539,6 +539,17 @@ async function quiesce(rig: Rig, pairs: RunPair[], quiesceMsMax: number, tick: (
     for (const q of queues) await q.close();
     connection.disconnect();
   }
+}
+
+/** The first open pairs, each with its journal state and revision and whether a lease is held: why a run is not quiet. */
+async function describeOpen(redis: Redis): Promise<string> {
+  const arbIds = await redis.zrange(keys.openPairs, 0, 4);
+  const described = await Promise.all(arbIds.map(async (arbId) => {
+    const [state, rev] = await redis.hmget(keys.pair(arbId), 'state', 'rev');
+    const leased = (await redis.exists(keys.lease(arbId))) === 1;
+    return `${arbId} (${state ?? 'no journal'} rev ${rev ?? '-'}${leased ? ', leased' : ''})`;
+  }));
+  return `[${described.join(', ')}]`;
 }
 
 async function countUnsettled(redis: Redis, pairs: RunPair[]): Promise<number> {
