@@ -52,7 +52,7 @@ export const chaosArbAgeMsMax = 8_000;
 /** Sends of one reference the executor makes before it gives up (config placementSendsMax of the chaos run). */
 export const chaosPlacementSendsMax = 3;
 /** Crash points the journal_gap worker cycles through, one per life (src/executor/run.ts crashPoints). */
-export const crashCycle = ['hedge_answered', 'positive_intent_journaled', 'positive_answered'] as const;
+export const crashCycle = ['hedge_answered', 'positive_intent_journaled', 'positive_answered', 'settlement_scheduled_open'] as const;
 
 export interface ScenarioOptions {
   seed: number;

@@ -19,10 +19,12 @@ export type CrashPoint =
   | 'positive_journaled'
   | 'hedge_answered'
   | 'hedge_journaled'
+  /** Settlement scheduled, the pair not closed yet (its lease held, still in the open set). */
+  | 'settlement_scheduled_open'
   | 'settlement_scheduled';
 
 export const crashPoints: readonly CrashPoint[] = [
-  'claimed', 'positive_intent_journaled', 'positive_answered', 'positive_journaled', 'hedge_answered', 'hedge_journaled', 'settlement_scheduled',
+  'claimed', 'positive_intent_journaled', 'positive_answered', 'positive_journaled', 'hedge_answered', 'hedge_journaled', 'settlement_scheduled_open', 'settlement_scheduled',
 ];
 
 /** Measures the leg window (positive's answer parsed → hedge request sent) for the benchmark. */
@@ -281,6 +283,16 @@ export class PairRun {
   async stop(release: boolean): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (release && !this.leaseLost && !this.released) await this.deps.store.releaseLease(this.doc.arbId, this.token).catch(() => false);
+  }
+
+  /**
+   * A pair in an end state whose lease this run still holds (a resume or a duplicate found it so): release the
+   * lease and take the pair out of the open set, which it may still be in (a worker that died between scheduling
+   * the settlement and closing the pair, then the settlement reconciled it). A closing transition did it already.
+   */
+  async closeDone(): Promise<void> {
+    if (this.released || this.leaseLost) return;
+    await this.releaseAndClose();
   }
 
   /** The placement is done and handed on (settlement scheduled): release the lease and close the pair. */

@@ -27,14 +27,19 @@ export async function runSaga(run: PairRun): Promise<PairState> {
       case 'hedge_in_doubt':
       case 'positive_in_doubt':
         // Every accepted bet is polled for settlement: an unhedged positive, a live hedge of an in-doubt positive.
-        if (!needsSettlement(run.doc)) return state;
+        if (!needsSettlement(run.doc)) {
+          await run.closeDone();
+          return state;
+        }
         await run.deps.settlement.ensureScheduled(run.doc);
+        run.deps.crashPoint('settlement_scheduled_open');
         await run.releaseAndClose();
         run.deps.crashPoint('settlement_scheduled');
         return state;
       case 'blocked':
       case 'positive_failed':
       case 'settled':
+        await run.closeDone();
         return state;
       default: return assertNever(state, 'pair state');
     }

@@ -36,7 +36,8 @@ describe('when Redis cannot be written', () => {
     bookA = await startSimServer({ seed: 1, name: 'bookA', settleAfterMs: null });
     bookB = await startSimServer({ seed: 1, name: 'bookB', settleAfterMs: null });
     // A cooldown long enough that the fast-path hedge's claim stays fresh on a loaded machine (each pair has its own accounts).
-    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings, cooldownMs: 5_000 });
+    // So is the lease: a run whose lease is not known fresh renews it (a write, refused here) before the hedge.
+    const config = parseConfig({ providers: { bookA: { url: bookA.url }, bookB: { url: bookB.url } }, ...fastTimings, cooldownMs: 5_000, lockTtlMs: 10_000 });
     const positive = new HttpProvider({ name: 'bookA', url: bookA.url, requestTimeoutMs: 500 });
     // The real HTTP provider; the test only flips Redis to read-only right after the positive is answered.
     const positiveThenOutage: Provider = {
@@ -94,8 +95,9 @@ describe('when Redis cannot be written', () => {
 
   async function resumeOnceRedisIsBack(pair: ReturnType<typeof makePair>, jobId: string) {
     await refuseWrites(admin, false);
-    // The interrupted run's lease must lapse first (it is fenced; nobody else may write meanwhile).
-    while ((await admin.exists(`lock:arb:${pair.arbId}`)) === 1) await new Promise((r) => setTimeout(r, 20));
+    // The interrupted run has ended (its executeJob rejected): its lease is dropped as its lapse would, so the
+    // resume can claim the pair (a 10 s lapse would only slow the test).
+    await admin.del(`lock:arb:${pair.arbId}`);
     return executeJob(deps, { id: jobId, data: pair, timestampMs: Date.now() });
   }
 

@@ -1,7 +1,8 @@
 // Bugs found by the chaos harness, each pinned by a test named after it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHarness, eventsFor, makePair } from '../support/harness.js';
+import { keys } from '../../src/store/keys.js';
+import { createHarness, eventsFor, executed, makePair } from '../support/harness.js';
 
 describe('chaos seed 777: the fast-path hedge of a slow positive was sent inside another pair\'s cooldown', () => {
   it('does not send the hedge when its account\'s cooldown lapsed while the positive was in doubt and another pair took it', async () => {
@@ -68,6 +69,30 @@ describe('chaos seed 20150: a lease with no journal behind it made the job call 
       const end = await h.waitForEvent(pair.arbId, ['arb_executed', 'arb_duplicate', 'arb_blocked', 'arb_failed', 'exposure_alert']);
       assert.equal(end.type, 'arb_executed', JSON.stringify(end.data));
       assert.equal(eventsFor(await h.events(), pair.arbId).filter((e) => e.type === 'arb_duplicate').length, 0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('chaos seed 11 (sentinel): a pair settled while still open stayed open for ever, resumed by every sweep', () => {
+  it('closes a pair found open in a done state (its worker died between scheduling the settlement and closing it)', async () => {
+    const h = await createHarness({ settlementPollIntervalMs: 20, lockTtlMs: 600, jobLockMs: 600, stalledCheckMs: 300 });
+    try {
+      await h.startWorker();
+      const pair = makePair();
+      await h.enqueue(pair);
+      await executed(h, pair);
+      h.bookA.bookmaker.settle(`be1.${pair.arbId}.p1`, 'won');
+      h.bookB.bookmaker.settle(`be1.${pair.arbId}.h1`, 'lost');
+      await h.waitForEvent(pair.arbId, ['arb_settled'], 10_000);
+      await h.waitFor('the journal settled', async () => (await h.redis.hget(keys.pair(pair.arbId), 'state')) === 'settled');
+      // What a worker that died after ensureScheduled and before releaseAndClose leaves: the pair still in the
+      // open set (no lease) while its settlement runs on and reconciles it.
+      await h.redis.zadd(keys.openPairs, Date.now() - 60_000, pair.arbId);
+      await h.waitFor('the sweep resumed the pair and closed it', async () => (await h.redis.zscore(keys.openPairs, pair.arbId)) === null, 15_000);
+      assert.equal(h.bookA.bookmaker.log().length + h.bookB.bookmaker.log().length, 2, 'nothing placed again');
+      assert.equal(await h.redis.hget(keys.pair(pair.arbId), 'state'), 'settled');
     } finally {
       await h.close();
     }
