@@ -30,6 +30,8 @@ export interface ChaosOptions {
   sickBookmaker?: boolean;
   /** Circuit breakers of a sick-bookmaker run: on (scaled to the run) or off. */
   circuits?: ChaosCircuits;
+  /** Two more pairs, each sure to end in an exposure whatever the timing (chaos/scenario.ts sureExposurePairs). */
+  sureExposures?: boolean;
   log: (line: string) => void;
 }
 
@@ -55,7 +57,7 @@ export async function chaos(o: ChaosOptions): Promise<ChaosReport> {
     ? `, topology sentinel (${o.failovers ?? 2} failovers, replica lag ${o.replicaLagMs ?? 500} ms, a partition), journalReplicasMin ${o.journalReplicasMin ?? 0}`
     : '';
   o.log(`chaos seed ${o.seed}: ${o.pairs} pairs, ${o.workers} workers, ${o.accounts} accounts per bookmaker, ${o.durationMs} ms of faults, classes: ${classes.length > 0 ? classes.join(',') : 'none'}${redisText}, simulators ${o.dedupe === false ? 'not ' : ''}deduplicating (replay with --seed ${o.seed}${classes.length > 0 ? ` --classes ${classes.join(',')}` : ''})`);
-  const scenario = buildScenario({ seed: o.seed, pairs: o.pairs, accountsPerBook: o.accounts, durationMs: o.durationMs, workers: o.workers, lockTtlMs: 1_000, classes, topology, ...(o.failovers !== undefined ? { failovers: o.failovers } : {}), ...(o.sickBookmaker ? { sickBookmaker: true } : {}) });
+  const scenario = buildScenario({ seed: o.seed, pairs: o.pairs, accountsPerBook: o.accounts, durationMs: o.durationMs, workers: o.workers, lockTtlMs: 1_000, classes, topology, ...(o.failovers !== undefined ? { failovers: o.failovers } : {}), ...(o.sickBookmaker ? { sickBookmaker: true } : {}), ...(o.sureExposures ? { sureExposures: true } : {}) });
   // The naive executor reads REDIS_URL only: no Sentinel.
   const naive = o.naive && topology === 'single';
   if (o.naive && !naive) o.log('the naive executor has no Sentinel support: ours only');

@@ -73,6 +73,11 @@ export interface ScenarioOptions {
   failovers?: number;
   /** bookB sick (every request 500) from 30 % to 60 % of the run: no random draw, the same seed with circuits on or off. */
   sickBookmaker?: boolean;
+  /**
+   * Adds the sure exposures (`sureExposurePairs`) after the seeded pairs: no random draw, so the seeded pairs and
+   * faults stay the same. For a short run that must see an exposure and a bet in doubt whatever the timing.
+   */
+  sureExposures?: boolean;
 }
 
 export type ChaosTopology = 'single' | 'sentinel';
@@ -212,7 +217,40 @@ export function buildScenario(o: ScenarioOptions): Scenario {
   if (o.sickBookmaker) processFaults.push({ kind: 'sick_bookmaker', atMs: Math.round(0.3 * o.durationMs), heldMs: Math.round(0.3 * o.durationMs) });
   const classes = [...new Set(o.classes ?? [])];
   if (classes.length > 0) addClasses(o, classes, pairs, processFaults);
+  if (o.sureExposures) pairs.push(...sureExposurePairs(o));
   return { pairs, processFaults: processFaults.sort((a, b) => a.atMs - b.atMs), classes, crashWorker: classes.includes('journal_gap') };
+}
+
+/**
+ * Two pairs, each on accounts no other pair uses (so no cooldown of another pair's can block them, whichever way
+ * the faults fall), each ending in an exposure by a fault of its own: every hedge attempt rejected
+ * (`hedge_failed_positive_active`), and a positive committed with its answer lost and every lookup failing
+ * (`positive_in_doubt`, a bet in doubt). Valid arbs (hedge odds 2.050), enqueued at 10 % and 20 % of the run.
+ */
+export function sureExposurePairs(o: { seed: number; pairs: number; durationMs: number }): PlannedPair[] {
+  const plans = [
+    { faultsA: () => [], faultsB: (arbId: string) => hedgeRejectedEveryTime(arbId) },
+    {
+      faultsA: (arbId: string): FaultSpec[] => [
+        { fault: 'timeout_after_commit', match: { clientRef: `be1.${arbId}.p1` }, params: { hangMs: 2_000 } },
+        { fault: 'lookup_error', match: { clientRef: `be1.${arbId}.p1` }, count: 100_000 },
+      ],
+      faultsB: () => [],
+    },
+  ];
+  return plans.map((make, k) => {
+    const i = o.pairs + k;
+    const arbId = `c${o.seed}-${i}`;
+    const positiveAccount = `pa-sure${k}`;
+    const hedgeAccount = `ha-sure${k}`;
+    return {
+      plan: { arbId, betPairId: `bp-${i}`, whitelabel: 'wl1', positiveProvider: 'bookA', hedgeProvider: 'bookB', positiveAccount, hedgeAccount, positiveStakeMinor: 10_000, invalid: false, deliveries: 1 },
+      data: pairData(arbId, i, positiveAccount, hedgeAccount, false),
+      faultsA: make.faultsA(arbId),
+      faultsB: make.faultsB(arbId),
+      deliveriesAtMs: [Math.floor(o.durationMs * (k + 1) / 10)],
+    };
+  });
 }
 
 function buildProcessFaults(o: ScenarioOptions, random: () => number): ProcessFault[] {

@@ -1,5 +1,6 @@
 // The original audit's 24 items, each made to happen against worker processes and judged from the simulators, Redis and the streams.
 import { keys } from '../store/keys.js';
+import { pendingPollsMax } from '../sim/faults.js';
 import { Checks, type ItemDef, type Scenario } from './types.js';
 import { describe, entryMs, eventFor, eventsOf, fault, makePair, settle, simEntries, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
 import type { World } from './world.js';
@@ -145,27 +146,41 @@ export const inFlightScenario: Scenario = {
   ],
   async run({ world, main, tag }, report) {
     const pair = makePair(tag);
-    // The bookmaker holds the positive pending for a while: the pair is in flight, visibly, at the bookmaker.
-    fault(world.bookA, { fault: 'pending_then_accept', match: { accountId: pair.positiveBet.accountId }, params: { pendingPolls: 10 } });
+    const positiveRef = `be1.${pair.arbId}.p1`;
+    // The bookmaker holds the positive pending until the audit releases it, once the second pair and the duplicates
+    // have been decided: they arrive while the pair is in flight, visibly, at the bookmaker, however slow the machine.
+    fault(world.bookA, { fault: 'pending_then_accept', match: { clientRef: positiveRef }, params: { pendingPolls: pendingPollsMax } });
     await main.enqueue(pair, `${pair.arbId}-1`);
     const pending = await until(world, 'positive pending at bookA', () => simEntries(world.bookA, pair.arbId).length > 0);
+    // Released before the executor's in-doubt deadline runs out (then it would flag the pair, not the subject here).
+    const releaseByMs = Date.now() + Math.max(1_000, main.config.inDoubtDeadlineMs - 2_000);
     const lockKey = keys.lease(pair.arbId);
     const [lockValue, lockPttl] = await Promise.all([world.admin.get(lockKey), world.admin.pttl(lockKey)]);
-    await Promise.all([main.enqueue(pair, `${pair.arbId}-2`), main.enqueue(pair, `${pair.arbId}-3`)]);
+    const duplicateJobIds = [`${pair.arbId}-2`, `${pair.arbId}-3`];
+    await Promise.all(duplicateJobIds.map((jobId) => main.enqueue(pair, jobId)));
     const rival = makePair(tag, { positive: { accountId: pair.positiveBet.accountId } });
     await main.enqueue(rival);
-    const rivalEnd = await terminal(world, rival);
+    let rivalEnd = await terminal(world, rival, Math.max(1, releaseByMs - Date.now()));
+    await until(world, 'duplicate deliveries handled', async () => {
+      const states = await Promise.all(duplicateJobIds.map((jobId) => main.queue.getJobState(jobId)));
+      return states.every((state) => state === 'completed' || state === 'failed');
+    }, Math.max(1, releaseByMs - Date.now()));
+    const pendingWhenDecided = world.bookA.bookmaker.peek(positiveRef)?.status === 'pending';
+    const rivalDecidedInFlight = rivalEnd !== null && pendingWhenDecided;
+    world.bookA.bookmaker.releasePending(positiveRef);
+    rivalEnd ??= await terminal(world, rival);
     const end = await eventFor(world, pair.arbId, ['arb_executed', 'arb_failed', 'exposure_alert'], 15_000, true);
     await sleep(300);
     const lockAfter = await world.admin.exists(lockKey);
 
     const inFlight = new Checks();
     inFlight.expect(pending, 'the first pair never reached bookA');
+    inFlight.expect(rivalDecidedInFlight, `the second pair was not decided while the first pair's positive was pending (${rivalEnd === null ? 'no outcome in time' : 'decided after it was released'}, positive ${pendingWhenDecided ? 'still' : 'no longer'} pending): nothing shown`);
     const rivalSent = simEntries(world.bookA, rival.arbId).length + simEntries(world.bookB, rival.arbId).length;
     inFlight.expect(rivalSent === 0, `${rivalSent} request(s) of the second pair reached the bookmakers while the first was pending on the same account`);
     inFlight.expect(rivalEnd?.type === 'arb_blocked' && rivalEnd.data.reason === 'cooldown', `second pair ended ${describe(rivalEnd)}`);
-    inFlight.note(`first pair pending at bookA; second pair on ${pair.positiveBet.accountId}: ${describe(rivalEnd)}, ${rivalSent} requests`);
-    report('cooldown.in-flight', inFlight.outcome('held the first pair\'s positive pending at bookA, enqueued a second pair on its account'));
+    inFlight.note(`first pair pending at bookA until the second pair and the duplicates were decided; second pair on ${pair.positiveBet.accountId}: ${describe(rivalEnd)}, ${rivalSent} requests`);
+    report('cooldown.in-flight', inFlight.outcome('held the first pair\'s positive pending at bookA until a second pair on its account was decided'));
 
     const dup = new Checks();
     const positives = simEntries(world.bookA, pair.arbId);

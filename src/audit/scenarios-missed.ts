@@ -298,6 +298,13 @@ export const rateLimitScenario: Scenario = {
 const auditCircuit = { windowMs: 5_000, failureRatio: 0.5, minVolume: 3, accountFailuresMin: 3, coolOffMs: 200, coolOffMsMax: 400, reportIntervalMs: 20, probeIntervalMs: 50 };
 /** The sick bookmaker's provider name: its own circuit, so the other lanes' pairs (bookA/bookB) are not blocked. */
 const sickProvider = 'bookSick';
+/**
+ * The scenario's positive bookmaker, a simulator of its own too: circuit outcomes are counted per provider in Redis,
+ * shared by every worker, and each report is judged by its worker's thresholds. Positives at bookA would have this
+ * group's short breaker (3 outcomes) judge bookA's window, where the other lanes' deliberate bookA failures (500s,
+ * timeouts) are: it opened bookA's circuit and blocked those lanes' pairs (and this scenario's) on a loaded machine.
+ */
+const calmProvider = 'bookCalm';
 
 async function simControl(book: SimServer, path: string, body: unknown): Promise<void> {
   const response = await fetch(`${book.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -318,18 +325,20 @@ export const circuitScenario: Scenario = {
   ],
   async run({ world, main, tag }, report) {
     const sick = await startSimServer({ seed: 3, name: sickProvider, settleAfterMs: null });
+    const calm = await startSimServer({ seed: 4, name: calmProvider, settleAfterMs: null });
+    const pairOf = () => makePair(tag, { positive: { provider: calmProvider }, hedge: { provider: sickProvider } }, { provider: calmProvider });
     const checks = new Checks();
-    const did = `a worker group whose hedge bookmaker ${sickProvider} (own simulator) answers every request 500, then recovers; circuitBreaker ${JSON.stringify(auditCircuit)}`;
+    const did = `a worker group whose hedge bookmaker ${sickProvider} answers every request 500, then recovers (positives at ${calmProvider}; both simulators its own); circuitBreaker ${JSON.stringify(auditCircuit)}`;
     let worker: ChildProcess | null = null;
     try {
-      const group = await world.group('circuit', { providers: { bookA: { url: world.bookA.url }, [sickProvider]: { url: sick.url } }, circuitBreaker: auditCircuit });
+      const group = await world.group('circuit', { providers: { [calmProvider]: { url: calm.url }, [sickProvider]: { url: sick.url } }, circuitBreaker: auditCircuit });
       worker = await group.spawn();
       await group.waitForWorkers(1);
       const scope = `provider:${sickProvider}`;
       const circuitEvent = async (type: string) => (await world.events()).find((e) => e.type === type && e.data.scope === scope);
       await simControl(sick, '/_sim/sick', { mode: 'error_500' });
       const sickAtMs = Date.now();
-      const doomed = Array.from({ length: 4 }, () => makePair(tag, { hedge: { provider: sickProvider } }));
+      const doomed = Array.from({ length: 4 }, pairOf);
       for (const pair of doomed) await group.enqueue(pair);
       let opened: StreamRow | undefined;
       try {
@@ -342,13 +351,13 @@ export const circuitScenario: Scenario = {
       checks.expect(opened === undefined || window.windowMs === auditCircuit.windowMs, `opened over a window of ${String(window.windowMs)} ms, configured ${auditCircuit.windowMs}`);
       await Promise.all(doomed.map((pair) => terminal(world, pair, 20_000)));
 
-      const blocked = makePair(tag, { hedge: { provider: sickProvider } });
+      const blocked = pairOf();
       const sickPlacesBefore = sick.bookmaker.log().length;
       await group.enqueue(blocked);
       // Generous waits here: the group's one worker may still be looking up the doomed pairs' hedges (in doubt at
       // a bookmaker that answers 500) on a loaded machine; a pass never waits for them.
       const end = await terminal(world, blocked, 30_000);
-      const sent = simEntries(world.bookA, blocked.arbId).length + simEntries(sick, blocked.arbId).length;
+      const sent = simEntries(calm, blocked.arbId).length + simEntries(sick, blocked.arbId).length;
       checks.expect(end?.type === 'arb_blocked' && end.data.reason === 'circuit_open' && end.data.provider === sickProvider, `a new pair needing ${sickProvider} ended ${describe(end)}${end?.data.reason ? ` ${String(end.data.reason)}` : ''}, not arb_blocked circuit_open naming it`);
       checks.expect(sent === 0, `${sent} bookmaker request(s) for the blocked pair (the simulators' logs)`);
 
@@ -364,7 +373,7 @@ export const circuitScenario: Scenario = {
       checks.expect(closed?.data.reason === 'probe_succeeded', `after recovery: ${closed ? `closed by ${String(closed.data.reason)}` : 'no circuit_closed within 30 s'}`);
       checks.expect(placedByProbe === 0, `${placedByProbe} placement(s) at ${sickProvider} between the block and the close: a probe placed a bet`);
       checks.expect(probeLookups > 0, 'no probe lookup in the simulator\'s lookup log');
-      const after = makePair(tag, { hedge: { provider: sickProvider } });
+      const after = pairOf();
       await group.enqueue(after);
       const afterEnd = await terminal(world, after, 30_000);
       checks.expect(afterEnd?.type === 'arb_executed', `a pair after the close ended ${describe(afterEnd)}`);
@@ -373,6 +382,7 @@ export const circuitScenario: Scenario = {
       worker?.kill('SIGTERM');
       if (worker) await exitOf(worker, 5_000).catch(() => undefined);
       await sick.close();
+      await calm.close();
     }
     report('missed.circuit-breaker', checks.outcome(did));
     const rec = new Checks();

@@ -223,6 +223,18 @@ export class SimBookmaker {
     return bet === undefined ? undefined : this.view(bet);
   }
 
+  /**
+   * Control: a bet held pending (`pending_then_accept` / `_reject`) is decided on its next status poll instead of
+   * after the polls it had left, so a test can keep a bet pending for as long as a condition of its own takes.
+   * False when no bet under the reference is pending.
+   */
+  releasePending(clientRef: string): boolean {
+    const bet = this.byRef.get(clientRef);
+    if (bet === undefined || bet.placement !== 'pending' || bet.pending === null) return false;
+    bet.pending.pollsLeft = 0;
+    return true;
+  }
+
   /** Every lookup by client reference received, in order, with what it answered. */
   lookupLog(): SimLookupEntry[] {
     return this.lookups.map((entry) => ({ ...entry }));

@@ -24,6 +24,8 @@ export const lookupFaultKinds: readonly SimFaultKind[] = ['lookup_error'];
 export const hangMsDefault = 30_000;
 export const hangMsMax = 600_000;
 export const pendingPollsDefault = 2;
+/** Most status polls a bet may stay pending for (a test releases such a bet itself: SimBookmaker.releasePending). */
+export const pendingPollsMax = 1_000_000;
 /** `commit_late`: how long after the request the bookmaker commits the bet it did not answer. */
 export const commitDelayMsDefault = 300;
 export const faultCountMax = 1_000_000;
@@ -37,7 +39,7 @@ export const faultParamsSchema = z.object({
   stakeMinor: z.int().positive().optional(),
   oddsMilli: z.int().gt(1000).max(oddsMilliMax).optional(),
   accept: z.boolean().optional(),
-  pendingPolls: z.int().min(0).max(1_000_000).optional(),
+  pendingPolls: z.int().min(0).max(pendingPollsMax).optional(),
   /** `commit_late`: the bet is committed this long after the request (default commitDelayMsDefault). */
   delayMs: z.int().min(0).max(hangMsMax).optional(),
   /** Any committing fault: the bet is settled with this result the moment it is committed (a void before our lookup). */

@@ -90,6 +90,20 @@ describe('SimBookmaker faults', () => {
     assert.deepEqual(statuses, ['pending', 'accepted']);
   });
 
+  it('holds a released pending bet no longer: decided on the next status poll, whatever polls it had left', () => {
+    const bk = bookmaker();
+    bk.addFault({ fault: 'pending_then_reject', params: { pendingPolls: 1_000_000, reason: 'late_reject' } });
+    const req = request();
+    bk.place(req);
+    const polled = bk.status('bk-1');
+    assert.equal(polled.kind === 'found' && polled.bet.status, 'pending');
+    assert.equal(bk.releasePending('nope'), false, 'an unknown reference');
+    assert.equal(bk.releasePending(req.clientRef), true);
+    const decided = bk.status('bk-1');
+    assert.equal(decided.kind === 'found' && decided.bet.status, 'rejected');
+    assert.equal(bk.releasePending(req.clientRef), false, 'no longer pending');
+  });
+
   it('commit_late answers 500, says not_found until the delay has passed, then holds the bet under its ref', () => {
     let nowMs = 0;
     const bk = bookmaker({ now: () => nowMs });
