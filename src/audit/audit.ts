@@ -119,7 +119,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       date: new Date(startedAtMs).toISOString(), seed: options.seed, executor: options.executor,
       testDefects: process.env.BET_EXECUTOR_TEST_DEFECT ?? null, only: options.only.length ? options.only : null,
       configFile: options.configFile ?? null, configDigest: operator.digest, versions: versions(), elapsedMs: Date.now() - startedAtMs,
-      overridden: [...replacedKeys, ...Object.entries(auditTimings).map(([k, v]) => `${k}=${v}`)],
+      overridden: [...replacedKeys, ...Object.entries(auditTimings).map(([k, v]) => `${k}=${v}`), 'circuitBreaker.enabled=false (every group but the circuit scenario\'s)'],
     },
   };
   if (options.reportFile) writeFileSync(options.reportFile, options.reportFile.endsWith('.html') ? renderHtml(report) : renderMarkdown(report));

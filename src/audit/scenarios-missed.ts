@@ -8,7 +8,7 @@ import { alertDeliveriesStream, keys } from '../store/keys.js';
 import { dashboardOutcome } from './dashboard.js';
 import { Checks, skip, type ItemDef, type ItemOutcome, type Scenario } from './types.js';
 import { describe, entryMs, eventFor, eventsOf, fault, makePair, quantile, simEntries, simLookups, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
-import { exitOf, startWorld, type StreamRow, type World, type WorkerGroup } from './world.js';
+import { auditConfig, exitOf, startWorld, type StreamRow, type World, type WorkerGroup } from './world.js';
 
 const item = (id: string, group: ItemDef['group'], title: string): ItemDef => ({ id, group, title });
 const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
@@ -323,7 +323,7 @@ export const circuitScenario: Scenario = {
     item('missed.circuit-breaker', 'missed', 'Circuit breakers'),
     item('recommendation.circuit-breaker', 'recommendations', 'Recommendation: circuit breaker'),
   ],
-  async run({ world, main, tag }, report) {
+  async run({ world, tag }, report) {
     const sick = await startSimServer({ seed: 3, name: sickProvider, settleAfterMs: null });
     const calm = await startSimServer({ seed: 4, name: calmProvider, settleAfterMs: null });
     const pairOf = () => makePair(tag, { positive: { provider: calmProvider }, hedge: { provider: sickProvider } }, { provider: calmProvider });
@@ -387,8 +387,10 @@ export const circuitScenario: Scenario = {
     report('missed.circuit-breaker', checks.outcome(did));
     const rec = new Checks();
     rec.expect(checks.failures.length === 0, 'the live circuit-breaker check failed (missed.circuit-breaker)');
-    rec.expect(main.config.circuitBreaker.enabled, 'your config turns circuit breakers off (circuitBreaker.enabled false): a sick bookmaker is found out by every pair alone');
-    rec.note(`your config: circuitBreaker enabled ${String(main.config.circuitBreaker.enabled)}, opens at ${main.config.circuitBreaker.failureRatio} failures of at least ${main.config.circuitBreaker.minVolume} in ${main.config.circuitBreaker.windowMs} ms, cool-off ${main.config.circuitBreaker.coolOffMs} ms; checked live (missed.circuit-breaker)`);
+    // The operator's own breaker settings (the audit's groups run with theirs switched off, see quietCircuits).
+    const yours = auditConfig(world.baseRaw, { bookA: world.bookA.url, bookB: world.bookB.url }, {}).circuitBreaker;
+    rec.expect(yours.enabled, 'your config turns circuit breakers off (circuitBreaker.enabled false): a sick bookmaker is found out by every pair alone');
+    rec.note(`your config: circuitBreaker enabled ${String(yours.enabled)}, opens at ${yours.failureRatio} failures of at least ${yours.minVolume} in ${yours.windowMs} ms, cool-off ${yours.coolOffMs} ms; checked live (missed.circuit-breaker)`);
     report('recommendation.circuit-breaker', rec.outcome('read your circuitBreaker settings and the live check'));
   },
 };

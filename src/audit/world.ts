@@ -124,6 +124,20 @@ export function auditConfig(baseRaw: Record<string, unknown>, books: { bookA: st
   });
 }
 
+/**
+ * A group that does not set its own circuitBreaker reports no outcomes (`enabled: false`; the rest of the
+ * operator's breaker settings kept): circuits are shared per bookmaker through Redis, and the deliberate 500s,
+ * timeouts and lost answers of the other scenarios, bunched on a loaded machine, are not a sick bookmaker; they
+ * opened bookA's circuit and blocked unrelated items `circuit_open`. The circuit scenario's group sets its own
+ * (on bookmakers of its own), and the operator's setting is judged from their config
+ * (recommendation.circuit-breaker).
+ */
+function quietCircuits(baseRaw: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  if (overrides.circuitBreaker !== undefined) return {};
+  const operator = typeof baseRaw.circuitBreaker === 'object' && baseRaw.circuitBreaker !== null ? baseRaw.circuitBreaker : {};
+  return { circuitBreaker: { ...operator, enabled: false } };
+}
+
 export async function startWorld(options: WorldOptions): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'bet-executor-audit-'));
   const topology = await startRedisTopology({ kind: 'single', hz: 50 });
@@ -140,7 +154,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     redis, admin, bookA, bookB, alerter, dir, executor: options.executor, baseRaw: options.baseRaw,
     async group(name, overrides = {}, groupOptions = {}) {
       const queueName = groupOptions.queueName ?? `audit-${name}`;
-      const config = auditConfig(options.baseRaw, { bookA: bookA.url, bookB: bookB.url }, { queueName, settlementQueueName: `${queueName}-settle`, ...overrides });
+      const config = auditConfig(options.baseRaw, { bookA: bookA.url, bookB: bookB.url }, { queueName, settlementQueueName: `${queueName}-settle`, ...quietCircuits(options.baseRaw, overrides), ...overrides });
       const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
       queueConnections.push(connection);
       const queue = new Queue(config.queueName, { connection });

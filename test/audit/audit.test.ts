@@ -95,6 +95,13 @@ describe('bet-executor audit against deliberately broken executors', () => {
     assertCaught(run, 'order.positive-first', /before the positive was (taken|accepted)|positive accepted at/);
     assertCaught(run, 'order.hedge-blocked', /hedge request\(s\) reached bookB after the positive was rejected/);
   });
+  it('circuit breakers off in the operator\'s config: recommendation.circuit-breaker fails (the groups run with theirs off anyway)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-circuits-off-'));
+    const configFile = join(dir, 'worker.json');
+    writeFileSync(configFile, JSON.stringify({ providers: { bookA: { url: 'http://bookmaker-a.internal:8081' } }, circuitBreaker: { enabled: false } }));
+    const run = await audit(['--config', configFile, '--only', 'recommendation.circuit-breaker']);
+    assertCaught(run, 'recommendation.circuit-breaker', /your config turns circuit breakers off/);
+  });
   it('a lost answer re-sent without a lookup: missed.in-doubt-lookup fails', async () => {
     const run = await audit(['--only', 'missed.in-doubt-lookup'], { ...hooks, BET_EXECUTOR_TEST_DEFECT: 'no_lookup_before_resend' });
     assertCaught(run, 'missed.in-doubt-lookup', /2 placement requests/);
