@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PairDoc, PairState } from '../domain/pair.js';
+import { decodePairDoc, encodePairDoc } from '../domain/pair-codec.js';
 import type { ReviewAction } from '../domain/review.js';
 import { accountCircuit, formatCircuitScope, providerCircuit } from '../domain/circuit.js';
 import { assertNever } from '../domain/types.js';
@@ -204,12 +205,12 @@ export class Store {
   async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number): Promise<ClaimResult> {
     const reply = await this.redis.beClaim(
       keys.pair(arbId), keys.lease(arbId), keys.openPairs, opsKeys.pairsByCreated,
-      token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax,
+      token, leaseMs, encodePairDoc(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax,
     );
     const code = replyName(reply, 'claim', ['busy', 'created', 'existing']);
     if (code === 'busy') return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };
     const rev = Number(reply[1]);
-    const doc = JSON.parse(String(reply[2])) as PairDoc;
+    const doc = decodePairDoc(String(reply[2]));
     return code === 'created' ? { kind: 'created', rev, doc } : { kind: 'existing', rev, doc };
   }
 
@@ -251,7 +252,7 @@ export class Store {
       keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
       exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
       ...cooldowns.flatMap((c) => [c.key, c.ownerKey]), ...killKeys,
-      write.token, write.rev, write.from, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
+      write.token, write.rev, write.from, doc.state, encodePairDoc(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
       cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), cooldowns.map((c) => c.holdMs).join(','),
       exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
       this.eventsLenMax, events.length, audit.length,
@@ -278,7 +279,7 @@ export class Store {
       keys.exposure(pair.whitelabel, p.provider, pair.betPairId), keys.reviewByPair(pair.whitelabel, p.provider, pair.betPairId),
       ...pairCircuitKeys(pair),
       write.token, write.rev, write.arbId, write.cooldownHoldMs.positive, write.ageBaseMs ?? '', write.arbAgeMsMax,
-      write.rateLimit.placementsMax, write.rateLimit.windowMs, JSON.stringify(write.doc), write.nowMs,
+      write.rateLimit.placementsMax, write.rateLimit.windowMs, encodePairDoc(write.doc), write.nowMs,
       write.createdAtMs ?? '', write.createdAtSkewMsMax, write.cooldownHoldMs.hedge,
       write.audit.length, ...write.audit.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
@@ -340,7 +341,7 @@ export class Store {
     const reply = await this.redis.beReconcile(
       keys.pair(write.arbId), eventsStream, auditStream,
       review?.key ?? keys.pair(write.arbId), keys.reviewOpen, keys.reviewResolved, review?.reviewSetKey ?? keys.pair(write.arbId), keys.settlePending,
-      write.rev, write.from, JSON.stringify(write.doc), review?.action ?? 'none', review?.json ?? '', review?.ttlMs ?? 0, write.arbId,
+      write.rev, write.from, encodePairDoc(write.doc), review?.action ?? 'none', review?.json ?? '', review?.ttlMs ?? 0, write.arbId,
       review?.seen.open ?? '', review?.seen.resolved ?? '',
       this.eventsLenMax, write.events.length, ...write.events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
@@ -396,7 +397,7 @@ export class Store {
   async loadPair(arbId: string): Promise<{ rev: number; doc: PairDoc } | null> {
     const [rev, doc] = await this.redis.hmget(keys.pair(arbId), 'rev', 'doc');
     if (rev == null || doc == null) return null;
-    return { rev: Number(rev), doc: JSON.parse(doc) as PairDoc };
+    return { rev: Number(rev), doc: decodePairDoc(doc) };
   }
 
   /** Appends events outside a transition (input rejected, duplicate); fails closed like every write. */
