@@ -74,21 +74,26 @@ export function decodePairDoc(json: string): PairDoc {
 }
 
 function decodeStored(s: StoredDoc): PairDoc {
-  const at = (offsetMs: number | undefined) => (offsetMs === undefined ? undefined : s.t + offsetMs);
   const positiveLeg = decodeLeg(s.lp, s, null);
   const pair: BetPair = {
     arbId: s.id, betPairId: s.bp, whitelabel: s.wl, provider: s.pv, currency: s.cu, createdAtMs: s.ca === null ? null : s.t + s.ca,
-    ...optional('enqueuedAtMs', at(s.eq)), ...optional('expectedEndAtMs', at(s.ee)),
     positive: positiveLeg, hedge: decodeLeg(s.lh, s, positiveLeg),
   };
-  return {
+  // Optional fields are set only when stored: a decoded document has no undefined-valued keys (as format 1's JSON).
+  if (s.eq !== undefined) pair.enqueuedAtMs = s.t + s.eq;
+  if (s.ee !== undefined) pair.expectedEndAtMs = s.t + s.ee;
+  const doc: PairDoc = {
     version: 1, arbId: s.id, jobId: s.j, pair, state: s.s,
     positive: s.P === undefined ? null : decodePlacement(s.P, 'positive', 1, pair, s.t),
     hedges: (s.H ?? []).map((h, i) => decodePlacement(h, 'hedge', i + 1, pair, s.t)),
-    ...optional('hedgeTargetReturnMinor', s.ht), ...optional('positiveAcceptedAtMs', at(s.pa)), ...optional('hedgedAtMs', at(s.ha)),
-    ...optional('settlement', s.se), ...optional('outcomeReason', s.or),
     createdAtMs: s.t, updatedAtMs: s.t + s.u,
   };
+  if (s.ht !== undefined) doc.hedgeTargetReturnMinor = s.ht;
+  if (s.pa !== undefined) doc.positiveAcceptedAtMs = s.t + s.pa;
+  if (s.ha !== undefined) doc.hedgedAtMs = s.t + s.ha;
+  if (s.se !== undefined) doc.settlement = s.se;
+  if (s.or !== undefined) doc.outcomeReason = s.or;
+  return doc;
 }
 
 /** `value` unless it equals `derived` (then left out). */
@@ -135,15 +140,13 @@ function decodePlacement(s: StoredPlacement, role: LegRole, slotAttempt: number,
   const attempt = s.n ?? slotAttempt;
   const stakeMinor = s.k ?? leg.stakeMinor;
   const oddsMilli = s.o ?? leg.oddsMilli;
-  return {
+  const placement: Placement = {
     role, attempt, clientRef: s.r ?? clientRefFor(pair.arbId, role, attempt), provider: s.pv ?? leg.provider, accountId: s.a ?? leg.accountId,
     stakeMinor, oddsMilli, sendCount: s.c ?? 1, status: s.s, intentAtMs: createdAtMs + s.t,
-    ...optional('ticketId', s.tk), ...optional('acceptedStakeMinor', s.ak === true ? stakeMinor : s.ak),
-    ...optional('acceptedOddsMilli', s.ao === true ? oddsMilli : s.ao), ...optional('reason', s.x),
   };
-}
-
-/** `{ [key]: value }`, or nothing when the value is absent: a decoded document has no undefined-valued keys. */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+  if (s.tk !== undefined) placement.ticketId = s.tk;
+  if (s.ak !== undefined) placement.acceptedStakeMinor = s.ak === true ? stakeMinor : s.ak;
+  if (s.ao !== undefined) placement.acceptedOddsMilli = s.ao === true ? oddsMilli : s.ao;
+  if (s.x !== undefined) placement.reason = s.x;
+  return placement;
 }
