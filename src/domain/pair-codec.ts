@@ -7,7 +7,8 @@
 //   positive leg's); a placement's role (its slot), attempt (1, or its 1-based place in `hedges`), clientRef
 //   (clientRefFor), provider / accountId / stakeMinor / oddsMilli (= its leg's), sendCount 1, acceptedStakeMinor /
 //   acceptedOddsMilli (`true` = the requested stake / odds).
-// Timestamps but the document's createdAtMs are stored as offsets from it (`t`), in ms.
+// Timestamps but the document's createdAtMs are stored as offsets from it (`t`), in ms: exact, since they are integers
+// (validation and clocks give whole ms) and, even if one were not, two times within a factor 2 subtract exactly (Sterbenz).
 // Keys (a legend for reading a journal with redis-cli):
 //   document  v format · id arbId · j jobId · s state · t createdAtMs · u updatedAtMs · P positive · H hedges ·
 //             ht hedgeTargetReturnMinor · pa positiveAcceptedAtMs · ha hedgedAtMs · se settlement (as is) · or outcomeReason
