@@ -71,6 +71,10 @@ export interface AccountSettlementFigures {
     bytesPerOpenPair: number;
     /** Of which the settlement state alone (the account sets, their deadlines, the pending-pairs index), MEMORY USAGE / pairs. */
     settlementBytesPerOpenPair: number;
+    /** Of which the pair's journal hash (be:pair:{arbId}), MEMORY USAGE averaged over a sample of the seeded pairs. */
+    journalBytesPerOpenPair: number;
+    /** The journal's `doc` field (the stored document, src/domain/pair-codec.ts), bytes, averaged over the same sample. */
+    journalDocBytes: number;
   };
   /** Simulator settled the bet (its scheduled time) → the bet's `bet_settled` event in the events stream. */
   detection: LatencySummary & { settledBets: number; detected: number };
@@ -89,7 +93,8 @@ type SimCounts = { status: number; statuses: number; settled: number };
 async function simCounts(url: string): Promise<SimCounts> {
   const response = await fetch(`${url}/_sim/requests`);
   if (!response.ok) throw new Error(`GET ${url}/_sim/requests answered ${response.status}`);
-  return (await response.json()) as SimCounts;
+  // The simulator answers { requests: { place, lookup, status, account, statuses, settled, settledAccounts } }.
+  return ((await response.json()) as { requests: SimCounts }).requests;
 }
 
 async function postJson<T>(url: string, body: unknown): Promise<T> {
@@ -104,6 +109,20 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 async function memoryUsage(redis: Redis, key: string): Promise<number> {
   return Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) || 0;
+}
+
+/** Seeded journals measured one by one (MEMORY USAGE) for the journal's share. */
+const journalSampleSize = 1_000;
+
+async function journalSample(redis: Redis, arbIds: string[]): Promise<{ bytes: number; docBytes: number }> {
+  let bytes = 0;
+  let docBytes = 0;
+  for (const arbId of arbIds) {
+    bytes += await memoryUsage(redis, keys.pair(arbId));
+    docBytes += Number(await redis.hstrlen(keys.pair(arbId), 'doc'));
+  }
+  if (bytes === 0 || docBytes === 0) throw new Error(`journal sample: no seeded journal found (first ${arbIds[0] ?? 'none'})`);
+  return { bytes: bytes / arbIds.length, docBytes: docBytes / arbIds.length };
 }
 
 const accountOf = (book: 'a' | 'b', i: number, perBook: number): string => `acc-${book}-${i % perBook}`;
@@ -217,6 +236,7 @@ export async function accountSettlementPhase(input: { options: AccountSettlement
     }
     let settlementBytes = await memoryUsage(bench, keys.settleAccountsDue);
     for (const key of settlementKeys) settlementBytes += await memoryUsage(bench, key);
+    const journal = await journalSample(bench, Array.from({ length: Math.min(n, journalSampleSize) }, (_, k) => `arb-s${tag}-${Math.floor((k * n) / Math.min(n, journalSampleSize))}`));
 
     // 4. Warm-up: every account polled once and its new bets checked by id, then one more interval.
     progress(`account settlement: ${n} pairs seeded in ${((placeMs + journalMs) / 1000).toFixed(1)} s; warm-up until every bet was checked by id`);
@@ -295,7 +315,7 @@ export async function accountSettlementPhase(input: { options: AccountSettlement
       cpu: { percentOfCore: { worker: pct(cpuAfter.nodeMs, cpuBefore.nodeMs), redis: pct(cpuAfter.redisMs, cpuBefore.redisMs), sims: simsPct } },
       requests: { inWindow, perSecond: (inWindow * 1000) / measuredMs, perAccountPerInterval: inWindow / (2 * perBook * (measuredMs / pollIntervalMs)), byKind },
       accountPolls: { count: recorder.latenessMs.length, lateness: summarize(recorder.latenessMs) },
-      redis: { bytesBefore, bytesAfterSeed, bytesPerOpenPair: (bytesAfterSeed - bytesBefore) / n, settlementBytesPerOpenPair: settlementBytes / n },
+      redis: { bytesBefore, bytesAfterSeed, bytesPerOpenPair: (bytesAfterSeed - bytesBefore) / n, settlementBytesPerOpenPair: settlementBytes / n, journalBytesPerOpenPair: journal.bytes, journalDocBytes: journal.docBytes },
       detection: { ...summarize([...delays.values()]), settledBets: settleAtMs.size, detected: delays.size },
     };
   } finally {
@@ -322,7 +342,7 @@ export function renderAccountSettlementTable(f: AccountSettlementFigures, comman
     row('bookmaker requests/s (feed / batched / per ticket)', `${f.requests.perSecond.toFixed(1)} (${f.requests.byKind.feed} / ${f.requests.byKind.batchedStatus} / ${f.requests.byKind.ticketStatus} in the window)`),
     row('requests per account per interval', f.requests.perAccountPerInterval.toFixed(2)),
     row('account poll lateness p50 / p99 / max, ms', `${l.p50Ms} / ${l.p99Ms} / ${l.maxMs} (n=${l.count})`),
-    row('Redis per open pair: all / settlement state, B', `${f.redis.bytesPerOpenPair.toFixed(0)} / ${f.redis.settlementBytesPerOpenPair.toFixed(0)}`),
+    row('Redis per open pair: all / settlement / journal, B', `${f.redis.bytesPerOpenPair.toFixed(0)} / ${f.redis.settlementBytesPerOpenPair.toFixed(0)} / ${f.redis.journalBytesPerOpenPair.toFixed(0)} (its doc ${f.redis.journalDocBytes.toFixed(0)} B)`),
     row('detection sim settle -> bet_settled p50 / p99 / max, ms', `${d.p50Ms} / ${d.p99Ms} / ${d.maxMs} (${d.detected} of ${d.settledBets} bets)`),
     `seeded: ${f.seeding.note}`,
     `reproduce: ${command}`,

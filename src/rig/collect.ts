@@ -1,6 +1,7 @@
 // What the safety checks read at the end of a run: the simulators' logs and bets, and the executor's records in Redis.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { decodePairDoc } from '../domain/pair-codec.js';
 import type { SimServer } from '../sim/server.js';
 import { auditStream, eventsStream, keys } from '../store/keys.js';
 import { readStream } from '../store/store.js';
@@ -60,7 +61,7 @@ async function readJournals(redis: Redis, plans: readonly PairPlan[]): Promise<{
     const [state, doc] = (replies[i]?.[1] ?? [null, null]) as [string | null, string | null];
     if (state !== null) states[plan.arbId] = state;
     if (doc === null) return;
-    const parsed = JSON.parse(doc) as { state?: unknown; positive?: unknown; hedges?: unknown };
+    const parsed: { state?: unknown; positive?: unknown; hedges?: unknown } = decodePairDoc(doc);
     const hedges = Array.isArray(parsed.hedges) ? parsed.hedges.map(journalPlacement).filter((h): h is JournalPlacement => h !== null) : [];
     docs[plan.arbId] = { state: String(parsed.state ?? state), positive: journalPlacement(parsed.positive), hedges };
   });

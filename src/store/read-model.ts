@@ -2,6 +2,7 @@
 // lists, an account's cooldown and rate limit, alert deliveries. Reads only; every read is bounded.
 import type { Redis } from 'ioredis';
 import type { PairDoc } from '../domain/pair.js';
+import { decodePairDoc } from '../domain/pair-codec.js';
 import { alertDeadList, alertDeliveriesStream, auditStream, keys, opsKeys } from './keys.js';
 
 export interface PairRow {
@@ -71,7 +72,7 @@ export class ReadModel {
   async pair(arbId: string): Promise<PairRow | null> {
     const [rev, state, doc, jobId] = await this.redis.hmget(keys.pair(arbId), 'rev', 'state', 'doc', 'jobId');
     if (rev == null || doc == null) return null;
-    return { arbId, rev: Number(rev), state: state ?? 'unknown', jobId: jobId ?? null, doc: JSON.parse(doc) as PairDoc };
+    return { arbId, rev: Number(rev), state: state ?? 'unknown', jobId: jobId ?? null, doc: decodePairDoc(doc) };
   }
 
   async settlementResults(arbId: string): Promise<Record<string, string>> {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { PairDoc, PairState } from '../domain/pair.js';
+import { decodePairDoc, encodePairDoc } from '../domain/pair-codec.js';
 import type { ReviewAction } from '../domain/review.js';
 import { accountCircuit, formatCircuitScope, providerCircuit } from '../domain/circuit.js';
 import { assertNever } from '../domain/types.js';
@@ -254,12 +255,12 @@ export class Store {
    */
   async claim(arbId: string, token: string, leaseMs: number, initial: PairDoc, recordTtlMs: number, preflight?: PreflightPlan): Promise<ClaimResult> {
     const base = [keys.pair(arbId), keys.lease(arbId), keys.openPairs, opsKeys.pairsByCreated];
-    const args = [token, leaseMs, JSON.stringify(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax];
+    const args = [token, leaseMs, encodePairDoc(initial), initial.createdAtMs, recordTtlMs, arbId, initial.jobId, pairsIndexLenMax];
     const reply = preflight === undefined
       ? await this.redis.beClaim(base.length, ...base, ...args, '0')
       : await this.redis.beClaim(
         base.length + 1 + guardKeyCount, ...base, auditStream, ...guardKeys(preflight.doc),
-        ...args, '1', ...guardArgs(preflight), JSON.stringify(preflight.doc), ...entryArgs(preflight.audit),
+        ...args, '1', ...guardArgs(preflight), encodePairDoc(preflight.doc), ...entryArgs(preflight.audit),
       );
     const code = replyName(reply, 'claim', ['busy', 'created', 'existing', 'ok']);
     if (code === 'busy') return { kind: 'busy', jobId: typeof reply[1] === 'string' ? reply[1] : null };
@@ -268,7 +269,7 @@ export class Store {
       if (preflight === undefined) throw new Error('invariant violated: claim.lua passed a preflight it was not asked for');
       return { kind: 'started', rev, doc: preflight.doc };
     }
-    const doc = JSON.parse(String(reply[2])) as PairDoc;
+    const doc = decodePairDoc(String(reply[2]));
     if (code === 'existing') return { kind: 'existing', rev, doc };
     const [, , , reason, remainingMs, circuit] = reply;
     if (reason === undefined || reason === null) return { kind: 'created', rev, doc };
@@ -314,7 +315,7 @@ export class Store {
       keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
       exposure?.key ?? keys.pair(write.arbId), keys.reviewOpen, exposure?.reviewSetKey ?? keys.pair(write.arbId),
       ...cooldowns.flatMap((c) => [c.key, c.ownerKey]), ...killKeys,
-      write.token, write.rev, write.from, doc.state, JSON.stringify(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
+      write.token, write.rev, write.from, doc.state, encodePairDoc(doc), write.closes ? '1' : '0', write.nowMs, write.arbId,
       cooldowns.map((c) => (c.mode === 'claim' ? 'c' : 't')).join(''), cooldowns.map((c) => c.holdMs).join(','),
       exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
       this.eventsLenMax, events.length, audit.length,
@@ -330,7 +331,7 @@ export class Store {
   async preflight(write: PreflightWrite): Promise<PreflightResult> {
     const reply = await this.redis.bePreflight(
       keys.pair(write.arbId), keys.lease(write.arbId), auditStream, keys.openPairs, ...guardKeys(write.doc),
-      write.token, write.rev, write.arbId, JSON.stringify(write.doc), write.nowMs, ...guardArgs(write), ...entryArgs(write.audit),
+      write.token, write.rev, write.arbId, encodePairDoc(write.doc), write.nowMs, ...guardArgs(write), ...entryArgs(write.audit),
     );
     const code = replyName(reply, 'preflight', ['ok', 'blocked', 'fenced', 'moved', 'wrongState']);
     if (code === 'blocked') return blockedOf(reply);
@@ -390,7 +391,7 @@ export class Store {
     const reply = await this.redis.beReconcile(
       keys.pair(write.arbId), eventsStream, auditStream,
       review?.key ?? keys.pair(write.arbId), keys.reviewOpen, keys.reviewResolved, review?.reviewSetKey ?? keys.pair(write.arbId), keys.settlePending,
-      write.rev, write.from, JSON.stringify(write.doc), review?.action ?? 'none', review?.json ?? '', review?.ttlMs ?? 0, write.arbId,
+      write.rev, write.from, encodePairDoc(write.doc), review?.action ?? 'none', review?.json ?? '', review?.ttlMs ?? 0, write.arbId,
       review?.seen.open ?? '', review?.seen.resolved ?? '',
       this.eventsLenMax, write.events.length, ...write.events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
     );
@@ -446,7 +447,7 @@ export class Store {
   async loadPair(arbId: string): Promise<{ rev: number; doc: PairDoc } | null> {
     const [rev, doc] = await this.redis.hmget(keys.pair(arbId), 'rev', 'doc');
     if (rev == null || doc == null) return null;
-    return { rev: Number(rev), doc: JSON.parse(doc) as PairDoc };
+    return { rev: Number(rev), doc: decodePairDoc(doc) };
   }
 
   /** Appends events outside a transition (input rejected, duplicate); fails closed like every write. */

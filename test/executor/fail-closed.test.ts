@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { systemClock } from '../../src/executor/clock.js';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.js';
+import { decodePairDoc } from '../../src/domain/pair-codec.js';
 import { executeJob } from '../../src/executor/execute.js';
 import type { ExecutorDeps } from '../../src/executor/run.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/infra/redis-server.js';
@@ -130,7 +131,11 @@ describe('when Redis cannot be written', () => {
   });
 
   describe('F1: a resumed pair whose fast-path hedge is already live', () => {
-    const journalOf = async (arbId: string) => JSON.parse((await admin.hget(`be:pair:${arbId}`, 'doc')) ?? '{}') as { state: string; hedges: Array<{ clientRef: string; status: string; ticketId?: string }> };
+    const journalOf = async (arbId: string) => {
+      const json = await admin.hget(`be:pair:${arbId}`, 'doc');
+      assert.ok(json !== null, `journal of ${arbId} exists`);
+      return decodePairDoc(json);
+    };
     const hedgeTicket = (arbId: string) => bookB.bookmaker.log().find((e) => e.clientRef === `be1.${arbId}.h1`)?.ticketId;
 
     it('journals the live hedge it finds by lookup even though another pair now holds the hedge account', async () => {
