@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisTopology } from '../src/rig/redis.js';
 import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
-import { baselineRound, executorRound, LegWindowRecorder, type RoundResult, type RoundTarget } from './rounds.js';
+import { baselineRound, executorRound, LegWindowRecorder, roundSettlementOverrides, type RoundResult, type RoundSettlement, type RoundTarget } from './rounds.js';
 import { accountSettlementDefaults, accountSettlementPhase, renderAccountSettlementTable, type AccountSettlementFigures, type AccountSettlementOptions } from './account-settlement-bench.js';
 import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementFigures, type SettlementOptions } from './settlement-bench.js';
 import { startSims, type BenchSims, type SimMode } from './sims.js';
@@ -28,6 +28,8 @@ interface BenchOptions {
   rounds: number;
   sim: SimMode;
   warmupPairs: number;
+  /** How the rounds' pairs schedule their settlement: poll chains (default providers) or per account (both sims batch-capable). */
+  roundSettlement: RoundSettlement;
 }
 
 interface BenchRedis {
@@ -41,7 +43,7 @@ interface BenchRedis {
 const concurrencies = [1, 16] as const;
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsPath = join(projectDir, 'bench', 'results', 'latest.json');
-const defaults = { pairs: 2000, rounds: 5, sim: 'process' as SimMode, warmupPairs: 300 };
+const defaults = { pairs: 2000, rounds: 5, sim: 'process' as SimMode, warmupPairs: 300, roundSettlement: 'chains' as RoundSettlement };
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -59,6 +61,7 @@ function parseOptions(argv: string[]): BenchOptions {
       rounds: { type: 'string' },
       sim: { type: 'string' },
       'warmup-pairs': { type: 'string' },
+      'round-settlement': { type: 'string' },
       'settlement-pairs': { type: 'string' },
       'settlement-window-ms': { type: 'string' },
       'no-settlement': { type: 'boolean' },
@@ -76,6 +79,7 @@ function parseOptions(argv: string[]): BenchOptions {
   if (values.help) {
     process.stdout.write([
       'usage: npm run bench -- [--pairs N] [--pairs-c1 N] [--rounds R] [--sim process|inline] [--warmup-pairs N]',
+      '                        [--round-settlement chains|accounts]',
       '                        [--settlement-pairs N] [--settlement-window-ms MS] [--no-settlement]',
       '                        [--account-pairs N] [--accounts A] [--account-settled-pairs S]',
       '                        [--replica-pairs N] [--replica-rounds R] [--no-replicas] [--only rounds|settlement|accounts|replicas]',
@@ -84,6 +88,8 @@ function parseOptions(argv: string[]): BenchOptions {
       `  --rounds R        rounds of each kind per concurrency, interleaved (default ${defaults.rounds})`,
       '  --sim MODE        process: the sims in a child process (default); inline: in the bench process',
       `  --warmup-pairs N  unmeasured warm-up pairs of each kind before the rounds (default ${defaults.warmupPairs}, 0 = none)`,
+      '  --round-settlement chains|accounts  how the rounds\' pairs schedule their settlement: chains (default providers,',
+      '                    two BullMQ delayed poll jobs per pair) or accounts (both sims settlementBatch: true, one pipeline per pair)',
       '',
       'settlement phase (after the rounds): N pairs executed and left open (bets never settle), so 2N poll chains',
       `  at the production interval (${pollIntervalMs} ms) on one worker; after one interval of warm-up, a window measures poll`,
@@ -119,6 +125,8 @@ function parseOptions(argv: string[]): BenchOptions {
   const pairsC16 = positiveInt('pairs', values.pairs, defaults.pairs);
   const sim = values.sim ?? defaults.sim;
   if (sim !== 'process' && sim !== 'inline') throw new Error(`--sim (${sim}) is not process or inline`);
+  const roundSettlement = values['round-settlement'] ?? defaults.roundSettlement;
+  if (roundSettlement !== 'chains' && roundSettlement !== 'accounts') throw new Error(`--round-settlement (${roundSettlement}) is not chains or accounts`);
   const only = values.only;
   if (only !== undefined && only !== 'rounds' && only !== 'settlement' && only !== 'accounts' && only !== 'replicas') throw new Error(`--only (${only}) is not rounds, settlement, accounts or replicas`);
   if (only === 'settlement' && values['no-settlement']) throw new Error('--only settlement and --no-settlement contradict each other');
@@ -145,6 +153,7 @@ function parseOptions(argv: string[]): BenchOptions {
     rounds: positiveInt('rounds', values.rounds, defaults.rounds),
     sim,
     warmupPairs: positiveInt('warmup-pairs', values['warmup-pairs'], defaults.warmupPairs, 0),
+    roundSettlement,
   };
 }
 
@@ -156,6 +165,7 @@ function reproduceCommand(options: BenchOptions): string {
     args.push(`--pairs ${options.pairsC16}`, `--rounds ${options.rounds}`);
     if (options.pairsC1 !== Math.max(1, Math.ceil(options.pairsC16 / 4))) args.push(`--pairs-c1 ${options.pairsC1}`);
     if (options.warmupPairs !== defaults.warmupPairs) args.push(`--warmup-pairs ${options.warmupPairs}`);
+    if (options.roundSettlement !== defaults.roundSettlement) args.push(`--round-settlement ${options.roundSettlement}`);
   }
   if (options.sim !== defaults.sim) args.push(`--sim ${options.sim}`);
   if (!options.settlement && parts.length > 1) args.push('--no-settlement');
@@ -221,11 +231,15 @@ interface RoundContext {
   redis: BenchRedis;
   sims: BenchSims;
   probe: LegWindowRecorder;
+  settlement: RoundSettlement;
 }
 
 async function runOne(ctx: RoundContext, kind: RoundResult['kind'], concurrency: number, count: number): Promise<RoundResult> {
   await ctx.sims.reset();
-  const target: RoundTarget = { redisUrl: await ctx.redis.nextUrl(), concurrency, count, bookAUrl: ctx.sims.bookAUrl, bookBUrl: ctx.sims.bookBUrl, simsCpuMs: () => ctx.sims.cpuMs() };
+  const target: RoundTarget = {
+    redisUrl: await ctx.redis.nextUrl(), concurrency, count, bookAUrl: ctx.sims.bookAUrl, bookBUrl: ctx.sims.bookBUrl, simsCpuMs: () => ctx.sims.cpuMs(),
+    configOverrides: roundSettlementOverrides(ctx.settlement, ctx.sims.bookAUrl, ctx.sims.bookBUrl),
+  };
   return kind === 'baseline' ? baselineRound(target) : executorRound(target, ctx.probe);
 }
 
@@ -252,7 +266,7 @@ async function measure(ctx: RoundContext, options: BenchOptions): Promise<RoundR
   return results;
 }
 
-async function environment(redis: BenchRedis, sims: BenchSims): Promise<Environment> {
+async function environment(redis: BenchRedis, sims: BenchSims, settlement: RoundSettlement): Promise<Environment> {
   const cpuList = cpus();
   return {
     node: process.version,
@@ -263,6 +277,9 @@ async function environment(redis: BenchRedis, sims: BenchSims): Promise<Environm
     platform: `${platform()} ${process.arch}`,
     redisMode: redis.mode,
     simMode: sims.mode === 'process' ? 'child process' : 'in the bench process',
+    roundSettlement: settlement === 'chains'
+      ? 'chains (default providers: two BullMQ delayed poll jobs per pair)'
+      : 'accounts (both sims settlementBatch: true: each bet opened on its account, one pipeline per pair)',
   };
 }
 
@@ -281,8 +298,8 @@ async function runRounds(options: BenchOptions, sims: BenchSims, command: string
   const roundsTotal = 2 * concurrencies.length * options.rounds + (options.warmupPairs > 0 ? 2 : 0);
   const redis = await openRedis(roundsTotal);
   try {
-    const env = await environment(redis, sims);
-    const rounds = await measure({ redis, sims, probe: new LegWindowRecorder() }, options);
+    const env = await environment(redis, sims, options.roundSettlement);
+    const rounds = await measure({ redis, sims, probe: new LegWindowRecorder(), settlement: options.roundSettlement }, options);
     const figures = concurrencies.map((c) => figuresFor(c, rounds));
     process.stdout.write(`${renderTable(figures, env, command)}\n`);
     return {

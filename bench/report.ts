@@ -51,6 +51,8 @@ export interface Environment {
   platform: string;
   redisMode: string;
   simMode: string;
+  /** How the executor rounds' pairs scheduled their settlement (--round-settlement). */
+  roundSettlement: string;
 }
 
 function medianCpu(rounds: readonly RoundResult[]): CpuPerItem {
@@ -134,6 +136,7 @@ export function renderTable(figures: readonly ConcurrencyFigures[], env: Environ
     `bet-executor bench: ${rounds}; baseline and executor rounds interleaved`,
     'decision: job taken by the worker\'s processor -> positive request written to the socket (undici request:bodySent)',
     'leg window: positive\'s answer parsed -> hedge request handed to the provider',
+    `settlement scheduled by each pair: ${env.roundSettlement}`,
     ...lines,
     '',
     `node ${env.node}, redis ${env.redis} (${env.redisMode}), bullmq ${env.bullmq}, ${env.cpus} x ${env.cpuModel}, sims: ${env.simMode}`,

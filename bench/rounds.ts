@@ -51,6 +51,18 @@ export interface RoundResult {
   decisionsMs: number[];
 }
 
+/** How the executor rounds' pairs schedule their settlement after the hedge. */
+export type RoundSettlement = 'chains' | 'accounts';
+
+/**
+ * The config overrides of a round whose pairs schedule their settlement this way: `accounts` declares both
+ * simulated bookmakers batch-capable (their bets are opened on their accounts, no poll chain); `chains` changes nothing.
+ */
+export function roundSettlementOverrides(settlement: RoundSettlement, bookAUrl: string, bookBUrl: string): Record<string, unknown> {
+  if (settlement === 'chains') return {};
+  return { providers: { bookA: { url: bookAUrl, settlementBatch: true }, bookB: { url: bookBUrl, settlementBatch: true } } };
+}
+
 const addBulkChunk = 500;
 const jobName = 'bet-pair';
 

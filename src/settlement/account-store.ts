@@ -52,6 +52,27 @@ interface AccountRedis extends Redis {
   beAccountCommit(...args: (string | number)[]): Promise<number>;
 }
 
+/** A pair's entry in the settlement pending index (keys.settlePending): when the sweep looks at it. */
+export interface PendingEntry {
+  arbId: string;
+  sweepAtMs: number;
+}
+
+type AccountPipeline = ReturnType<Redis['pipeline']> & { beAccountRegister(...args: (string | number)[]): AccountPipeline };
+
+/** register's script keys and arguments for one bet. */
+function registerArgs(bet: BetToPoll, betsPolled: number, nowMs: number, policy: SchedulePolicy): Array<string | number> {
+  if (bet.accountId === undefined) throw new Error(`invariant violated: bet ${bet.clientRef} polled per account without its account`);
+  const ref = { provider: bet.provider, accountId: bet.accountId };
+  const expectedEndAtMs = bet.expectedEndAtMs ?? null;
+  const window = betWindow(nowMs, expectedEndAtMs, policy);
+  const stored: StoredBet = { a: bet.arbId, r: bet.role, c: bet.clientRef, n: betsPolled, t: nowMs };
+  return [
+    ...accountKeys(ref), accountMember(ref), bet.ticketId, JSON.stringify(stored),
+    ticketDeadlineMs(nowMs, expectedEndAtMs, policy), window.fromMs, window.untilMs, nowMs + policy.pollIntervalMs,
+  ];
+}
+
 export function accountMember(ref: AccountRef): string {
   return `${ref.provider}:${ref.accountId}`;
 }
@@ -87,16 +108,25 @@ export class AccountSettlementStore {
    * latest, with its deadline and fast window from the schedule (src/domain/settlement-schedule.ts).
    */
   async register(bet: BetToPoll, betsPolled: number, nowMs: number, policy: SchedulePolicy): Promise<boolean> {
-    if (bet.accountId === undefined) throw new Error(`invariant violated: bet ${bet.clientRef} polled per account without its account`);
-    const ref = { provider: bet.provider, accountId: bet.accountId };
-    const expectedEndAtMs = bet.expectedEndAtMs ?? null;
-    const window = betWindow(nowMs, expectedEndAtMs, policy);
-    const stored: StoredBet = { a: bet.arbId, r: bet.role, c: bet.clientRef, n: betsPolled, t: nowMs };
-    const reply = await this.redis.beAccountRegister(
-      ...accountKeys(ref), accountMember(ref), bet.ticketId, JSON.stringify(stored),
-      ticketDeadlineMs(nowMs, expectedEndAtMs, policy), window.fromMs, window.untilMs, nowMs + policy.pollIntervalMs,
-    );
-    return replyName(reply, 'account_register', ['ok', 'already']) === 'ok';
+    const [registered] = await this.registerAll([bet], betsPolled, nowMs, policy, null);
+    return registered === true;
+  }
+
+  /**
+   * Opens every bet on its account as register() does, in one round trip: a pipeline on one connection, which
+   * Redis runs in order. `pending` (the pair's entry in the index the sweep for lost polling reads, added NX) goes
+   * first, so a crash part-way leaves a pair the sweep finds, never a registered bet outside the index.
+   * Per bet: true registered, false open already.
+   */
+  async registerAll(bets: readonly BetToPoll[], betsPolled: number, nowMs: number, policy: SchedulePolicy, pending: PendingEntry | null): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline() as AccountPipeline;
+    if (pending !== null) pipeline.zadd(keys.settlePending, 'NX', pending.sweepAtMs, pending.arbId);
+    for (const bet of bets) pipeline.beAccountRegister(...registerArgs(bet, betsPolled, nowMs, policy));
+    const replies = (await pipeline.exec()) ?? [];
+    if (replies.length !== bets.length + (pending === null ? 0 : 1)) throw new Error(`account registration: ${replies.length} replies to ${bets.length} bet(s)`);
+    const failed = replies.find(([error]) => error !== null);
+    if (failed) throw failed[0] ?? new Error('account registration failed');
+    return replies.slice(pending === null ? 0 : 1).map(([, reply]) => replyName(reply as number, 'account_register', ['ok', 'already']) === 'ok');
   }
 
   /** Accounts whose poll is due, earliest first. */

@@ -8,7 +8,7 @@ import { betsToPoll, type BetToPoll } from '../domain/pair-settlement.js';
 import type { SettlementScheduler } from '../executor/run.js';
 import { keys } from '../store/keys.js';
 import type { SchedulePolicy } from '../domain/settlement-schedule.js';
-import type { AccountSettlementStore } from './account-store.js';
+import type { AccountSettlementStore, PendingEntry } from './account-store.js';
 
 export const settlementQueueName = 'bet-settlement';
 
@@ -78,28 +78,33 @@ export class BullSettlementScheduler implements SettlementScheduler {
   }
 
   /**
-   * Starts the poll chain of every accepted bet of a placed pair (idempotent), and enters the pair in the
-   * index the sweep for lost chains reads (first, so a crash between the two leaves a pair the sweep finds).
+   * Starts the polling of every accepted bet of a placed pair (idempotent): its poll chain, or its account's open
+   * set, and enters the pair in the index the sweep for lost polling reads (first, so a crash between the two leaves
+   * a pair the sweep finds). Bets polled per account: one Redis round trip for the index and every bet.
    */
   async ensureScheduled(doc: PairDoc): Promise<void> {
     const bets = betsToPoll(doc);
     if (bets.length === 0) return;
     // NX: a repeat (resume, duplicate) does not push back the sweep's next look at the pair.
-    await this.connection.zadd(keys.settlePending, 'NX', Date.now() + this.sweepAfterMs(), doc.arbId);
-    await this.start(bets, bets.length, 1);
+    await this.start(bets, bets.length, 1, { arbId: doc.arbId, sweepAtMs: Date.now() + this.sweepAfterMs() });
   }
 
   /** Starts a bet's polling again (the sweep found it dead): a poll chain from poll `fromPoll`, or its account's set. */
   async restartChain(bet: BetToPoll, betsPolled: number, fromPoll: number): Promise<void> {
-    await this.start([bet], betsPolled, fromPoll);
+    await this.start([bet], betsPolled, fromPoll, null);
   }
 
-  private async start(bets: BetToPoll[], betsPolled: number, fromPoll: number): Promise<void> {
+  /**
+   * The pending index entry (when given) first, then the bets' polling. Bets polled per account are registered in
+   * the same round trip as the index entry (one pipeline, run in order); poll chains are BullMQ jobs, added after.
+   */
+  private async start(bets: BetToPoll[], betsPolled: number, fromPoll: number, pending: PendingEntry | null): Promise<void> {
     const perAccount = bets.filter((bet) => this.polledPerAccount(bet));
     const chains = bets.filter((bet) => !this.polledPerAccount(bet));
-    if (this.accounts !== null) {
-      const nowMs = Date.now();
-      for (const bet of perAccount) await this.accounts.store.register(bet, betsPolled, nowMs, this.accounts.policy);
+    if (this.accounts !== null && perAccount.length > 0) {
+      await this.accounts.store.registerAll(perAccount, betsPolled, Date.now(), this.accounts.policy, pending);
+    } else if (pending !== null) {
+      await this.connection.zadd(keys.settlePending, 'NX', pending.sweepAtMs, pending.arbId);
     }
     if (chains.length > 0) await this.addChains(chains, betsPolled, fromPoll);
   }

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FinalBetStatus } from '../../src/domain/types.js';
 import { schedulePolicyOf } from '../../src/settlement/account-poller.js';
 import { AccountSettlementStore } from '../../src/settlement/account-store.js';
+import { BullSettlementScheduler } from '../../src/settlement/scheduler.js';
+import type { PairDoc } from '../../src/domain/pair.js';
 import { keys } from '../../src/store/keys.js';
 import { createHarness, executed, eventsFor, makePair, type Harness } from '../support/harness.js';
 
@@ -101,6 +103,45 @@ describe('per-account settlement polling (bookA batch-capable, bookB per ticket)
       assert.equal(again.data.exposureReason, 'positive_void_hedge_active');
     } finally {
       await h2.close();
+    }
+  });
+});
+
+describe('a hedged pair whose two bookmakers are both polled per account', () => {
+  it('is scheduled as the pending index entry and both bets on their accounts, no poll chain; a repeat changes nothing', async () => {
+    const both = { providers: { bookA: { settlementBatch: true }, bookB: { settlementBatch: true } } };
+    const h = await createHarness({ ...timings, settlementPollIntervalMs: 60_000, settlementSweepMs: 600_000 }, both);
+    const client = h.redis.duplicate();
+    const scheduler = BullSettlementScheduler.fromConfig(client, h.config, {
+      store: new AccountSettlementStore(client), batchProviders: new Set(['bookA', 'bookB']), policy: schedulePolicyOf(h.config),
+    });
+    try {
+      await h.startWorker();
+      const pair = makePair();
+      await executed(h, pair);
+      const positiveAccount = (pair.positiveBet as { accountId: string }).accountId;
+      const hedgeAccount = (pair.hedgeBet as { accountId: string }).accountId;
+      const openBets = async (): Promise<number> =>
+        (await h.redis.hlen(keys.settleAccountBets('bookA', positiveAccount))) + (await h.redis.hlen(keys.settleAccountBets('bookB', hedgeAccount)));
+      await h.waitFor('both bets open on their accounts', async () => (await openBets()) === 2);
+      const sweepAtMs = await h.redis.zscore(keys.settlePending, pair.arbId);
+      assert.notEqual(sweepAtMs, null, 'the pair is in the pending index');
+      assert.equal(await h.redis.exists(`bull:${h.config.settlementQueueName}:settle-${pair.arbId}-p1`), 0, 'no poll chain for a bet polled per account');
+      const doc = JSON.parse(String(await h.redis.hget(keys.pair(pair.arbId), 'doc'))) as PairDoc;
+      // A repeat (a resumed or duplicate job): NX keeps the sweep's time, the bets are open already.
+      await scheduler.ensureScheduled(doc);
+      assert.equal(await h.redis.zscore(keys.settlePending, pair.arbId), sweepAtMs);
+      assert.equal(await openBets(), 2);
+      // Both gone (as if never scheduled): one call brings back the index entry and both bets.
+      await h.redis.zrem(keys.settlePending, pair.arbId);
+      await h.redis.del(keys.settleAccountBets('bookA', positiveAccount), keys.settleAccountBets('bookB', hedgeAccount));
+      await scheduler.ensureScheduled(doc);
+      assert.notEqual(await h.redis.zscore(keys.settlePending, pair.arbId), null);
+      assert.equal(await openBets(), 2);
+    } finally {
+      await scheduler.close();
+      client.disconnect();
+      await h.close();
     }
   });
 });
