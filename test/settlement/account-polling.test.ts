@@ -6,7 +6,7 @@ import type { FinalBetStatus } from '../../src/domain/types.js';
 import { schedulePolicyOf } from '../../src/settlement/account-poller.js';
 import { AccountSettlementStore } from '../../src/settlement/account-store.js';
 import { BullSettlementScheduler } from '../../src/settlement/scheduler.js';
-import type { PairDoc } from '../../src/domain/pair.js';
+import { decodePairDoc } from '../../src/domain/pair-codec.js';
 import { keys } from '../../src/store/keys.js';
 import { createHarness, executed, eventsFor, makePair, type Harness } from '../support/harness.js';
 
@@ -127,7 +127,7 @@ describe('a hedged pair whose two bookmakers are both polled per account', () =>
       const sweepAtMs = await h.redis.zscore(keys.settlePending, pair.arbId);
       assert.notEqual(sweepAtMs, null, 'the pair is in the pending index');
       assert.equal(await h.redis.exists(`bull:${h.config.settlementQueueName}:settle-${pair.arbId}-p1`), 0, 'no poll chain for a bet polled per account');
-      const doc = JSON.parse(String(await h.redis.hget(keys.pair(pair.arbId), 'doc'))) as PairDoc;
+      const doc = decodePairDoc(String(await h.redis.hget(keys.pair(pair.arbId), 'doc')));
       // A repeat (a resumed or duplicate job): NX keeps the sweep's time, the bets are open already.
       await scheduler.ensureScheduled(doc);
       assert.equal(await h.redis.zscore(keys.settlePending, pair.arbId), sweepAtMs);
