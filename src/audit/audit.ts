@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { loadConfigFile, parseConfig, type Config } from '../config.js';
 import { missingSettings, reviewConfig } from './config-review.js';
 import { renderHtml, renderMarkdown, renderText, progressLine, verdictOf, type AuditReport } from './report.js';
-import { hedgeFailureScenario, inFlightScenario, isolationScenario, orderScenario, settlementScenario } from './scenarios-contract.js';
+import { hedgeFailureScenario, inFlightCooldownScenario, inFlightScenario, isolationScenario, orderScenario, settlementScenario } from './scenarios-contract.js';
 import { circuitScenario, crashScenario, failClosedScenario, frozenScenario, inDoubtScenario, killSwitchScenario, lateScenario, malformedScenario, rateLimitScenario } from './scenarios-missed.js';
 import type { ItemDef, ItemOutcome, ItemResult, Scenario, ScenarioContext } from './types.js';
 import { auditTimings, packageRoot, replacedKeys, startWorld, type ExecutorKind } from './world.js';
 
 export const scenarios: Scenario[] = [
-  orderScenario, inFlightScenario, settlementScenario, hedgeFailureScenario, isolationScenario,
+  orderScenario, inFlightScenario, inFlightCooldownScenario, settlementScenario, hedgeFailureScenario, isolationScenario,
   inDoubtScenario, malformedScenario, killSwitchScenario,
   failClosedScenario, crashScenario, frozenScenario, rateLimitScenario,
   circuitScenario, lateScenario,

@@ -1,9 +1,11 @@
 // The original audit's 24 items, each made to happen against worker processes and judged from the simulators, Redis and the streams.
+import type { ChildProcess } from 'node:child_process';
 import { keys } from '../store/keys.js';
+import { startSimServer } from '../sim/server.js';
 import { pendingPollsMax } from '../sim/faults.js';
 import { Checks, type ItemDef, type Scenario } from './types.js';
 import { describe, entryMs, eventFor, eventsOf, fault, makePair, settle, simEntries, sleep, terminalTypes, tookBet, until, type AuditPair } from './probe.js';
-import type { World } from './world.js';
+import { exitOf, type World } from './world.js';
 
 const item = (id: string, group: ItemDef['group'], title: string): ItemDef => ({ id, group, title });
 
@@ -135,11 +137,64 @@ export const orderScenario: Scenario = {
   },
 };
 
+/** How long the in-flight cooldown scenario's own bookmaker takes to answer: the window a rival pair must meet. */
+const inFlightAnswerMs = 4_000;
+
+/**
+ * cooldown.in-flight: a pair's positive is taken by the bookmaker and not answered yet (a simulator of the
+ * scenario's own answers every request inFlightAnswerMs late); a second pair on the same account, enqueued the
+ * moment the first positive reached the bookmaker, must be blocked `cooldown` with nothing sent. A cooldown
+ * claimed only once a bet is answered (the `cooldown_after_bet` defect) lets it through: no answer has come.
+ * (A pending answer would not do: it is an answer, journaled at once, and holds the account from then on.)
+ */
+export const inFlightCooldownScenario: Scenario = {
+  name: 'a second pair while the first positive is unanswered',
+  lane: 'aux',
+  items: [item('cooldown.in-flight', 'cooldown', 'Cooldown claimed before the bet: blocks a pair while the first is in flight')],
+  async run({ world, tag }, report) {
+    const slow = await startSimServer({ seed: 5, name: 'bookA', settleAfterMs: null, latencyMs: inFlightAnswerMs });
+    const checks = new Checks();
+    let worker: ChildProcess | null = null;
+    try {
+      // Its own bookA (answering late), a provider timeout past that lateness (the request is in flight, not lost),
+      // and the lease and in-doubt deadline the config requires of such a timeout.
+      const group = await world.group('inflight', {
+        providers: { bookA: { url: slow.url }, bookB: { url: world.bookB.url } },
+        providerTimeoutMs: inFlightAnswerMs + 1_000, lockTtlMs: 3 * (inFlightAnswerMs + 1_000), inDoubtDeadlineMs: 4 * (inFlightAnswerMs + 1_000),
+      });
+      worker = await group.spawn();
+      await group.waitForWorkers(1);
+      const first = makePair(tag);
+      await group.enqueue(first);
+      const reached = await until(world, 'the first positive at the bookmaker', () => simEntries(slow, first.arbId).length > 0, 30_000);
+      const reachedAtMs = Date.now();
+      const rival = makePair(tag, { positive: { accountId: first.positiveBet.accountId } });
+      await group.enqueue(rival);
+      const rivalEnd = await terminal(world, rival, 30_000);
+      const firstEnd = await terminal(world, first, 30_000);
+      const answeredAtMs = firstEnd === null ? null : entryMs(firstEnd);
+      const rivalSent = simEntries(slow, rival.arbId).length + simEntries(world.bookB, rival.arbId).length;
+      // Neither sent nor blocked before the first positive was answered, the second pair showed nothing: never PASS.
+      const shown = rivalSent > 0 || (rivalEnd !== null && entryMs(rivalEnd) < reachedAtMs + inFlightAnswerMs);
+      checks.expect(reached, 'the first pair never reached the bookmaker');
+      checks.expect(shown, `the second pair was neither sent nor decided while the first positive was unanswered (${describe(rivalEnd)}): nothing shown`);
+      checks.expect(rivalSent === 0, `${rivalSent} request(s) of the second pair reached the bookmakers while the first positive was unanswered on the same account`);
+      checks.expect(rivalEnd?.type === 'arb_blocked' && rivalEnd.data.reason === 'cooldown', `second pair ended ${describe(rivalEnd)}`);
+      checks.expect(firstEnd?.type === 'arb_executed', `the first pair ended ${describe(firstEnd)}`);
+      checks.note(`first positive taken and answered ${inFlightAnswerMs} ms late (its pair ${describe(firstEnd)}${answeredAtMs === null ? '' : `, ${answeredAtMs - reachedAtMs} ms after it reached the bookmaker`}); second pair on ${first.positiveBet.accountId}, enqueued meanwhile: ${describe(rivalEnd)}, ${rivalSent} requests`);
+    } finally {
+      worker?.kill('SIGTERM');
+      if (worker) await exitOf(worker, 5_000).catch(() => undefined);
+      await slow.close();
+    }
+    report('cooldown.in-flight', checks.outcome(`a worker group whose bookA (its own simulator) answers every request ${inFlightAnswerMs} ms late; a second pair on the first pair's positive account enqueued once the first positive reached it`));
+  },
+};
+
 export const inFlightScenario: Scenario = {
   name: 'a pair in flight: cooldown, duplicates, lease',
   lane: 'main',
   items: [
-    item('cooldown.in-flight', 'cooldown', 'Cooldown claimed before the bet: blocks a pair while the first is in flight'),
     item('concurrency.duplicates-in-flight', 'concurrency', 'No double execution: duplicates delivered while in flight'),
     item('concurrency.duplicates-after', 'concurrency', 'No double execution: duplicate delivered after the end'),
     item('recommendation.lock', 'recommendations', 'Recommendation: a lock per pair (lock:arb:{arbId})'),
@@ -147,40 +202,25 @@ export const inFlightScenario: Scenario = {
   async run({ world, main, tag }, report) {
     const pair = makePair(tag);
     const positiveRef = `be1.${pair.arbId}.p1`;
-    // The bookmaker holds the positive pending until the audit releases it, once the second pair and the duplicates
-    // have been decided: they arrive while the pair is in flight, visibly, at the bookmaker, however slow the machine.
+    // The bookmaker holds the positive pending until the audit releases it, once the duplicates have been decided:
+    // they arrive while the pair is in flight, visibly, at the bookmaker, however slow the machine.
     fault(world.bookA, { fault: 'pending_then_accept', match: { clientRef: positiveRef }, params: { pendingPolls: pendingPollsMax } });
     await main.enqueue(pair, `${pair.arbId}-1`);
-    const pending = await until(world, 'positive pending at bookA', () => simEntries(world.bookA, pair.arbId).length > 0);
+    await until(world, 'positive pending at bookA', () => simEntries(world.bookA, pair.arbId).length > 0);
     // Released before the executor's in-doubt deadline runs out (then it would flag the pair, not the subject here).
     const releaseByMs = Date.now() + Math.max(1_000, main.config.inDoubtDeadlineMs - 2_000);
     const lockKey = keys.lease(pair.arbId);
     const [lockValue, lockPttl] = await Promise.all([world.admin.get(lockKey), world.admin.pttl(lockKey)]);
     const duplicateJobIds = [`${pair.arbId}-2`, `${pair.arbId}-3`];
     await Promise.all(duplicateJobIds.map((jobId) => main.enqueue(pair, jobId)));
-    const rival = makePair(tag, { positive: { accountId: pair.positiveBet.accountId } });
-    await main.enqueue(rival);
-    let rivalEnd = await terminal(world, rival, Math.max(1, releaseByMs - Date.now()));
     await until(world, 'duplicate deliveries handled', async () => {
       const states = await Promise.all(duplicateJobIds.map((jobId) => main.queue.getJobState(jobId)));
       return states.every((state) => state === 'completed' || state === 'failed');
     }, Math.max(1, releaseByMs - Date.now()));
-    const pendingWhenDecided = world.bookA.bookmaker.peek(positiveRef)?.status === 'pending';
-    const rivalDecidedInFlight = rivalEnd !== null && pendingWhenDecided;
     world.bookA.bookmaker.releasePending(positiveRef);
-    rivalEnd ??= await terminal(world, rival);
     const end = await eventFor(world, pair.arbId, ['arb_executed', 'arb_failed', 'exposure_alert'], 15_000, true);
     await sleep(300);
     const lockAfter = await world.admin.exists(lockKey);
-
-    const inFlight = new Checks();
-    inFlight.expect(pending, 'the first pair never reached bookA');
-    inFlight.expect(rivalDecidedInFlight, `the second pair was not decided while the first pair's positive was pending (${rivalEnd === null ? 'no outcome in time' : 'decided after it was released'}, positive ${pendingWhenDecided ? 'still' : 'no longer'} pending): nothing shown`);
-    const rivalSent = simEntries(world.bookA, rival.arbId).length + simEntries(world.bookB, rival.arbId).length;
-    inFlight.expect(rivalSent === 0, `${rivalSent} request(s) of the second pair reached the bookmakers while the first was pending on the same account`);
-    inFlight.expect(rivalEnd?.type === 'arb_blocked' && rivalEnd.data.reason === 'cooldown', `second pair ended ${describe(rivalEnd)}`);
-    inFlight.note(`first pair pending at bookA until the second pair and the duplicates were decided; second pair on ${pair.positiveBet.accountId}: ${describe(rivalEnd)}, ${rivalSent} requests`);
-    report('cooldown.in-flight', inFlight.outcome('held the first pair\'s positive pending at bookA until a second pair on its account was decided'));
 
     const dup = new Checks();
     const positives = simEntries(world.bookA, pair.arbId);
