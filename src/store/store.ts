@@ -309,7 +309,7 @@ export class Store {
     const { doc, exposure, guards } = write;
     const cooldowns = write.cooldowns ?? [];
     const killKeys = guards?.killKeys ?? [];
-    const entryArgs = [...events, ...audit].flatMap((e) => [e.type, JSON.stringify(e.data)]);
+    const entryPairs = [...events, ...audit].flatMap((e) => [e.type, JSON.stringify(e.data)]);
     const reply = await this.redis.beTransition(
       8 + 2 * cooldowns.length + killKeys.length,
       keys.pair(write.arbId), keys.lease(write.arbId), eventsStream, auditStream, keys.openPairs,
@@ -320,7 +320,7 @@ export class Store {
       exposure ? JSON.stringify(exposure.record) : '', exposure?.ttlMs ?? 0, exposure?.reviewId ?? '',
       this.eventsLenMax, events.length, audit.length,
       killKeys.length, guards?.ageBaseMs ?? '', guards?.arbAgeMsMax ?? 0,
-      ...entryArgs,
+      ...entryPairs,
     );
     const code = replyName(reply, 'transition', ['ok', 'blocked', 'fenced', 'moved', 'wrongState', 'cooldownConflict']);
     if (code === 'cooldownConflict') return { kind: 'cooldown_conflict' };
@@ -393,7 +393,7 @@ export class Store {
       review?.key ?? keys.pair(write.arbId), keys.reviewOpen, keys.reviewResolved, review?.reviewSetKey ?? keys.pair(write.arbId), keys.settlePending,
       write.rev, write.from, encodePairDoc(write.doc), review?.action ?? 'none', review?.json ?? '', review?.ttlMs ?? 0, write.arbId,
       review?.seen.open ?? '', review?.seen.resolved ?? '',
-      this.eventsLenMax, write.events.length, ...write.events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
+      this.eventsLenMax, ...entryArgs(write.events),
     );
     const code = replyName(reply, 'reconcile', ['ok', 'moved', 'wrongState', 'reviewMoved']);
     return code === 'ok' ? 'settled' : 'moved';
@@ -407,7 +407,7 @@ export class Store {
     const reply = await this.redis.beReviewWrite(
       keys.pair(arbId), eventsStream, auditStream, review.key, keys.reviewOpen, keys.reviewResolved, review.reviewSetKey,
       review.action, review.json, review.ttlMs, arbId, review.seen.open, review.seen.resolved,
-      this.eventsLenMax, events.length, ...events.flatMap((e) => [e.type, JSON.stringify(e.data)]),
+      this.eventsLenMax, ...entryArgs(events),
     );
     const code = replyName(reply, 'review_write', ['ok', 'wrongState', 'reviewMoved']);
     if (code === 'ok') return 'written';
