@@ -8,6 +8,7 @@ import { circuitStateValue, circuitStates, type CircuitState } from '../domain/c
 import { circuitsListedMax } from '../store/circuit.js';
 import { circuitKeys, keys, opsKeys } from '../store/keys.js';
 import { LabelValues } from './labels.js';
+import { withTimeout } from '../infra/timeout.js';
 
 export interface StateSources {
   /** Read-only use: HLEN/HSCAN of the review list, EXISTS and SCAN of kill switches. */
@@ -78,17 +79,6 @@ class StateTimeoutError extends Error {
   override name = 'StateTimeoutError';
 }
 
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StateTimeoutError(`${what} not read within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function readExposures(redis: Redis, nowMs: number, reason: LabelValues): Promise<ExposureState> {
   const open = await redis.hlen(keys.reviewOpen);
@@ -243,7 +233,7 @@ class StateReader {
 
   private async soft<T>(source: StateSource, read: () => Promise<T>): Promise<T | null> {
     try {
-      return await withTimeout(read(), this.sources.timeoutMs, source);
+      return await withTimeout(read(), this.sources.timeoutMs, () => new StateTimeoutError(`${source} not read within ${this.sources.timeoutMs} ms`));
     } catch (error) {
       this.errors.inc({ source });
       this.sources.onError?.(source, error);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseSentinelTarget, redactedConnection, redisConnectionFromEnv, redisEnvOf } from '../../src/store/connection.js';
+import { withTimeout } from '../../src/infra/timeout.js';
 import { startRedisTopology, type RedisTopology } from '../../src/rig/redis.js';
 import { assertSafetyChecks, createHarness, makePair, type Harness } from '../support/harness.js';
 
@@ -18,15 +19,6 @@ describe('the Redis connection of the environment', () => {
     assert.throws(() => redisConnectionFromEnv({ REDIS_SENTINELS: 'h', REDIS_MASTER_NAME: 'm' }), /not host:port/);
   });
 });
-
-/** The promise, or a rejection after ms. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 describe('a worker connected through Sentinel', () => {
   let topology: RedisTopology;
@@ -59,9 +51,9 @@ describe('a worker connected through Sentinel', () => {
     // The test's own clients follow the failover too: a command may fail while they find the new primary
     // ("Connection is closed."), so the test retries as a scanner would (one job id: a repeated add is a no-op).
     // Each try is bounded, so that a client that never finds the new primary fails the test instead of hanging it.
-    await h.waitFor('the second pair enqueued', async () => within(5_000, h.enqueue(second, `job-${second.arbId}`)).then(() => true, () => false), 60_000);
+    await h.waitFor('the second pair enqueued', async () => withTimeout(h.enqueue(second, `job-${second.arbId}`), 5_000, () => new Error('no answer in 5 s')).then(() => true, () => false), 60_000);
     await h.waitFor('the second pair executed', async () => {
-      const events = await within(5_000, h.events()).catch(() => []);
+      const events = await withTimeout(h.events(), 5_000, () => new Error('no answer in 5 s')).catch(() => []);
       return events.some((e) => e.type === 'arb_executed' && e.data.arbId === second.arbId);
     }, 60_000);
     assertSafetyChecks(h);
