@@ -151,11 +151,16 @@ const positiveFaults: Array<[number, (ref: string) => FaultSpec[]]> = [
     { fault: 'timeout_after_commit', match: { clientRef: ref }, params: { hangMs: 2_000 } },
     { fault: 'lookup_error', match: { clientRef: ref }, count: 3 },
   ]],
-  [0.01, (ref) => [
+  [0.01, (ref) => positiveInDoubtForever(ref)],
+];
+
+/** A positive committed with its answer lost and every lookup failing: it stays in doubt (a review flag, an exposure). */
+function positiveInDoubtForever(ref: string): FaultSpec[] {
+  return [
     { fault: 'timeout_after_commit', match: { clientRef: ref }, params: { hangMs: 2_000 } },
     { fault: 'lookup_error', match: { clientRef: ref }, count: 100_000 },
-  ]],
-];
+  ];
+}
 
 const hedgeFaults: Array<[number, (arbId: string) => FaultSpec[]]> = [
   [0.05, (arbId) => [{ fault: 'reject', match: { clientRef: `be1.${arbId}.h1` } }]],
@@ -231,10 +236,7 @@ export function sureExposurePairs(o: { seed: number; pairs: number; durationMs: 
   const plans = [
     { faultsA: () => [], faultsB: (arbId: string) => hedgeRejectedEveryTime(arbId) },
     {
-      faultsA: (arbId: string): FaultSpec[] => [
-        { fault: 'timeout_after_commit', match: { clientRef: `be1.${arbId}.p1` }, params: { hangMs: 2_000 } },
-        { fault: 'lookup_error', match: { clientRef: `be1.${arbId}.p1` }, count: 100_000 },
-      ],
+      faultsA: (arbId: string): FaultSpec[] => positiveInDoubtForever(`be1.${arbId}.p1`),
       faultsB: () => [],
     },
   ];
