@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisTopology } from '../src/rig/redis.js';
 import { figuresFor, renderTable, targets, writeJson, type Environment } from './report.js';
-import { baselineRound, executorRound, LegWindowRecorder, roundSettlementOverrides, type RoundResult, type RoundSettlement, type RoundTarget } from './rounds.js';
+import { baselineRound, executorRound, wireRound, LegWindowRecorder, roundSettlementOverrides, type RoundResult, type RoundSettlement, type RoundTarget } from './rounds.js';
 import { accountSettlementDefaults, accountSettlementPhase, renderAccountSettlementTable, type AccountSettlementFigures, type AccountSettlementOptions } from './account-settlement-bench.js';
 import { pollIntervalMs, renderSettlementTable, settlementDefaults, settlementPhase, type SettlementFigures, type SettlementOptions } from './settlement-bench.js';
 import { startSims, type BenchSims, type SimMode } from './sims.js';
@@ -240,27 +240,36 @@ async function runOne(ctx: RoundContext, kind: RoundResult['kind'], concurrency:
     redisUrl: await ctx.redis.nextUrl(), concurrency, count, bookAUrl: ctx.sims.bookAUrl, bookBUrl: ctx.sims.bookBUrl, simsCpuMs: () => ctx.sims.cpuMs(),
     configOverrides: roundSettlementOverrides(ctx.settlement, ctx.sims.bookAUrl, ctx.sims.bookBUrl),
   };
-  return kind === 'baseline' ? baselineRound(target) : executorRound(target, ctx.probe);
+  switch (kind) {
+    case 'baseline': return baselineRound(target);
+    case 'wire': return wireRound(target, ctx.probe);
+    case 'executor': return executorRound(target, ctx.probe);
+  }
 }
 
-/** Baseline and executor rounds alternate, and which goes first flips each round, so drift hits both alike. */
+/** The kinds of a round in the order they run: rotated each round, so that drift hits every kind alike. */
+function roundOrder(round: number): Array<RoundResult['kind']> {
+  const kinds: Array<RoundResult['kind']> = ['baseline', 'wire', 'executor'];
+  const shift = (round - 1) % kinds.length;
+  return [...kinds.slice(shift), ...kinds.slice(0, shift)];
+}
+
+/** Baseline, wire-floor and executor rounds alternate, and which goes first rotates each round, so drift hits all alike. */
 async function measure(ctx: RoundContext, options: BenchOptions): Promise<RoundResult[]> {
   if (options.warmupPairs > 0) {
-    progress(`warm-up: ${options.warmupPairs} no-op jobs and ${options.warmupPairs} pairs at concurrency 16 (not measured)`);
-    await runOne(ctx, 'baseline', 16, options.warmupPairs);
-    await runOne(ctx, 'executor', 16, options.warmupPairs);
+    progress(`warm-up: ${options.warmupPairs} no-op jobs, wire-floor pairs and pairs at concurrency 16 (not measured)`);
+    for (const kind of roundOrder(1)) await runOne(ctx, kind, 16, options.warmupPairs);
   }
   const results: RoundResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     for (const concurrency of concurrencies) {
       const count = concurrency === 1 ? options.pairsC1 : options.pairsC16;
-      const order: Array<RoundResult['kind']> = round % 2 === 1 ? ['baseline', 'executor'] : ['executor', 'baseline'];
       const done: RoundResult[] = [];
-      for (const kind of order) done.push(await runOne(ctx, kind, concurrency, count));
-      const [baseline, executor] = done[0]?.kind === 'baseline' ? [done[0], done[1]] : [done[1], done[0]];
-      if (!baseline || !executor) throw new Error('invariant violated: a round without both kinds');
-      results.push(baseline, executor);
-      progress(`round ${round}/${options.rounds} c${concurrency}: no-op ${baseline.perItemMs.toFixed(3)} ms/job, executor ${executor.perItemMs.toFixed(3)} ms/pair (${(executor.perItemMs / baseline.perItemMs).toFixed(2)}x), ${count} each`);
+      for (const kind of roundOrder(round)) done.push(await runOne(ctx, kind, concurrency, count));
+      const [baseline, wire, executor] = (['baseline', 'wire', 'executor'] as const).map((kind) => done.find((r) => r.kind === kind));
+      if (!baseline || !wire || !executor) throw new Error('invariant violated: a round without every kind');
+      results.push(baseline, wire, executor);
+      progress(`round ${round}/${options.rounds} c${concurrency}: no-op ${baseline.perItemMs.toFixed(3)} ms/job, wire floor ${wire.perItemMs.toFixed(3)} ms/pair (${(wire.perItemMs / baseline.perItemMs).toFixed(2)}x), executor ${executor.perItemMs.toFixed(3)} ms/pair (${(executor.perItemMs / baseline.perItemMs).toFixed(2)}x), ${count} each`);
     }
   }
   return results;
@@ -295,7 +304,7 @@ function previousResults(): Record<string, unknown> {
 }
 
 async function runRounds(options: BenchOptions, sims: BenchSims, command: string): Promise<Record<string, unknown>> {
-  const roundsTotal = 2 * concurrencies.length * options.rounds + (options.warmupPairs > 0 ? 2 : 0);
+  const roundsTotal = 3 * concurrencies.length * options.rounds + (options.warmupPairs > 0 ? 3 : 0);
   const redis = await openRedis(roundsTotal);
   try {
     const env = await environment(redis, sims, options.roundSettlement);

@@ -29,6 +29,8 @@ export interface ConcurrencyFigures {
   /** CPU per job / pair by process, median of the rounds: what the wall time is made of. */
   noopCpu: CpuPerItem;
   executorCpu: CpuPerItem;
+  /** The wire floor (rounds.ts wireRound): the bookmaker part of a pair alone, no journal. */
+  wire: WireFigures;
   /** Over every pair of every round at this concurrency. */
   legWindow: LatencySummary;
   ratioPass: boolean;
@@ -40,6 +42,18 @@ export interface ConcurrencyFigures {
   decisionPass: boolean | null;
   pairsPerSecondTarget: number | null;
   pairsPerSecondPass: boolean | null;
+}
+
+export interface WireFigures {
+  msPerPairMedian: number;
+  /** Median wire-floor time per pair / median no-op time per job: the least the executor's ratio could be. */
+  toNoopRatio: number;
+  /** Median executor time per pair / median wire-floor time per pair: what the journal and its safety add. */
+  executorToWireRatio: number;
+  pairsPerSecondMedian: number;
+  cpu: CpuPerItem;
+  decision: LatencySummary;
+  legWindow: LatencySummary;
 }
 
 export interface Environment {
@@ -66,8 +80,10 @@ function medianCpu(rounds: readonly RoundResult[]): CpuPerItem {
 
 export function figuresFor(concurrency: number, rounds: readonly RoundResult[]): ConcurrencyFigures {
   const baseline = rounds.filter((r) => r.kind === 'baseline' && r.concurrency === concurrency);
+  const wire = rounds.filter((r) => r.kind === 'wire' && r.concurrency === concurrency);
   const executor = rounds.filter((r) => r.kind === 'executor' && r.concurrency === concurrency);
-  if (baseline.length === 0 || baseline.length !== executor.length) throw new Error(`unbalanced rounds at concurrency ${concurrency}`);
+  if (baseline.length === 0 || baseline.length !== executor.length || wire.length !== executor.length) throw new Error(`unbalanced rounds at concurrency ${concurrency}`);
+  const wireMs = median(wire.map((r) => r.perItemMs));
   const noopMs = median(baseline.map((r) => r.perItemMs));
   const executorMs = median(executor.map((r) => r.perItemMs));
   const ratio = executorMs / noopMs;
@@ -89,6 +105,15 @@ export function figuresFor(concurrency: number, rounds: readonly RoundResult[]):
     noopJobsPerSecondMedian: median(baseline.map((r) => r.perSecond)),
     noopCpu: medianCpu(baseline),
     executorCpu: medianCpu(executor),
+    wire: {
+      msPerPairMedian: wireMs,
+      toNoopRatio: wireMs / noopMs,
+      executorToWireRatio: executorMs / wireMs,
+      pairsPerSecondMedian: median(wire.map((r) => r.perSecond)),
+      cpu: medianCpu(wire),
+      decision: summarize(wire.flatMap((r) => r.decisionsMs)),
+      legWindow: summarize(wire.flatMap((r) => r.legWindowsMs)),
+    },
     legWindow,
     ratioPass: ratio <= targets.perPairToNoopRatioMax,
     legWindowP99TargetMs: legTarget,
@@ -127,6 +152,11 @@ export function renderTable(figures: readonly ConcurrencyFigures[], env: Environ
       row([`leg window p50, ms`, c, f.legWindow.p50Ms.toFixed(3), '', '']),
       row([`leg window p99, ms`, c, f.legWindow.p99Ms.toFixed(3), f.legWindowP99TargetMs === null ? '' : `<= ${f.legWindowP99TargetMs.toFixed(3)}`, verdict(f.legWindowPass)]),
       row([`leg window max, ms (n=${f.legWindow.count})`, c, f.legWindow.maxMs.toFixed(3), '', '']),
+      row([`wire floor, ms/pair (median)`, c, f.wire.msPerPairMedian.toFixed(3), '', '']),
+      row([`wire floor / no-op job`, c, `${f.wire.toNoopRatio.toFixed(2)}x`, '', '']),
+      row([`executor / wire floor`, c, `${f.wire.executorToWireRatio.toFixed(2)}x`, '', '']),
+      row([`wire floor, pairs/s (median)`, c, f.wire.pairsPerSecondMedian.toFixed(0), '', '']),
+      row([`wire floor decision p50 / p99, ms`, c, `${f.wire.decision.p50Ms.toFixed(3)} / ${f.wire.decision.p99Ms.toFixed(3)}`, '', '']),
     );
   }
   lines.push('', ...cpuLines(figures));
@@ -136,6 +166,7 @@ export function renderTable(figures: readonly ConcurrencyFigures[], env: Environ
     `bet-executor bench: ${rounds}; baseline and executor rounds interleaved`,
     'decision: job taken by the worker\'s processor -> positive request written to the socket (undici request:bodySent)',
     'leg window: positive\'s answer parsed -> hedge request handed to the provider',
+    'wire floor: the no-op job placing the pair\'s two bets through the same HTTP adapters, nothing journaled (the least a pair costs)',
     `settlement scheduled by each pair: ${env.roundSettlement}`,
     ...lines,
     '',
@@ -157,6 +188,7 @@ function cpuLines(figures: readonly ConcurrencyFigures[]): string[] {
   for (const f of figures) {
     lines.push(
       cpuRow('no-op job', f.concurrency, f.noopCpu, f.noopMsPerJobMedian),
+      cpuRow('wire floor pair', f.concurrency, f.wire.cpu, f.wire.msPerPairMedian),
       cpuRow('executor pair', f.concurrency, f.executorCpu, f.executorMsPerPairMedian),
     );
   }

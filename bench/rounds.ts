@@ -10,6 +10,11 @@ import type { LegRole } from '../src/domain/types.js';
 import type { LegWindowProbe } from '../src/executor/run.js';
 import { pairWorkerOptions } from '../src/app/worker.js';
 import { pairFixture } from '../src/rig/pairs.js';
+import { newPlacement } from '../src/domain/pair.js';
+import { parseBetPair } from '../src/domain/validation.js';
+import { closeProviders, providersFromConfig } from '../src/providers/factory.js';
+import type { Provider } from '../src/providers/provider.js';
+import type { Placement } from '../src/domain/pair.js';
 import { startInProcessWorker } from '../src/rig/workers.js';
 import { eventsStream } from '../src/store/keys.js';
 
@@ -38,16 +43,20 @@ export interface CpuPerItem {
 }
 
 export interface RoundResult {
-  kind: 'baseline' | 'executor';
+  /**
+   * baseline: a BullMQ no-op job; wire: the same job doing only what reaches the bookmakers (the pair validated, the
+   * positive placed, then the hedge: no journal, no cooldown, no event); executor: the real executor.
+   */
+  kind: 'baseline' | 'wire' | 'executor';
   concurrency: number;
   count: number;
   wallMs: number;
   perItemMs: number;
   perSecond: number;
   cpuPerItem: CpuPerItem;
-  /** Leg windows of this round (executor rounds only), one per pair. */
+  /** Leg windows of this round (executor and wire rounds), one per pair. */
   legWindowsMs: number[];
-  /** Decision latencies of this round (executor rounds only), one per pair: job taken → positive on the socket. */
+  /** Decision latencies of this round (executor and wire rounds), one per pair: job taken → positive on the socket. */
   decisionsMs: number[];
 }
 
@@ -210,6 +219,71 @@ export async function baselineRound(target: RoundTarget): Promise<RoundResult> {
     queueRedis.disconnect();
     workerRedis.disconnect();
   }
+}
+
+/**
+ * The wire floor: the no-op's worker whose processor does only the bookmaker part of a pair, through the executor's
+ * own HTTP adapters: the pair validated (parseBetPair), the positive placed, the hedge placed once the positive is
+ * accepted. No journal, lease, cooldown, event or settlement: what any executor of this contract pays before its
+ * safety, so that the executor's cost can be read as this floor plus what the safety adds.
+ */
+export async function wireRound(target: RoundTarget, probe: LegWindowRecorder): Promise<RoundResult> {
+  const config = benchConfig(target, freshTag('bench-wire-'));
+  const tag = freshTag('w');
+  const pairs = Array.from({ length: target.count }, (_, i) => makeBenchPair(tag, i));
+  const queueRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
+  const workerRedis = new Redis(target.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(config.queueName, { connection: queueRedis });
+  const providers = providersFromConfig(config);
+  let worker: Worker | undefined;
+  try {
+    await fillPausedQueue(queue, pairs);
+    worker = new Worker(config.queueName, (job: Job) => placeWire(job.data, providers, probe), pairWorkerOptions(config, workerRedis));
+    await worker.waitUntilReady();
+    probe.take();
+    probe.start();
+    const waiter = completions(worker, target.count, (value) => (value === 'hedged' ? null : `with ${JSON.stringify(value)} instead of hedged`));
+    const timing = await timeDrain(queue, queueRedis, target, waiter.done.finally(() => waiter.detach()));
+    const { legWindowsMs, decisionsMs } = probe.take();
+    if (legWindowsMs.length !== target.count || decisionsMs.length !== target.count) {
+      throw new Error(`wire round: ${legWindowsMs.length} leg windows and ${decisionsMs.length} decision latencies for ${target.count} pairs`);
+    }
+    return result('wire', target, timing, legWindowsMs, decisionsMs);
+  } finally {
+    probe.stop();
+    await worker?.close();
+    await closeProviders(providers);
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    queueRedis.disconnect();
+    workerRedis.disconnect();
+  }
+}
+
+/** One wire-floor job: validate, place the positive, then the hedge; 'hedged' when both were accepted. */
+async function placeWire(raw: unknown, providers: ReadonlyMap<string, Provider>, probe: LegWindowRecorder): Promise<string> {
+  const arbId = typeof raw === 'object' && raw !== null ? (raw as { arbId?: unknown }).arbId : undefined;
+  if (typeof arbId === 'string') probe.jobTaken(arbId);
+  const parsed = parseBetPair(raw);
+  if (!parsed.ok) return `invalid: ${parsed.errors.join('; ')}`;
+  const pair = parsed.pair;
+  const nowMs = Date.now();
+  const place = (placement: Placement) => {
+    const leg = pair[placement.role];
+    const provider = providers.get(leg.provider);
+    if (!provider) throw new Error(`no provider ${leg.provider}`);
+    return provider.place({
+      clientRef: placement.clientRef, accountId: leg.accountId, eventId: leg.eventId, market: leg.market, selection: leg.selection,
+      oddsMilli: placement.oddsMilli, stakeMinor: placement.stakeMinor, currency: pair.currency,
+    });
+  };
+  const positive = await place(newPlacement(pair, 'positive', 1, pair.positive.stakeMinor, pair.positive.oddsMilli, nowMs));
+  if (positive.kind !== 'accepted') return `positive ${positive.kind}`;
+  probe.answerParsed(pair.arbId, 'positive');
+  const hedgePlacement = newPlacement(pair, 'hedge', 1, pair.hedge.stakeMinor, pair.hedge.oddsMilli, nowMs);
+  probe.requestSent(pair.arbId, 'hedge');
+  const hedge = await place(hedgePlacement);
+  return hedge.kind === 'accepted' ? 'hedged' : `hedge ${hedge.kind}`;
 }
 
 /** undici publishes each request on this channel once its headers and body are written to the socket. */
