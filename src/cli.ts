@@ -5,7 +5,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createToken } from './api/auth.js';
 import { loadApiConfigFile, SCOPES, type Scope } from './api/config.js';
-import { ConfigError, configSchema, envVarNameRe, loadConfigFile } from './config.js';
+import { ConfigError, configSchema, envVarNameRe, loadConfigFile, parseConfig, readConfigJson } from './config.js';
+import { reviewConfig } from './audit/config-review.js';
 import { credentialSources, resolveCredentials } from './credentials.js';
 import { circuitScopeFromFlags, formatCircuitScope } from './domain/circuit.js';
 import { ACTOR_CHARS_MAX, killScopeFromFlags, NOTE_CHARS_MAX, operatorTextProblem, REASON_CHARS_MAX, type KillScope } from './domain/operator.js';
@@ -90,10 +91,14 @@ program.command('worker')
   .description('consume the bet-pairs queue and execute bet pairs')
   .requiredOption('--config <file>', 'worker config JSON (see README: Configuration)')
   .action(async (opts: { config: string }) => {
-    const config = loadConfigFile(opts.config);
+    const raw = readConfigJson(opts.config);
+    const config = parseConfig(raw);
     // Bookmaker keys are read once, now (rotating one = restarting the worker); a missing one is exit 2.
     const credentials = resolveCredentials(config);
     const log = createLogger('bet-executor');
+    // The audit's config review, said at start-up too: a risky setting is in the worker's own log.
+    const rawObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    for (const warning of reviewConfig(config, rawObject)) log.warn(warning, `config warning: ${warning.key}`);
     const redis = await redisUrlOrPrivate((line) => log.warn(line));
     const providers = providersFromConfig(config, credentials);
     if (credentials.size > 0) log.info({ keySources: credentialSources(config) }, 'bookmaker credentials read (keys never logged)');

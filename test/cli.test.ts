@@ -111,6 +111,32 @@ describe('bet-executor enqueue', () => {
     assert.equal(code, 2);
     assert.match(stderr, /needs REDIS_URL/);
   });
+
+  it('says its config warnings at start-up: a dead worker\'s pending bet outliving its account\'s hold', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'be-cli-warn-'));
+    const file = join(dir, 'worker.json');
+    writeFileSync(file, JSON.stringify({ providers: { bookA: { url: 'http://127.0.0.1:9' } }, cooldownMs: 30_000, queueName: 'cli-warn-pairs', settlementQueueName: 'cli-warn-settle' }));
+    const child = spawn(process.execPath, ['bin/bet-executor.mjs', 'worker', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: await freshRedisUrl(), LOG_LEVEL: 'info' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('worker started')) {
+        assert.ok(Date.now() < deadline && child.exitCode === null, `worker did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const warnings = out.split('\n').filter((l) => l.includes('config warning')).map((l) => JSON.parse(l) as { level: number; key: string; value: string });
+      const pending = warnings.find((w) => w.key === 'cooldownMs vs jobLockMs + stalledCheckMs, lockTtlMs');
+      assert.ok(pending, `no pending-hold warning in: ${out}`);
+      assert.equal(pending.level, 40);
+      assert.match(pending.value, /hold 40250 ms, resume 45000 ms/);
+      assert.ok(warnings.some((w) => w.key === 'cooldownMs'), 'the short cooldown is said too');
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
+  });
 });
 
 describe('bet-executor sim', () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { reviewConfig } from '../../src/audit/config-review.js';
+import { pendingHoldMinMs, resumeSoonestMs, reviewConfig } from '../../src/audit/config-review.js';
 import type { AuditReport } from '../../src/audit/report.js';
 import { verdictOf } from '../../src/audit/report.js';
 import type { ItemResult } from '../../src/audit/types.js';
@@ -140,5 +140,25 @@ describe('the verdict rule and the defect switches', () => {
     assert.ok(keys.includes('cooldownMs') && keys.includes('settlementPollIntervalMs × settlementPollCountMax'), keys.join(', '));
     const safe = parseConfig({ providers: { a: { url: 'http://a', credentials: { env: 'A_KEY' } } }, settlementPollCountMax: 5_000, metricsPort: 9100 });
     assert.deepEqual(reviewConfig(safe, { providers: {} }), []);
+  });
+  it('warns when a dead worker\'s pending bet outlives its account\'s hold before the pair can be resumed', () => {
+    const key = 'cooldownMs vs jobLockMs + stalledCheckMs, lockTtlMs';
+    // Defaults: held 60 + 5 + 0.25 + 5 s after the last pending answer; resumed after 30 + 15 s at the soonest.
+    const defaults = parseConfig({ providers: { a: { url: 'http://a' } } });
+    assert.equal(pendingHoldMinMs(defaults), 70_250);
+    assert.equal(resumeSoonestMs(defaults), 45_000);
+    assert.ok(!reviewConfig(defaults, { providers: {} }).some((w) => w.key === key));
+    // A 30 s cooldown: held 40.25 s, resumed after 45 s.
+    const short = parseConfig({ providers: { a: { url: 'http://a' } }, cooldownMs: 30_000 });
+    const warning = reviewConfig(short, { providers: {} }).find((w) => w.key === key);
+    assert.ok(warning, 'warned');
+    assert.match(warning.value, /hold 40250 ms, resume 45000 ms/);
+    // The shortest provider timeout decides: one bookmaker with a 1 s timeout shortens its accounts' hold.
+    const oneFast = parseConfig({ providers: { a: { url: 'http://a' }, b: { url: 'http://b', requestTimeoutMs: 1_000 } }, cooldownMs: 40_000 });
+    assert.equal(pendingHoldMinMs(oneFast), 40_000 + 1_000 + 250 + 1_000);
+    assert.ok(reviewConfig(oneFast, { providers: {} }).some((w) => w.key === key));
+    // Lowering the job lock and the stalled check brings the resume inside the hold.
+    const fastResume = parseConfig({ providers: { a: { url: 'http://a' } }, cooldownMs: 30_000, jobLockMs: 15_000, stalledCheckMs: 10_000, lockTtlMs: 15_000 });
+    assert.ok(!reviewConfig(fastResume, { providers: {} }).some((w) => w.key === key));
   });
 });
