@@ -7,7 +7,7 @@ import { cooldownTimingsOf, crashPoints } from '../../src/executor/run.js';
 import { settlementQueueName } from '../../src/settlement/scheduler.js';
 import { Queue, Worker } from 'bullmq';
 import type { SimLogEntry } from '../../src/sim/bookmaker.js';
-import { assertSafetyChecks, createHarness, eventsFor, makePair } from '../support/harness.js';
+import { assertExecutedOnceAfterCrash, assertSafetyChecks, createHarness, eventsFor, makePair } from '../support/harness.js';
 
 const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
 
@@ -24,15 +24,7 @@ describe('a worker killed (SIGKILL) at each step of the saga', () => {
         const [, signal] = (await once(doomed, 'exit')) as [number | null, string | null];
         assert.equal(signal, 'SIGKILL', `the worker died at ${point}`);
         h.spawnWorker();
-        await h.waitFor('pair finished and settlement scheduled', async () => {
-          const events = eventsFor(await h.events(), pair.arbId);
-          return events.some((e) => e.type === 'arb_executed') && (await h.redis.zscore('be:pairs:open', pair.arbId)) === null;
-        }, 20_000);
-        assertSafetyChecks(h);
-        const positive = h.bookA.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
-        const hedge = h.bookB.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
-        assert.deepEqual([...new Set(positive.map((e) => e.clientRef))], [`be1.${pair.arbId}.p1`]);
-        assert.deepEqual([...new Set(hedge.map((e) => e.clientRef))], [`be1.${pair.arbId}.h1`]);
+        const { positive, hedge } = await assertExecutedOnceAfterCrash(h, pair.arbId);
         assert.ok((positive[0]?.atMs ?? Infinity) <= (hedge[0]?.atMs ?? 0));
         const events = eventsFor(await h.events(), pair.arbId);
         assert.equal(events.filter((e) => e.type === 'arb_executed').length, 1, 'the outcome is reported once');

@@ -7,7 +7,7 @@ import { parseBetPair } from '../../src/domain/validation.js';
 import { keys, auditStream } from '../../src/store/keys.js';
 import { Store, type PreflightPlan } from '../../src/store/store.js';
 import { makePair } from '../support/harness.js';
-import { freshRedisUrl } from '../support/redis.js';
+import { storeOnFreshRedis } from '../support/redis.js';
 
 function docFor(raw: unknown): PairDoc {
   const parsed = parseBetPair(raw, { stakeMinorMax: 1_000_000 });
@@ -33,8 +33,7 @@ describe('the claim with its preflight (one Redis step)', () => {
   let redis: Redis;
   let store: Store;
   before(async () => {
-    redis = new Redis(await freshRedisUrl());
-    store = new Store(redis, 1000);
+    ({ redis, store } = await storeOnFreshRedis());
   });
   after(() => redis.disconnect());
 

@@ -6,7 +6,7 @@ import { newPairDoc, type PairDoc } from '../../src/domain/pair.js';
 import { parseBetPair } from '../../src/domain/validation.js';
 import { FencedError, Store } from '../../src/store/store.js';
 import { makePair } from '../support/harness.js';
-import { freshRedisUrl } from '../support/redis.js';
+import { storeOnFreshRedis } from '../support/redis.js';
 
 function docFor(raw: unknown): PairDoc {
   const parsed = parseBetPair(raw, { stakeMinorMax: 1_000_000 });
@@ -20,8 +20,7 @@ describe('an account\'s cooldown hold', () => {
   let redis: Redis;
   let store: Store;
   before(async () => {
-    redis = new Redis(await freshRedisUrl());
-    store = new Store(redis, 1000);
+    ({ redis, store } = await storeOnFreshRedis());
   });
   after(() => redis.disconnect());
 

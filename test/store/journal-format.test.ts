@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { decodePairDoc } from '../../src/domain/pair-codec.js';
 import type { CrashPoint } from '../../src/executor/run.js';
-import { assertSafetyChecks, createHarness, eventsFor, makePair } from '../support/harness.js';
+import { assertExecutedOnceAfterCrash, createHarness, eventsFor, makePair } from '../support/harness.js';
 
 const testHooks = { BET_EXECUTOR_TEST_HOOKS: '1' };
 /** The journal as the executor wrote it before format 2: JSON.stringify of the document. */
@@ -29,15 +29,7 @@ describe('a pair whose worker died while its journal was in format 1', () => {
         assert.match(old, /^\{"version":1,/);
 
         await h.startWorker();
-        await h.waitFor('pair finished and settlement scheduled', async () => {
-          const events = eventsFor(await h.events(), pair.arbId);
-          return events.some((e) => e.type === 'arb_executed') && (await h.redis.zscore('be:pairs:open', pair.arbId)) === null;
-        }, 20_000);
-        assertSafetyChecks(h);
-        const positive = h.bookA.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
-        const hedge = h.bookB.bookmaker.log().filter((e) => e.clientRef.includes(pair.arbId));
-        assert.deepEqual([...new Set(positive.map((e) => e.clientRef))], [`be1.${pair.arbId}.p1`]);
-        assert.deepEqual([...new Set(hedge.map((e) => e.clientRef))], [`be1.${pair.arbId}.h1`]);
+        const { positive, hedge } = await assertExecutedOnceAfterCrash(h, pair.arbId);
         assert.ok(eventsFor(await h.events(), pair.arbId).some((e) => e.type === 'arb_resumed'), 'resumed from the old journal');
 
         const now = await h.redis.hget(key, 'doc');

@@ -17,6 +17,7 @@ import { pairFixture, type PairFixture, type PairLegs } from '../../src/rig/pair
 import { waitFor } from '../../src/rig/events.js';
 import type { InvariantResult } from '../../src/rig/invariants.js';
 import { spawnWorkerProcess, startInProcessWorker, writeConfigFile } from '../../src/rig/workers.js';
+import type { SimLogEntry } from '../../src/sim/bookmaker.js';
 import type { SimServer, SimServerOptions } from '../../src/sim/server.js';
 import { createRedis, redisEnvOf } from '../../src/store/connection.js';
 import { auditStream, eventsStream } from '../../src/store/keys.js';
@@ -157,6 +158,23 @@ export function makePair(overrides: Record<string, unknown> = {}, legs: PairLegs
 
 export function eventsFor(events: StreamRow[], arbId: string): StreamRow[] {
   return events.filter((e) => e.data.arbId === arbId);
+}
+
+/**
+ * A pair resumed after its worker died ends executed and closed (its settlement scheduled), with the safety checks
+ * clean and each leg sent under its first reference only (p1, h1): nothing placed twice. Returns each leg's requests.
+ */
+export async function assertExecutedOnceAfterCrash(h: Harness, arbId: string): Promise<{ positive: SimLogEntry[]; hedge: SimLogEntry[] }> {
+  await h.waitFor('pair finished and settlement scheduled', async () => {
+    const events = eventsFor(await h.events(), arbId);
+    return events.some((e) => e.type === 'arb_executed') && (await h.redis.zscore('be:pairs:open', arbId)) === null;
+  }, 20_000);
+  assertSafetyChecks(h);
+  const positive = h.bookA.bookmaker.log().filter((e) => e.clientRef.includes(arbId));
+  const hedge = h.bookB.bookmaker.log().filter((e) => e.clientRef.includes(arbId));
+  assert.deepEqual([...new Set(positive.map((e) => e.clientRef))], [`be1.${arbId}.p1`]);
+  assert.deepEqual([...new Set(hedge.map((e) => e.clientRef))], [`be1.${arbId}.h1`]);
+  return { positive, hedge };
 }
 
 /** Asserts the rig's bookmaker-side safety checks (the chaos invariants 1 and 2) over everything the harness's simulators saw. */

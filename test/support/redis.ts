@@ -1,6 +1,7 @@
 // Gives each test its own database on the run's private redis-server (started by scripts/run-tests.ts).
 import { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateRedis } from '../../src/infra/redis-server.js';
+import { Store } from '../../src/store/store.js';
 
 let ownServer: Promise<PrivateRedis> | undefined;
 
@@ -33,4 +34,10 @@ export async function freshRedisUrl(): Promise<string> {
 
 export async function stopOwnServer(): Promise<void> {
   if (ownServer) await (await ownServer).stop();
+}
+
+/** A store on a fresh database (events stream capped at 1,000), for the store's own tests; disconnect `redis` after. */
+export async function storeOnFreshRedis(): Promise<{ redis: Redis; store: Store }> {
+  const redis = new Redis(await freshRedisUrl());
+  return { redis, store: new Store(redis, 1000) };
 }
