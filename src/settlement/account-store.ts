@@ -104,17 +104,9 @@ export class AccountSettlementStore {
   }
 
   /**
-   * Opens a bet on its account (once: a repeat adds nothing), due for a first poll one interval from now at the
-   * latest, with its deadline and fast window from the schedule (src/domain/settlement-schedule.ts).
-   */
-  async register(bet: BetToPoll, betsPolled: number, nowMs: number, policy: SchedulePolicy): Promise<boolean> {
-    const [registered] = await this.registerAll([bet], betsPolled, nowMs, policy, null);
-    return registered === true;
-  }
-
-  /**
-   * Opens every bet on its account as register() does, in one round trip: a pipeline on one connection, which
-   * Redis runs in order. `pending` (the pair's entry in the index the sweep for lost polling reads, added NX) goes
+   * Opens each bet on its account (once: a repeat adds nothing), due for a first poll one interval from now at the
+   * latest, with its deadline and fast window from the schedule (src/domain/settlement-schedule.ts), in one round
+   * trip: a pipeline on one connection, which Redis runs in order. `pending` (the pair's entry in the index the sweep for lost polling reads, added NX) goes
    * first, so a crash part-way leaves a pair the sweep finds, never a registered bet outside the index.
    * Per bet: true registered, false open already.
    */

@@ -79,7 +79,7 @@ describe('per-account settlement polling (bookA batch-capable, bookB per ticket)
     await h.redis.hset(keys.settleAccount('bookA', accountId), 'cursor', page.cursor);
     const client = h.redis.duplicate();
     try {
-      await new AccountSettlementStore(client).register({ arbId: 'arb-early', role: 'positive', clientRef, provider: 'bookA', ticketId: ticket, accountId }, 2, Date.now(), schedulePolicyOf(h.config));
+      await new AccountSettlementStore(client).registerAll([{ arbId: 'arb-early', role: 'positive', clientRef, provider: 'bookA', ticketId: ticket, accountId }], 2, Date.now(), schedulePolicyOf(h.config), null);
     } finally {
       client.disconnect();
     }
